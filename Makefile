@@ -1,0 +1,28 @@
+# vdc.xenpool — the two commands: `make demo` and `make test`. Both bootstrap .venv themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help venv demo test sanity units simulator integration molecule lint docs build bench clean
+
+help:
+	@echo "make demo   build the reference data centre against the bundled simulators and show it"
+	@echo "make test   every check (sanity, units, simulator, integration, molecule, lint, docs, build)"
+	@echo "finer: make sanity | units | simulator | integration | molecule | lint | docs | build | bench | venv | clean"
+
+venv:
+	@bash -c 'source .ci/bootstrap.sh && echo "venv ready: $$PY ($$(ansible --version | head -1))"'
+
+demo:
+	@bash .ci/demo.sh
+
+test:
+	@bash .ci/test.sh
+
+sanity units simulator integration molecule lint docs build:
+	@bash .ci/test.sh $@
+
+bench:
+	@bash .ci/bench.sh
+
+clean:
+	rm -rf .venv tests/output collections .ansible docs/build docs/temp-rst importer_result.json *.tar.gz

@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""HTTP server that serves http:// and https:// on the same port.
+
+Real xapi listens on 80 and 443; clients given a bare host name use http,
+others https. Serving both on one port keeps the simulator's address plan
+simple (one port shared by every simulated host).
+"""
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+from http.server import ThreadingHTTPServer
+
+TLS_HANDSHAKE_BYTE = 0x16
+PEEK_TIMEOUT_S = 10.0
+
+
+class DualProtocolHTTPServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer that sniffs the first byte to choose TLS or plain."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address, handler_cls, ssl_context: ssl.SSLContext | None, bind_and_activate: bool = True) -> None:
+        self.ssl_context = ssl_context
+        super().__init__(address, handler_cls, bind_and_activate)
+
+    def finish_request(self, request, client_address) -> None:
+        """Peek at the first byte in the worker thread (never in the accept loop)."""
+        conn = request
+        wrapped = None
+        try:
+            ready, _unused_w, _unused_x = select.select([request], [], [], PEEK_TIMEOUT_S)
+            if not ready:
+                return
+            first = request.recv(1, socket.MSG_PEEK)
+            if not first:
+                return
+            if first[0] == TLS_HANDSHAKE_BYTE and self.ssl_context is not None:
+                request.settimeout(PEEK_TIMEOUT_S)
+                wrapped = self.ssl_context.wrap_socket(request, server_side=True)
+                wrapped.settimeout(None)
+                conn = wrapped
+            self.RequestHandlerClass(conn, client_address, self)
+        except (OSError, ssl.SSLError):
+            return
+        finally:
+            if wrapped is not None:
+                try:
+                    wrapped.close()
+                except OSError:
+                    pass
