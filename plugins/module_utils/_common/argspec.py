@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Shared argument specs (private to vdc.xenpool).
+
+Each spec here has a same-named doc fragment (doc_fragments/xen_connection.py, wait.py);
+validate-modules compares them, so change both together.
+"""
+
+from __future__ import annotations
+
+import copy
+import typing as t
+
+from ansible.module_utils.basic import env_fallback
+
+XEN_CONNECTION_SPEC: dict[str, dict[str, t.Any]] = {
+    "hostname": {"type": "str", "required": True, "aliases": ["host", "url"], "fallback": (env_fallback, ["XENSERVER_HOST"])},
+    "username": {"type": "str", "default": "root", "fallback": (env_fallback, ["XENSERVER_USER"])},
+    "password": {"type": "str", "no_log": True, "fallback": (env_fallback, ["XENSERVER_PASSWORD"])},
+    "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["XENSERVER_VALIDATE_CERTS"])},
+    "ca_path": {"type": "path"},
+    "timeout": {"type": "int", "default": 60},
+}
+
+WAIT_SPEC: dict[str, dict[str, t.Any]] = {
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 600},
+}
+
+
+def merge_specs(*specs: dict[str, dict[str, t.Any]]) -> dict[str, dict[str, t.Any]]:
+    """Deep-copied union of specs, later ones winning, so no module can mutate the shared dicts."""
+    merged: dict[str, dict[str, t.Any]] = {}
+    for spec in specs:
+        merged.update(copy.deepcopy(spec))
+    return merged
+
+
+def xen_client_kwargs(params: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The XenClient keyword arguments taken from validated module parameters."""
+    return {
+        "hostname": params["hostname"],
+        "username": params["username"],
+        "password": params.get("password") or "",
+        "validate_certs": params["validate_certs"],
+        "ca_path": params.get("ca_path"),
+        "timeout": params["timeout"],
+    }

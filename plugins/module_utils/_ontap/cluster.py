@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Cluster-wide read services: SVMs, aggregates and network interfaces (LIFs)."""
+
+from __future__ import annotations
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import as_list, dig
+
+ISCSI_PORT = 3260
+
+
+class SvmService(Service):
+    """Data SVMs (vservers)."""
+
+    def list(self, name: str | None = None) -> list[dict]:
+        return self._run("list", name)
+
+    def get(self, name: str) -> dict | None:
+        return self._one(self.list(name), "SVM")
+
+    def _rest_list(self, name):
+        params = {"fields": "uuid,name,state,subtype"}
+        if name:
+            params["name"] = name
+        return [{"name": r.get("name"), "uuid": r.get("uuid"), "state": r.get("state")}
+                for r in self.rest.get_records("/api/svm/svms", params)]
+
+    def _zapi_list(self, name):
+        query = {"vserver-info": {"vserver-type": "data"}}
+        if name:
+            query["vserver-info"]["vserver-name"] = name
+        desired = {"vserver-info": {"vserver-name": None, "uuid": None, "state": None}}
+        return [{"name": r.get("vserver-name"), "uuid": r.get("uuid"), "state": r.get("state")}
+                for r in self.zapi.get_iter("vserver-get-iter", query, desired)]
+
+
+class AggregateService(Service):
+    """Aggregates, needed as volume placement targets."""
+
+    def list(self) -> list[dict]:
+        return self._run("list")
+
+    def _rest_list(self):
+        return [{"name": r.get("name"), "uuid": r.get("uuid"), "state": r.get("state")}
+                for r in self.rest.get_records("/api/storage/aggregates", {"fields": "uuid,name,state"})]
+
+    def _zapi_list(self):
+        desired = {"aggr-attributes": {"aggregate-name": None, "aggregate-uuid": None,
+                                       "aggr-raid-attributes": {"state": None}}}
+        return [{"name": r.get("aggregate-name"), "uuid": r.get("aggregate-uuid"), "state": dig(r, "aggr-raid-attributes", "state")}
+                for r in self.zapi.get_iter("aggr-get-iter", None, desired)]
+
+
+class LifService(Service):
+    """IP interfaces; the iSCSI ones are the portals XenServer logs in to."""
+
+    def list(self, svm: str | None = None, iscsi_only: bool = False) -> list[dict]:
+        lifs = self._run("list", svm, iscsi_only)
+        return [lif for lif in lifs if lif["iscsi"]] if iscsi_only else lifs
+
+    def iscsi_portals(self, svm: str) -> list[str]:
+        """address:3260 of every enabled iSCSI data LIF of the SVM, sorted for stable output."""
+        return sorted("%s:%d" % (lif["address"], ISCSI_PORT) for lif in self.list(svm, iscsi_only=True)
+                      if lif["address"] and lif["enabled"] is not False)
+
+    def _rest_list(self, svm, iscsi_only):
+        params = {"fields": "uuid,name,svm.name,ip.address,services,enabled"}
+        if svm:
+            params["svm.name"] = svm
+        if iscsi_only:
+            params["services"] = "data_iscsi"
+        out = []
+        for r in self.rest.get_records("/api/network/ip/interfaces", params):
+            services = list(r.get("services") or [])
+            out.append({"name": r.get("name"), "uuid": r.get("uuid"), "svm": (r.get("svm") or {}).get("name"),
+                        "address": (r.get("ip") or {}).get("address"), "enabled": r.get("enabled"),
+                        "iscsi": "data_iscsi" in services})
+        return out
+
+    def _zapi_list(self, svm, _iscsi_only):
+        query = {"net-interface-info": {"vserver": svm}} if svm else None
+        desired = {"net-interface-info": {"interface-name": None, "lif-uuid": None, "vserver": None, "address": None,
+                                          "administrative-status": None, "data-protocols": None, "service-names": None}}
+        out = []
+        for r in self.zapi.get_iter("net-interface-get-iter", query, desired):
+            protocols = [str(p).lower() for p in as_list(dig(r, "data-protocols", "data-protocol"))]
+            services = [str(s).lower() for s in as_list(dig(r, "service-names", "lif-service-name"))]
+            status = r.get("administrative-status")
+            out.append({"name": r.get("interface-name"), "uuid": r.get("lif-uuid"), "svm": r.get("vserver"),
+                        "address": r.get("address"), "enabled": (status == "up") if status else None,
+                        "iscsi": "iscsi" in protocols or "data_iscsi" in services})
+        return out

@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Base class shared by the per-object ONTAP services.
+
+A service has one _rest_<op> and one _zapi_<op> method per operation and returns the same
+normalised dict from both; keys starting with _ are transport-private handles (for example the
+REST uuid an instance URL needs) that public() strips before anything reaches a module result.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.client import OntapClient
+
+
+def public(record: dict | None) -> dict | None:
+    """Drop transport-private keys so REST and ZAPI results compare equal."""
+    if record is None:
+        return None
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+def ref(name: str | None) -> dict:
+    """REST reference object {name: ...} used in request bodies."""
+    return {"name": name}
+
+
+class Service:
+    """Dispatch to the implementation of the transport the client chose."""
+
+    def __init__(self, client: OntapClient) -> None:
+        self.client = client
+
+    @property
+    def rest(self) -> t.Any:
+        return self.client.rest
+
+    @property
+    def zapi(self) -> t.Any:
+        return self.client.zapi
+
+    def _run(self, op: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return getattr(self, "_%s_%s" % (self.client.transport, op))(*args, **kwargs)
+
+    @staticmethod
+    def _one(records: list[dict], what: str) -> dict | None:
+        if not records:
+            return None
+        if len(records) > 1:
+            from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
+            raise OntapError("", "more than one %s matched" % what)
+        return records[0]

@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""FlexVol volumes and their snapshots, over REST or ZAPI, as the same normalised dicts.
+
+Efficiency is reduced to two booleans (dedupe, compression): that is what a XenServer LUN host
+volume needs, and it is the common ground of REST's per-feature enums and ZAPI's sis switches.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError, OntapUsageError
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, ref
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import as_list, dig, zbool, zint
+
+VOLUME_FIELDS = ("uuid,name,svm.name,aggregates.name,space.size,space.used,space.available,guarantee.type,"
+                 "snapshot_policy.name,efficiency.dedupe,efficiency.compression,efficiency.space_savings,state")
+ZAPI_VOLUME_DESIRED = {"volume-attributes": {
+    "volume-id-attributes": {"name": None, "owning-vserver-name": None, "containing-aggregate-name": None, "uuid": None},
+    "volume-space-attributes": {"size": None, "size-used": None, "size-available": None, "space-guarantee": None},
+    "volume-snapshot-attributes": {"snapshot-policy": None},
+    "volume-state-attributes": {"state": None},
+    "volume-sis-attributes": {"total-space-saved": None, "deduplication-space-saved": None, "compression-space-saved": None},
+}}
+
+
+def _rest_efficiency_on(value: str | None) -> bool:
+    return value not in (None, "none")
+
+
+class VolumeService(Service):
+    """list/get/create/modify/delete of FlexVols."""
+
+    def list(self, svm: str | None = None, name: str | None = None) -> list[dict]:
+        return self._run("list", svm, name)
+
+    def get(self, svm: str, name: str) -> dict | None:
+        return self._one(self.list(svm, name), "volume")
+
+    def create(self, svm: str, name: str, aggregate: str, size: int, space_guarantee: str | None = None,
+               snapshot_policy: str | None = None, dedupe: bool | None = None, compression: bool | None = None) -> dict | None:
+        self._run("create", svm, name, aggregate, size, space_guarantee, snapshot_policy, dedupe, compression)
+        return self.get(svm, name)
+
+    def modify(self, current: dict, changes: dict) -> dict | None:
+        """changes: any of size_bytes, space_guarantee, snapshot_policy, dedupe, compression."""
+        if changes:
+            self._run("modify", current, changes)
+        return self.get(current["svm"], current["name"])
+
+    def delete(self, current: dict) -> None:
+        self._run("delete", current)
+
+    # -- REST -------------------------------------------------------------------------------------
+    def _rest_list(self, svm, name):
+        params = {"fields": VOLUME_FIELDS}
+        if svm:
+            params["svm.name"] = svm
+        if name:
+            params["name"] = name
+        return [self._rest_norm(r) for r in self.rest.get_records("/api/storage/volumes", params)]
+
+    @staticmethod
+    def _rest_norm(r: dict) -> dict:
+        space = r.get("space") or {}
+        eff = r.get("efficiency") or {}
+        savings = eff.get("space_savings") or {}
+        aggrs = r.get("aggregates") or []
+        return {"name": r.get("name"), "uuid": r.get("uuid"), "svm": (r.get("svm") or {}).get("name"),
+                "aggregate": aggrs[0].get("name") if aggrs else None, "size_bytes": space.get("size"),
+                "used_bytes": space.get("used"), "available_bytes": space.get("available"),
+                "space_guarantee": (r.get("guarantee") or {}).get("type"),
+                "snapshot_policy": (r.get("snapshot_policy") or {}).get("name"), "state": r.get("state"),
+                "efficiency": {"dedupe": _rest_efficiency_on(eff.get("dedupe")),
+                               "compression": _rest_efficiency_on(eff.get("compression"))},
+                "savings": {"total_bytes": savings.get("total", 0), "dedupe_bytes": savings.get("dedupe", 0),
+                            "compression_bytes": savings.get("compression", 0)}}
+
+    @staticmethod
+    def _rest_body(size=None, space_guarantee=None, snapshot_policy=None, dedupe=None, compression=None) -> dict:
+        body: dict = {}
+        if size is not None:
+            body["size"] = size
+        if space_guarantee is not None:
+            body["guarantee"] = {"type": space_guarantee}
+        if snapshot_policy is not None:
+            body["snapshot_policy"] = ref(snapshot_policy)
+        eff = {}
+        if dedupe is not None:
+            eff["dedupe"] = "background" if dedupe else "none"
+        if compression is not None:
+            eff["compression"] = "background" if compression else "none"
+        if eff:
+            body["efficiency"] = eff
+        return body
+
+    def _rest_create(self, svm, name, aggregate, size, space_guarantee, snapshot_policy, dedupe, compression):
+        body = {"name": name, "svm": ref(svm), "aggregates": [ref(aggregate)]}
+        body.update(self._rest_body(size, space_guarantee, snapshot_policy, dedupe, compression))
+        self.rest.post("/api/storage/volumes", body)
+
+    def _rest_modify(self, current, changes):
+        body = self._rest_body(changes.get("size_bytes"), changes.get("space_guarantee"), changes.get("snapshot_policy"),
+                               changes.get("dedupe"), changes.get("compression"))
+        self.rest.patch("/api/storage/volumes/%s" % current["uuid"], body)
+
+    def _rest_delete(self, current):
+        self.rest.delete("/api/storage/volumes/%s" % current["uuid"])
+
+    # -- ZAPI -------------------------------------------------------------------------------------
+    def _zapi_list(self, svm, name):
+        ids = {}
+        if name:
+            ids["name"] = name
+        if svm:
+            ids["owning-vserver-name"] = svm
+        query = {"volume-attributes": {"volume-id-attributes": ids}} if ids else None
+        records = self.zapi.get_iter("volume-get-iter", query, ZAPI_VOLUME_DESIRED, vserver=svm)
+        if not records:
+            return []
+        sis_query = {"sis-status-info": {"path": "/vol/%s" % name}} if name else None
+        sis_desired = {"sis-status-info": {"path": None, "state": None, "is-compression-enabled": None, "vserver": None}}
+        sis = {}
+        for s in self.zapi.get_iter("sis-get-iter", sis_query, sis_desired, vserver=svm):
+            sis[(s.get("vserver") or svm, s.get("path"))] = s
+            sis.setdefault((None, s.get("path")), s)
+        return [self._zapi_norm(r, sis) for r in records]
+
+    @staticmethod
+    def _zapi_norm(r: dict, sis: dict) -> dict:
+        ids = r.get("volume-id-attributes") or {}
+        space = r.get("volume-space-attributes") or {}
+        saved = r.get("volume-sis-attributes") or {}
+        path = "/vol/%s" % ids.get("name")
+        status = sis.get((ids.get("owning-vserver-name"), path)) or sis.get((None, path)) or {}
+        dedupe = status.get("state") == "enabled"
+        return {"name": ids.get("name"), "uuid": ids.get("uuid"), "svm": ids.get("owning-vserver-name"),
+                "aggregate": ids.get("containing-aggregate-name"), "size_bytes": zint(space.get("size")),
+                "used_bytes": zint(space.get("size-used")), "available_bytes": zint(space.get("size-available")),
+                "space_guarantee": space.get("space-guarantee"),
+                "snapshot_policy": dig(r, "volume-snapshot-attributes", "snapshot-policy"),
+                "state": dig(r, "volume-state-attributes", "state"),
+                "efficiency": {"dedupe": dedupe, "compression": bool(dedupe and zbool(status.get("is-compression-enabled")))},
+                "savings": {"total_bytes": zint(saved.get("total-space-saved")) or 0,
+                            "dedupe_bytes": zint(saved.get("deduplication-space-saved")) or 0,
+                            "compression_bytes": zint(saved.get("compression-space-saved")) or 0}}
+
+    def _zapi_efficiency(self, svm, name, dedupe, compression, was_dedupe=False):
+        """ZAPI efficiency = sis on the volume; compression rides on an enabled sis."""
+        if dedupe is None and compression is None:
+            return
+        path = "/vol/%s" % name
+        want_dedupe = was_dedupe if dedupe is None else dedupe
+        if compression and not want_dedupe:
+            raise OntapUsageError("over ZAPI, compression needs deduplication (sis) enabled; set dedupe: true or use REST")
+        if want_dedupe and not was_dedupe:
+            self.zapi.call("sis-enable", {"path": path}, vserver=svm)
+        if want_dedupe and compression is not None:
+            self.zapi.call("sis-set-config", {"path": path, "enable-compression": compression}, vserver=svm)
+        if not want_dedupe and was_dedupe:
+            self.zapi.call("sis-disable", {"path": path}, vserver=svm)
+
+    def _zapi_create(self, svm, name, aggregate, size, space_guarantee, snapshot_policy, dedupe, compression):
+        args = {"volume": name, "containing-aggr-name": aggregate, "size": size}
+        if space_guarantee is not None:
+            args["space-reserve"] = space_guarantee
+        if snapshot_policy is not None:
+            args["snapshot-policy"] = snapshot_policy
+        self.zapi.call("volume-create", args, vserver=svm)
+        self._zapi_efficiency(svm, name, dedupe or None, compression or None)
+
+    def _zapi_modify(self, current, changes):
+        svm, name = current["svm"], current["name"]
+        if changes.get("size_bytes") is not None:
+            self.zapi.call("volume-size", {"volume": name, "new-size": changes["size_bytes"]}, vserver=svm)
+        attrs: dict = {}
+        if changes.get("space_guarantee") is not None:
+            attrs["volume-space-attributes"] = {"space-guarantee": changes["space_guarantee"]}
+        if changes.get("snapshot_policy") is not None:
+            attrs["volume-snapshot-attributes"] = {"snapshot-policy": changes["snapshot_policy"]}
+        if attrs:
+            query = {"volume-attributes": {"volume-id-attributes": {"name": name, "owning-vserver-name": svm}}}
+            result = self.zapi.call("volume-modify-iter", {"query": query, "attributes": {"volume-attributes": attrs}}, vserver=svm)
+            failures = as_list(dig(result, "failure-list", "volume-modify-iter-info"))
+            if failures:
+                raise OntapError(failures[0].get("error-code", ""), failures[0].get("error-message", "volume-modify-iter failed"))
+        self._zapi_efficiency(svm, name, changes.get("dedupe"), changes.get("compression"),
+                              was_dedupe=bool(current.get("efficiency", {}).get("dedupe")))
+
+    def _zapi_delete(self, current):
+        if current.get("state") != "offline":
+            self.zapi.call("volume-offline", {"name": current["name"]}, vserver=current["svm"])
+        self.zapi.call("volume-destroy", {"name": current["name"]}, vserver=current["svm"])
+
+
+class SnapshotService(Service):
+    """Volume snapshots, looked up by SVM, volume and name."""
+
+    def get(self, svm: str, volume: str, name: str) -> dict | None:
+        return self._run("get", svm, volume, name)
+
+    def create(self, svm: str, volume: str, name: str, comment: str | None = None) -> dict | None:
+        self._run("create", svm, volume, name, comment)
+        return self.get(svm, volume, name)
+
+    def delete(self, current: dict) -> None:
+        self._run("delete", current)
+
+    def _rest_volume_uuid(self, svm, volume):
+        rec = self.rest.get_one("/api/storage/volumes", {"svm.name": svm, "name": volume, "fields": "uuid"}, "volume")
+        if rec is None:
+            raise OntapError("917927", "volume '%s' not found in SVM '%s'" % (volume, svm))
+        return rec["uuid"]
+
+    def _rest_get(self, svm, volume, name):
+        vol_uuid = self._rest_volume_uuid(svm, volume)
+        rec = self.rest.get_one("/api/storage/volumes/%s/snapshots" % vol_uuid, {"name": name, "fields": "uuid,name,comment"}, "snapshot")
+        if rec is None:
+            return None
+        return {"name": rec.get("name"), "uuid": rec.get("uuid"), "volume": volume, "svm": svm, "comment": rec.get("comment"),
+                "_volume_uuid": vol_uuid}
+
+    def _rest_create(self, svm, volume, name, comment):
+        body = {"name": name}
+        if comment:
+            body["comment"] = comment
+        self.rest.post("/api/storage/volumes/%s/snapshots" % self._rest_volume_uuid(svm, volume), body)
+
+    def _rest_delete(self, current):
+        self.rest.delete("/api/storage/volumes/%s/snapshots/%s" % (current["_volume_uuid"], current["uuid"]))
+
+    def _zapi_get(self, svm, volume, name):
+        query = {"snapshot-info": {"name": name, "volume": volume, "vserver": svm}}
+        desired = {"snapshot-info": {"name": None, "volume": None, "vserver": None, "snapshot-instance-uuid": None, "comment": None}}
+        rec = self._one(self.zapi.get_iter("snapshot-get-iter", query, desired, vserver=svm), "snapshot")
+        if rec is None:
+            return None
+        return {"name": rec.get("name"), "uuid": rec.get("snapshot-instance-uuid"), "volume": volume, "svm": svm,
+                "comment": rec.get("comment")}
+
+    def _zapi_create(self, svm, volume, name, comment):
+        args = {"volume": volume, "snapshot": name}
+        if comment:
+            args["comment"] = comment
+        self.zapi.call("snapshot-create", args, vserver=svm)
+
+    def _zapi_delete(self, current):
+        self.zapi.call("snapshot-delete", {"volume": current["volume"], "snapshot": current["name"]}, vserver=current["svm"])

@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The console overview of a pool, built from one bulk read (private to vdc.xenpool).
+
+Pure functions over a PoolState: no XenAPI call happens here, which is what keeps pool_info at a
+constant number of calls whatever the size of the pool. Output is plain JSON-friendly dicts that
+carry uuids (never OpaqueRefs) and units in their key names.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import POOL_CLASSES, PoolState, is_null, read_pool_state
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+
+
+def _int(value: t.Any, default: int = 0) -> int:
+    """XenAPI sends 64-bit ints as decimal strings over XML-RPC."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _float(value: t.Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _gib(value: t.Any) -> float:
+    return round(_int(value) / GIB, 2)
+
+
+def _percent(part: float, whole: float) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def _pool(state: PoolState) -> dict[str, t.Any]:
+    pool = state.pool or {}
+    master = state.master_ref
+    default_sr = pool.get("default_SR")
+    return {
+        "name": pool.get("name_label", ""),
+        "uuid": pool.get("uuid", ""),
+        "master": state.name_of("host", master),
+        "master_uuid": state.uuid_of("host", master),
+        "ha_enabled": bool(pool.get("ha_enabled", False)),
+        "ha_host_failures_to_tolerate": _int(pool.get("ha_host_failures_to_tolerate")),
+        "ha_plan_exists_for": _int(pool.get("ha_plan_exists_for")),
+        "default_sr": state.name_of("SR", default_sr),
+        "default_sr_uuid": state.uuid_of("SR", default_sr),
+    }
+
+
+def _vm_memory_actual(state: PoolState, vm: dict[str, t.Any]) -> int:
+    metrics = state.get("VM_metrics", vm.get("metrics"))
+    return _int(metrics.get("memory_actual")) if metrics else 0
+
+
+def _host(state: PoolState, ref: str, host: dict[str, t.Any], guests: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+    cpus = [cpu for cpu in state.all("host_cpu").values() if cpu.get("host") == ref]
+    cpu_info = host.get("cpu_info") or {}
+    first_cpu = cpus[0] if cpus else {}
+    usage = [u for u in (_float(cpu.get("utilisation")) for cpu in cpus) if u is not None]
+    metrics = state.get("host_metrics", host.get("metrics")) or {}
+    total = _int(metrics.get("memory_total"))
+    free = _int(metrics.get("memory_free"))
+    if not free and total:
+        # memory_free is no longer maintained by recent xapi: estimate it from what runs on the host.
+        resident = [state.get("VM", vm_ref) or {} for vm_ref in host.get("resident_VMs") or []]
+        used = _int(host.get("memory_overhead")) + sum(_vm_memory_actual(state, vm) for vm in resident)
+        free = max(total - used, 0)
+    software = host.get("software_version") or {}
+    return {
+        "name": host.get("name_label", ""),
+        "uuid": host.get("uuid", ""),
+        "address": host.get("address", ""),
+        "hostname": host.get("hostname", ""),
+        "enabled": bool(host.get("enabled", False)),
+        "is_master": ref == state.master_ref,
+        "live": bool(metrics.get("live", False)),
+        "cpu_count": len(cpus) or _int(cpu_info.get("cpu_count")),
+        "cpu_vendor": first_cpu.get("vendor") or cpu_info.get("vendor", ""),
+        "cpu_model": first_cpu.get("modelname") or cpu_info.get("modelname", ""),
+        "cpu_speed_mhz": _int(first_cpu.get("speed") or cpu_info.get("speed")),
+        "cpu_usage_percent": round(100.0 * sum(usage) / len(usage), 1) if usage else None,
+        "memory_total_mib": total // MIB,
+        "memory_free_mib": free // MIB,
+        "product_brand": software.get("product_brand", ""),
+        "software_version": software.get("product_version", ""),
+        "platform_version": software.get("platform_version", ""),
+        "resident_vms": sorted(vm.get("name_label", "") for vm in guests),
+        "resident_vm_count": len(guests),
+    }
+
+
+def _sr(state: PoolState, sr: dict[str, t.Any]) -> dict[str, t.Any]:
+    size = _int(sr.get("physical_size"))
+    used = _int(sr.get("physical_utilisation"))
+    hosts = sorted(
+        state.name_of("host", pbd.get("host")) or ""
+        for pbd in (state.get("PBD", ref) or {} for ref in sr.get("PBDs") or [])
+        if pbd.get("currently_attached")
+    )
+    return {
+        "name": sr.get("name_label", ""),
+        "uuid": sr.get("uuid", ""),
+        "type": sr.get("type", ""),
+        "content_type": sr.get("content_type", ""),
+        "shared": bool(sr.get("shared", False)),
+        "physical_size_gib": _gib(size),
+        "physical_utilisation_gib": _gib(used),
+        "virtual_allocation_gib": _gib(sr.get("virtual_allocation")),
+        "utilisation_percent": _percent(used, size),
+        "attached_hosts": hosts,
+    }
+
+
+def _network(net: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {
+        "name": net.get("name_label", ""),
+        "uuid": net.get("uuid", ""),
+        "bridge": net.get("bridge", ""),
+        "mtu": _int(net.get("MTU"), 1500),
+        "pif_count": len(net.get("PIFs") or []),
+    }
+
+
+def _disks(state: PoolState, vm: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    disks = []
+    for vbd in (state.get("VBD", ref) for ref in vm.get("VBDs") or []):
+        if not vbd or vbd.get("type") != "Disk":
+            continue
+        vdi = state.get("VDI", vbd.get("VDI"))
+        if not vdi:
+            continue
+        disks.append({
+            "device": vbd.get("userdevice", ""),
+            "name": vdi.get("name_label", ""),
+            "uuid": vdi.get("uuid", ""),
+            "size_gib": _gib(vdi.get("virtual_size")),
+            "sr": state.name_of("SR", vdi.get("SR")),
+            "sr_uuid": state.uuid_of("SR", vdi.get("SR")),
+        })
+    return sorted(disks, key=lambda d: (_int(d["device"], 99), d["uuid"]))
+
+
+def _nics(state: PoolState, vm: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    nics = []
+    for vif in (state.get("VIF", ref) for ref in vm.get("VIFs") or []):
+        if not vif:
+            continue
+        nics.append({
+            "device": vif.get("device", ""),
+            "mac": vif.get("MAC", ""),
+            "network": state.name_of("network", vif.get("network")),
+            "network_uuid": state.uuid_of("network", vif.get("network")),
+        })
+    return sorted(nics, key=lambda n: (_int(n["device"], 99), n["mac"]))
+
+
+def _addresses(networks: dict[str, t.Any]) -> list[str]:
+    """Guest agent keys look like `0/ip`, `0/ipv4/0`, `0/ipv6/0`; keep the distinct addresses in device order."""
+    found: list[str] = []
+    for key in sorted(networks, key=lambda k: [_int(p, 0) if p.isdigit() else p for p in k.split("/")]):
+        value = networks[key]
+        if value and value not in found:
+            found.append(value)
+    return found
+
+
+def _vm(state: PoolState, vm: dict[str, t.Any]) -> dict[str, t.Any]:
+    metrics = state.get("VM_metrics", vm.get("metrics")) or {}
+    guest = state.get("VM_guest_metrics", vm.get("guest_metrics")) or {}
+    networks = guest.get("networks") or {}
+    ips = _addresses(networks)
+    primary = next((networks[k] for k in sorted(networks) if k.endswith("/ip") and networks[k]), ips[0] if ips else None)
+    running = vm.get("power_state") == "Running"
+    usage = [u for u in (_float(v) for v in (metrics.get("VCPUs_utilisation") or {}).values()) if u is not None]
+    return {
+        "name": vm.get("name_label", ""),
+        "uuid": vm.get("uuid", ""),
+        "power_state": vm.get("power_state", ""),
+        "is_template": bool(vm.get("is_a_template", False)),
+        "host": state.name_of("host", vm.get("resident_on")),
+        "host_uuid": state.uuid_of("host", vm.get("resident_on")),
+        "vcpus": _int(vm.get("VCPUs_at_startup")),
+        "memory_mib": _int(vm.get("memory_static_max")) // MIB,
+        "memory_actual_mib": _int(metrics.get("memory_actual")) // MIB if running else 0,
+        "cpu_usage_percent": round(100.0 * sum(usage) / len(usage), 1) if usage and running else None,
+        "disks": _disks(state, vm),
+        "nics": _nics(state, vm),
+        "ip": primary,
+        "ips": ips,
+        "os_name": (guest.get("os_version") or {}).get("name"),
+        "pv_drivers_detected": bool(guest.get("PV_drivers_detected", False)),
+        "tags": sorted(vm.get("tags") or []),
+    }
+
+
+def _is_guest(vm: dict[str, t.Any], include_templates: bool) -> bool:
+    if vm.get("is_control_domain"):
+        return False
+    return include_templates or not (vm.get("is_a_template") or vm.get("is_a_snapshot"))
+
+
+def pool_overview(state: PoolState, include_templates: bool = False, vms: t.Iterable[str] | None = None) -> dict[str, t.Any]:
+    """Build the overview; `vms` keeps only VMs whose name or uuid is listed (None keeps all)."""
+    wanted = set(vms) if vms is not None else None
+    guests_by_host: dict[str, list[dict[str, t.Any]]] = {}
+    vm_list = []
+    for vm in state.all("VM").values():
+        if _is_guest(vm, False) and not is_null(vm.get("resident_on")):
+            guests_by_host.setdefault(vm["resident_on"], []).append(vm)
+        if _is_guest(vm, include_templates) and (wanted is None or vm.get("name_label") in wanted or vm.get("uuid") in wanted):
+            vm_list.append(_vm(state, vm))
+    hosts = [_host(state, ref, rec, guests_by_host.get(ref, [])) for ref, rec in state.all("host").items()]
+    return {
+        "pool": _pool(state),
+        "hosts": sorted(hosts, key=lambda h: (h["name"], h["uuid"])),
+        "srs": sorted((_sr(state, sr) for sr in state.all("SR").values()), key=lambda s: (s["name"], s["uuid"])),
+        "networks": sorted((_network(net) for net in state.all("network").values()), key=lambda n: (n["name"], n["uuid"])),
+        "vms": sorted(vm_list, key=lambda v: (v["name"], v["uuid"])),
+    }
+
+
+def read_overview(client: t.Any, include_templates: bool = False, vms: t.Iterable[str] | None = None) -> dict[str, t.Any]:
+    """Read the pool in one call per class (see state.read_pool_state) and build the overview."""
+    return pool_overview(read_pool_state(client, POOL_CLASSES), include_templates, vms)

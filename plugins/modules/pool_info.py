@@ -1,0 +1,212 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pool_info
+short_description: Overview of a XenServer / XCP-ng pool, its hosts, storage, networks and VMs
+version_added: 0.1.0
+description:
+  - Reads a whole pool in one XenAPI call per object class, whatever the number of hosts and VMs,
+    and returns the console overview of the pool, its hosts, storage repositories, networks and VMs.
+  - Control domains are never listed as VMs; templates and snapshots only with O(include_templates=true).
+author:
+  - vdc.xenpool maintainers
+options:
+  include_templates:
+    description:
+      - Also list templates and snapshots in RV(vms).
+    type: bool
+    default: false
+  vms:
+    description:
+      - Only list the VMs with these names or uuids in RV(vms).
+      - Hosts, SRs and networks are always listed in full; RV(hosts[].resident_vms) is not filtered.
+    type: list
+    elements: str
+extends_documentation_fragment:
+  - vdc.xenpool.xen_connection
+  - vdc.xenpool.attributes
+  - vdc.xenpool.attributes.INFO_MODULE
+  - vdc.xenpool.attributes.XEN_GROUP
+seealso:
+  - name: XenAPI reference
+    description: The classes and fields this module reads.
+    link: https://xapi-project.github.io/xen-api/
+"""
+
+EXAMPLES = r"""
+- name: Show the pool of the first host
+  vdc.xenpool.pool_info:
+    hostname: xen-intel-01.example.com
+    username: root
+    password: "{{ vault_xen_password }}"
+    ca_path: /etc/pki/xen-ca.pem
+  delegate_to: localhost
+  register: overview
+
+- name: Running VMs per host
+  ansible.builtin.debug:
+    msg: "{{ item.name }}: {{ item.resident_vm_count }} VMs, {{ item.memory_free_mib }} MiB free"
+  loop: "{{ overview.hosts }}"
+
+- name: Two VMs only, set the connection once for the whole group
+  module_defaults:
+    group/vdc.xenpool.xen:
+      hostname: https://xen-amd-01.example.com
+      password: "{{ vault_xen_password }}"
+  block:
+    - name: Read two VMs
+      vdc.xenpool.pool_info:
+        vms: [web01, db01]
+      delegate_to: localhost
+      register: two_vms
+"""
+
+RETURN = r"""
+pool:
+  description: The pool.
+  returned: success
+  type: dict
+  contains:
+    name: {description: Pool name (empty for a standalone host that was never named)., type: str, returned: success}
+    uuid: {description: Pool uuid., type: str, returned: success}
+    master: {description: Name of the pool master., type: str, returned: success}
+    master_uuid: {description: Uuid of the pool master., type: str, returned: success}
+    ha_enabled: {description: Whether HA is on., type: bool, returned: success}
+    ha_host_failures_to_tolerate: {description: Host failures HA is configured to survive., type: int, returned: success}
+    ha_plan_exists_for: {description: Host failures the current HA plan can survive., type: int, returned: success}
+    default_sr: {description: Name of the default SR, null when none is set., type: str, returned: success}
+    default_sr_uuid: {description: Uuid of the default SR., type: str, returned: success}
+  sample:
+    name: pool-a
+    uuid: 5c6b0a7e-0000-4000-8000-000000000001
+    master: xen-intel-01
+    master_uuid: 1f0e0a7e-0000-4000-8000-000000000011
+    ha_enabled: false
+    ha_host_failures_to_tolerate: 0
+    ha_plan_exists_for: 0
+    default_sr: Local storage
+    default_sr_uuid: 7a1e0a7e-0000-4000-8000-000000000021
+hosts:
+  description: Hosts of the pool, sorted by name.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name: {description: Host name label., type: str, returned: success}
+    uuid: {description: Host uuid., type: str, returned: success}
+    address: {description: Management IP address., type: str, returned: success}
+    hostname: {description: Host name of the dom0., type: str, returned: success}
+    enabled: {description: Whether the host accepts new VMs., type: bool, returned: success}
+    is_master: {description: Whether the host is the pool master., type: bool, returned: success}
+    live: {description: Whether the host reports itself alive., type: bool, returned: success}
+    cpu_count: {description: Number of logical CPUs., type: int, returned: success}
+    cpu_vendor: {description: CPU vendor, for example C(GenuineIntel)., type: str, returned: success}
+    cpu_model: {description: CPU model name., type: str, returned: success}
+    cpu_speed_mhz: {description: CPU speed., type: int, returned: success}
+    cpu_usage_percent: {description: Mean utilisation over all CPUs, null when the host reports none., type: float, returned: success}
+    memory_total_mib: {description: Host memory., type: int, returned: success}
+    memory_free_mib:
+      description: Free host memory; estimated from the memory of resident VMs when the host does not report it.
+      type: int
+      returned: success
+    product_brand: {description: Product, for example C(XCP-ng)., type: str, returned: success}
+    software_version: {description: Product version., type: str, returned: success}
+    platform_version: {description: Platform version., type: str, returned: success}
+    resident_vms: {description: Names of the VMs running on the host (no control domain, no filter)., type: list, elements: str, returned: success}
+    resident_vm_count: {description: Number of VMs running on the host., type: int, returned: success}
+srs:
+  description: Storage repositories, sorted by name.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name: {description: SR name., type: str, returned: success}
+    uuid: {description: SR uuid., type: str, returned: success}
+    type: {description: SR type, for example C(lvmoiscsi)., type: str, returned: success}
+    content_type: {description: Content type, for example C(user) or C(iso)., type: str, returned: success}
+    shared: {description: Whether the SR is shared by the pool., type: bool, returned: success}
+    physical_size_gib: {description: Size., type: float, returned: success}
+    physical_utilisation_gib: {description: Space used., type: float, returned: success}
+    virtual_allocation_gib: {description: Sum of the virtual sizes of the disks., type: float, returned: success}
+    utilisation_percent: {description: Space used as a percentage of the size., type: float, returned: success}
+    attached_hosts: {description: Names of the hosts whose PBD is plugged., type: list, elements: str, returned: success}
+networks:
+  description: Networks, sorted by name.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name: {description: Network name., type: str, returned: success}
+    uuid: {description: Network uuid., type: str, returned: success}
+    bridge: {description: Bridge name in dom0., type: str, returned: success}
+    mtu: {description: MTU., type: int, returned: success}
+    pif_count: {description: Number of host interfaces on the network., type: int, returned: success}
+vms:
+  description: VMs (and templates with O(include_templates)), sorted by name; never control domains.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name: {description: VM name., type: str, returned: success}
+    uuid: {description: VM uuid., type: str, returned: success}
+    power_state: {description: C(Running), C(Halted), C(Paused) or C(Suspended)., type: str, returned: success}
+    is_template: {description: Whether it is a template or snapshot., type: bool, returned: success}
+    host: {description: Name of the host it runs on, null when not running., type: str, returned: success}
+    host_uuid: {description: Uuid of that host., type: str, returned: success}
+    vcpus: {description: vCPUs at startup., type: int, returned: success}
+    memory_mib: {description: Static maximum memory., type: int, returned: success}
+    memory_actual_mib: {description: Memory in use by the running VM (0 when not running)., type: int, returned: success}
+    cpu_usage_percent: {description: Mean vCPU utilisation, null when not running or not reported., type: float, returned: success}
+    disks:
+      description: Virtual disks, by device number.
+      type: list
+      elements: dict
+      returned: success
+      contains:
+        device: {description: Device number (userdevice)., type: str, returned: success}
+        name: {description: Disk name., type: str, returned: success}
+        uuid: {description: Disk (VDI) uuid., type: str, returned: success}
+        size_gib: {description: Virtual size., type: float, returned: success}
+        sr: {description: Name of the SR holding the disk., type: str, returned: success}
+        sr_uuid: {description: Uuid of that SR., type: str, returned: success}
+    nics:
+      description: Virtual network interfaces, by device number.
+      type: list
+      elements: dict
+      returned: success
+      contains:
+        device: {description: Device number., type: str, returned: success}
+        mac: {description: MAC address., type: str, returned: success}
+        network: {description: Network name., type: str, returned: success}
+        network_uuid: {description: Network uuid., type: str, returned: success}
+    ip: {description: First IPv4 address reported by the guest agent, null without one., type: str, returned: success}
+    ips: {description: Every address reported by the guest agent., type: list, elements: str, returned: success}
+    os_name: {description: Guest OS name reported by the guest agent., type: str, returned: success}
+    pv_drivers_detected: {description: Whether the guest runs PV drivers., type: bool, returned: success}
+    tags: {description: VM tags., type: list, elements: str, returned: success}
+"""
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.overview import read_overview
+
+ARGUMENT_SPEC = {
+    "include_templates": {"type": "bool", "default": False},
+    "vms": {"type": "list", "elements": "str"},
+}
+
+
+def main() -> None:
+    module = XenModule(ARGUMENT_SPEC, supports_check_mode=True)
+    with module.session("read", "pool") as client:
+        overview = read_overview(client, module.params["include_templates"], module.params["vms"])
+    module.exit_result(changed=False, **overview)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Object store of the simulator.
+
+One Database per pool: every simulated host starts as a pool of one, so each
+has its own database, exactly like separate xapi instances; pool.join moves
+the joiner's objects into the coordinator's database. All databases share
+one lock (one process, one world) which keeps cross-pool operations simple.
+"""
+from __future__ import annotations
+
+import copy
+import heapq
+import itertools
+import threading
+import time
+import uuid as uuidlib
+
+from .spec import DT, NULL_REF, Spec, XapiError
+
+EVENT_LOG_LIMIT = 200000
+
+
+def new_ref() -> str:
+    return "OpaqueRef:%s" % uuidlib.uuid4()
+
+
+class Clock:
+    """Simulated time: real time scaled by 1/time_scale plus jumps from /sim/time."""
+
+    def __init__(self, time_scale: float) -> None:
+        self.scale = max(float(time_scale), 1e-6)
+        self.offset = 0.0
+        self._t0 = time.monotonic()
+        self.cond = threading.Condition()
+
+    def elapsed(self) -> float:
+        """Simulated seconds since start; deadlines are expressed on this scale."""
+        return (time.monotonic() - self._t0) / self.scale + self.offset
+
+    def wall(self) -> float:
+        """Epoch seconds shown in datetimes (wall clock plus explicit jumps)."""
+        return time.time() + self.offset
+
+    def now_dt(self) -> DT:
+        return DT(time.strftime("%Y%m%dT%H:%M:%SZ", time.gmtime(self.wall())))
+
+    def advance(self, seconds: float) -> None:
+        with self.cond:
+            self.offset += float(seconds)
+            self.cond.notify_all()
+
+    def sleep(self, sim_seconds: float, should_stop=None) -> bool:
+        """Sleep a simulated duration; returns False early if should_stop() turns true."""
+        deadline = self.elapsed() + max(0.0, sim_seconds)
+        with self.cond:
+            while True:
+                if should_stop is not None and should_stop():
+                    return False
+                remaining = (deadline - self.elapsed()) * self.scale
+                if remaining <= 0:
+                    return True
+                self.cond.wait(min(remaining, 0.05))
+
+
+class Scheduler:
+    """Runs callbacks at simulated deadlines (guest agent appearing after boot ...)."""
+
+    def __init__(self, clock: Clock, lock: threading.RLock) -> None:
+        self.clock = clock
+        self.lock = lock
+        self._heap: list = []
+        self._seq = itertools.count()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="xapisim-scheduler", daemon=True)
+        self._thread.start()
+
+    def at(self, sim_delay: float, func, *args) -> None:
+        with self.clock.cond:
+            heapq.heappush(self._heap, (self.clock.elapsed() + sim_delay, next(self._seq), func, args))
+            self.clock.cond.notify_all()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            due = []
+            with self.clock.cond:
+                now = self.clock.elapsed()
+                while self._heap and self._heap[0][0] <= now:
+                    due.append(heapq.heappop(self._heap))
+                if not due:
+                    wait = 0.05 if not self._heap else min(0.05, max(0.001, (self._heap[0][0] - now) * self.clock.scale))
+                    self.clock.cond.wait(wait)
+            for _deadline, _seq, func, args in due:
+                with self.lock:
+                    try:
+                        func(*args)
+                    except XapiError:
+                        pass
+
+
+class Database:
+    """Tables of records (native Python values) for one pool, with an event log."""
+
+    def __init__(self, world: "World") -> None:
+        self.world = world
+        self.spec: Spec = world.spec
+        self.tables: dict[str, dict[str, dict]] = {c: {} for c in self.spec.classes if c != "event"}
+        self.uuids: dict[str, dict[str, str]] = {c: {} for c in self.tables}
+        self.meta: dict[str, dict] = {}
+        self.gen = 0
+        self.log: list[tuple[int, str, str, str]] = []
+
+    # events -------------------------------------------------------------
+    def emit(self, cls: str, ref: str, op: str) -> None:
+        if not self.spec.classes[cls]["gen_events"]:
+            return
+        self.gen += 1
+        self.log.append((self.gen, cls, ref, op))
+        if len(self.log) > EVENT_LOG_LIMIT:
+            del self.log[: len(self.log) - EVENT_LOG_LIMIT]
+        self.world.cond.notify_all()
+
+    # access -------------------------------------------------------------
+    def exists(self, cls: str, ref: str) -> bool:
+        return ref in self.tables[cls]
+
+    def get(self, cls: str, ref: str) -> dict:
+        """The live record (callers must not mutate it; use set/update)."""
+        try:
+            return self.tables[cls][ref]
+        except KeyError:
+            raise XapiError("HANDLE_INVALID", cls, ref) from None
+
+    def render(self, cls: str, ref: str) -> dict:
+        rec = self.get(cls, ref)
+        return {f: copy.deepcopy(rec[f]) for f in self.spec.classes[cls]["record_fields"]}
+
+    def by_uuid(self, cls: str, value: str) -> str:
+        ref = self.uuids[cls].get(value)
+        if ref is None:
+            raise XapiError("UUID_INVALID", cls, value)
+        return ref
+
+    def refs(self, cls: str) -> list[str]:
+        return list(self.tables[cls])
+
+    def find(self, cls: str, **criteria) -> list[str]:
+        return [r for r, rec in self.tables[cls].items() if all(rec.get(k) == v for k, v in criteria.items())]
+
+    def one(self, cls: str) -> str:
+        refs = self.refs(cls)
+        return refs[0] if refs else NULL_REF
+
+    # mutation -----------------------------------------------------------
+    def create(self, cls: str, values: dict | None = None, ref: str | None = None) -> str:
+        ref = ref or new_ref()
+        rec = {f: self.spec.default_for(cls, f) for f in self.spec.fields[cls]}
+        rec.update(values or {})
+        if not rec.get("uuid") and "uuid" in rec:
+            rec["uuid"] = str(uuidlib.uuid4())
+        self.tables[cls][ref] = rec
+        if "uuid" in rec:
+            self.uuids[cls][rec["uuid"]] = ref
+        self.emit(cls, ref, "add")
+        for field, value in rec.items():
+            self._link(cls, ref, field, None, value)
+        return ref
+
+    def insert_raw(self, cls: str, ref: str, rec: dict, meta: dict | None = None) -> None:
+        """Adopt a record as is (pool join / state load); emits an add event."""
+        self.tables[cls][ref] = rec
+        if "uuid" in rec:
+            self.uuids[cls][rec["uuid"]] = ref
+        if meta:
+            self.meta[ref] = meta
+        self.emit(cls, ref, "add")
+
+    def set(self, cls: str, ref: str, field: str, value) -> None:
+        self.update(cls, ref, {field: value})
+
+    def update(self, cls: str, ref: str, values: dict) -> None:
+        rec = self.get(cls, ref)
+        changed = False
+        for field, value in values.items():
+            old = rec.get(field)
+            if old == value and type(old) is type(value):
+                continue
+            rec[field] = value
+            changed = True
+            self._link(cls, ref, field, old, value)
+        if changed:
+            self.emit(cls, ref, "mod")
+
+    def destroy(self, cls: str, ref: str) -> None:
+        rec = self.get(cls, ref)
+        for field, value in rec.items():
+            self._link(cls, ref, field, value, None)
+        del self.tables[cls][ref]
+        self.uuids[cls].pop(rec.get("uuid"), None)
+        self.meta.pop(ref, None)
+        self.emit(cls, ref, "del")
+
+    def _link(self, cls: str, ref: str, field: str, old, new) -> None:
+        """Keep the set side of a ref<->set relation in step with the ref side."""
+        target = self.spec.relations.get((cls, field))
+        if target is None or old == new:
+            return
+        tcls, tfield = target
+        if old and old != NULL_REF and old in self.tables[tcls]:
+            trec = self.tables[tcls][old]
+            if ref in trec[tfield]:
+                trec[tfield] = [r for r in trec[tfield] if r != ref]
+                self.emit(tcls, old, "mod")
+        if new and new != NULL_REF and new in self.tables[tcls]:
+            trec = self.tables[tcls][new]
+            if ref not in trec[tfield]:
+                trec[tfield] = trec[tfield] + [ref]
+                self.emit(tcls, new, "mod")
+
+    def token(self) -> str:
+        return "%020d,%020d" % (self.gen, 0)
+
+    def dump(self) -> dict:
+        return {"gen": self.gen, "tables": self.tables, "meta": self.meta}
+
+
+class World:
+    """Everything one simulator process holds: spec, clock, pools, sessions."""
+
+    def __init__(self, spec: Spec, time_scale: float = 1.0) -> None:
+        self.spec = spec
+        self.lock = threading.RLock()
+        self.cond = threading.Condition(self.lock)
+        self.clock = Clock(time_scale)
+        self.scheduler = Scheduler(self.clock, self.lock)
+        self.dbs: list[Database] = []
+        # address -> (Database, host ref); the listener of each simulated host
+        self.hosts: dict[str, tuple[Database, str]] = {}
+        self.host_info: dict[str, dict] = {}
+        self.sessions: dict[str, Database] = {}
+        self.username = "root"
+        self.password = ""
+        self.latency_ms = 0.0
+
+    def new_db(self) -> Database:
+        db = Database(self)
+        self.dbs.append(db)
+        return db
+
+    def db_for_address(self, address: str) -> tuple[Database, str]:
+        return self.hosts[address]
+
+    def address_of(self, db: Database, host_ref: str) -> str:
+        return db.get("host", host_ref)["address"]
+
+    def master_of(self, db: Database) -> str:
+        pool = db.one("pool")
+        return db.get("pool", pool)["master"]
