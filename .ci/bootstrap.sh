@@ -14,11 +14,10 @@ find_python() {
         if command -v "$c" >/dev/null 2>&1; then candidates+=("$(command -v "$c")"); fi
     done
     if command -v pyenv >/dev/null 2>&1 && root="$(pyenv root 2>/dev/null)" && [ -d "$root/versions" ]; then
-        for c in $(ls -1d "$root"/versions/3.1[2-9]* 2>/dev/null | sort -Vr); do
-            for exe in "$c"/bin/python3.1[2-9]; do
-                if [ -x "$exe" ]; then candidates+=("$exe"); fi
-            done
-        done
+        local exe
+        while IFS= read -r exe; do
+            candidates+=("$exe")
+        done < <(find "$root/versions" -mindepth 3 -maxdepth 3 -path '*/bin/python3.1[2-9]' -perm -u+x 2>/dev/null | sort -Vr)
     fi
     for c in "${candidates[@]}"; do
         # pyenv shims for versions that are not active exit 127: the probe weeds them out.
@@ -50,6 +49,7 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; 
 fi
 
 PY="$VENV/bin/python"
+export PYVER
 PYVER="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 export PATH="$VENV/bin:$PATH"
 export ANSIBLE_NOCOLOR=1 NO_COLOR=1 PY_COLORS=0 ANSIBLE_FORCE_COLOR=0

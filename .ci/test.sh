@@ -49,7 +49,7 @@ run_step() {
 }
 
 step_sanity() {
-    # shellcheck is a Debian package; without it ansible-test skips that one test with a warning.
+    # The shellcheck binary is a Debian package; without it ansible-test skips that test with a warning.
     command -v shellcheck >/dev/null || { apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
         { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null 2>&1; }; } ||
         echo "note: shellcheck could not be installed; the sanity test 'shellcheck' will be skipped"

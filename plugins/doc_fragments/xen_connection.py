@@ -54,7 +54,7 @@ options:
 requirements:
   - XenAPI (the official Python XenAPI client, C(pip install XenAPI))
 notes:
-  - The module runs on the controller (or wherever it is delegated to) and talks to the XenAPI endpoint over the network;
-    use C(connection: local) or C(delegate_to: localhost).
+  - "The module runs on the controller (or wherever it is delegated to) and talks to the XenAPI endpoint over the network;
+    use C(connection: local) or C(delegate_to: localhost)."
   - The session is logged out when the module ends, on success and on failure.
 """

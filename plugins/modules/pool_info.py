@@ -15,7 +15,7 @@ description:
     and returns the console overview of the pool, its hosts, storage repositories, networks and VMs.
   - Control domains are never listed as VMs; templates and snapshots only with O(include_templates=true).
 author:
-  - vdc.xenpool maintainers
+  - vdc.xenpool contributors (!UNKNOWN)
 options:
   include_templates:
     description:

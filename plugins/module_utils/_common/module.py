@@ -42,7 +42,7 @@ class XenModule:
         argument_spec: dict[str, dict[str, t.Any]],
         supports_check_mode: bool = True,
         wait: bool = False,
-        client_factory: t.Callable[..., XenClient] = XenClient,
+        client_factory: t.Callable[..., XenClient] | None = None,
         **kwargs: t.Any,
     ) -> None:
         specs = [XEN_CONNECTION_SPEC] + ([WAIT_SPEC] if wait else []) + [argument_spec]
@@ -65,7 +65,7 @@ class XenModule:
         params = self.module.params
         label = name if name is not None else params.get("hostname")
         try:
-            self.client = self._client_factory(**xen_client_kwargs(params))
+            self.client = (self._client_factory or XenClient)(**xen_client_kwargs(params))
         except ValueError as exc:
             self.module.fail_json(msg="Failed to %s %s '%s': %s. Check the hostname option." % (verb, noun, label, exc))
         try:

@@ -22,6 +22,8 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.rest import Res
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import HAS_NETAPP_LIB, NetappLibInvoker, ZapiClient
 
 USE_REST_CHOICES = ("auto", "always", "never")
+# API not found / not permitted: what a cluster with ONTAPI switched off answers.
+ZAPI_UNAVAILABLE_CODES = ("13005", "13003")
 
 
 class OntapClient:
@@ -84,7 +86,15 @@ def connect(hostname: str, username: str, password: str, port: int | None = None
             raise OntapConnectionError("MISSING_LIB", "the ZAPI transport needs the Python library netapp-lib%s" % why)
         zapi_invoker = NetappLibInvoker(**opts)
     zapi = ZapiClient(zapi_invoker)
-    result = zapi.call("system-get-version")
+    try:
+        result = zapi.call("system-get-version")
+    except (OntapAuthError, OntapTLSError):
+        raise
+    except OntapError as exc:
+        if exc.code in ZAPI_UNAVAILABLE_CODES:
+            why = "; REST did not answer either (%s)" % rest_error if rest_error else "; use use_rest: always (ONTAP 9.6 and later)"
+            raise OntapConnectionError(exc.code, "ZAPI (ONTAPI) is not available: %s%s" % (exc.message, why)) from None
+        raise
     tup = ((result.get("version-tuple") or {}).get("system-version-tuple")) or {}
     version = {"full": result.get("version"), "generation": _int(tup.get("generation")), "major": _int(tup.get("major")),
                "minor": _int(tup.get("minor"))}

@@ -12,6 +12,13 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import as_
 ISCSI_PORT = 3260
 
 
+class ClusterService(Service):
+    """Cluster identity; the version is read once while choosing the transport, so this costs no call."""
+
+    def info(self) -> dict:
+        return dict(self.client.version)
+
+
 class SvmService(Service):
     """Data SVMs (vservers)."""
 
@@ -85,7 +92,7 @@ class LifService(Service):
         desired = {"net-interface-info": {"interface-name": None, "lif-uuid": None, "vserver": None, "address": None,
                                           "administrative-status": None, "data-protocols": None, "service-names": None}}
         out = []
-        for r in self.zapi.get_iter("net-interface-get-iter", query, desired):
+        for r in self.zapi.get_iter("net-interface-get-iter", query, desired, vserver=svm):
             protocols = [str(p).lower() for p in as_list(dig(r, "data-protocols", "data-protocol"))]
             services = [str(s).lower() for s in as_list(dig(r, "service-names", "lif-service-name"))]
             status = r.get("administrative-status")

@@ -21,10 +21,7 @@ from ansible.module_utils.urls import open_url
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapAuthError, OntapConnectionError, OntapError, OntapTLSError
 
-try:
-    from urllib.error import HTTPError, URLError
-except ImportError:  # pragma: no cover - always present on Python 3
-    HTTPError = URLError = Exception  # type: ignore[assignment,misc]
+from urllib.error import HTTPError
 
 Sender = t.Callable[[str, str, t.Optional[dict], t.Optional[dict]], t.Tuple[int, dict]]
 
@@ -53,9 +50,8 @@ class RestClient:
                  job_timeout: int = 600, poll_interval: float = 1.0, return_timeout: int = 30,
                  sender: Sender | None = None, sleep: t.Callable[[float], None] = time.sleep) -> None:
         scheme = "https" if https else "http"
-        netloc = hostname if port is None else "%s:%s" % (hostname, port)
-        if ":" in hostname and not hostname.startswith("[") and port is not None:
-            netloc = "[%s]:%s" % (hostname, port)
+        host = "[%s]" % hostname if ":" in hostname and not hostname.startswith("[") else hostname  # IPv6 literal
+        netloc = host if port is None else "%s:%s" % (host, port)
         self.base_url = "%s://%s" % (scheme, netloc)
         self.username = username
         self._password = password
@@ -94,7 +90,7 @@ class RestClient:
         except Exception as exc:  # pylint: disable=broad-except
             detail = str(exc).replace(self._password, "********") if self._password else str(exc)
             if any(marker in detail for marker in TLS_MARKERS) or type(exc).__name__ in ("SSLValidationError", "SSLCertVerificationError"):
-                raise OntapTLSError("TLS", tls_hint(self.base_url, detail)) from None
+                raise OntapTLSError("TLS_UNTRUSTED", tls_hint(self.base_url, detail)) from None
             raise OntapConnectionError("CONNECTION", "Cannot reach ONTAP REST API at %s: %s" % (self.base_url, detail)) from None
         try:
             parsed = json.loads(raw.decode("utf-8")) if raw else {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.client import OntapClient
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
 
 
 def public(record: dict | None) -> dict | None:
@@ -50,6 +51,5 @@ class Service:
         if not records:
             return None
         if len(records) > 1:
-            from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
             raise OntapError("", "more than one %s matched" % what)
         return records[0]

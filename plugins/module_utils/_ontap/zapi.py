@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ssl
 import typing as t
+import urllib.request
 from collections import Counter
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import (
@@ -94,7 +95,7 @@ def parse_element(elem: t.Any) -> t.Any:
         return elem.get_content()
     out: dict = {}
     for child in children:
-        key = child.get_name()
+        key = child.get_name().rsplit("}", 1)[-1]  # ONTAP answers in the filer/admin namespace
         val = parse_element(child)
         if key in out:
             if not isinstance(out[key], list):
@@ -124,8 +125,6 @@ class NetappLibInvoker:
 
     @staticmethod
     def _make_server(hostname, username, password, https, port, timeout, context):  # type: ignore[no-untyped-def]
-        import urllib.request
-
         class _Server(_zapi.NaServer):
             """NaServer whose opener carries our TLS context and sends credentials up front."""
 
@@ -164,7 +163,7 @@ class NetappLibInvoker:
             return OntapAuthError("401", auth_hint(self.base_url, self.username), status=401)
         if code in ("URL error", "Unable to connect", "Unexpected error"):
             if any(marker in detail for marker in TLS_MARKERS):
-                return OntapTLSError("TLS", tls_hint(self.base_url, detail))
+                return OntapTLSError("TLS_UNTRUSTED", tls_hint(self.base_url, detail))
             return OntapConnectionError("CONNECTION", "Cannot reach ONTAP ZAPI at %s: %s" % (self.base_url, detail))
         if code.isdigit() and 400 <= int(code) < 600 and len(code) == 3:
             return OntapConnectionError(code, "HTTP %s from ZAPI at %s: %s (ZAPI may be disabled on this cluster; try use_rest: always)"

@@ -216,7 +216,7 @@ class XenClient:
         if session is None:
             return
         try:
-            self._wire("session.logout", self.url, lambda: session.xenapi.session.logout())
+            self._wire("session.logout", self.url, session.xenapi.session.logout)
         except XenError:
             pass
 

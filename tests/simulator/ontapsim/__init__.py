@@ -1,0 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""NetApp ONTAP 9.x simulator (REST + ZAPI) for the vdc.xenpool tests; see tests/simulator/ONTAP.md."""
+from __future__ import annotations

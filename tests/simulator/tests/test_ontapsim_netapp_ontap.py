@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The real netapp.ontap modules (REST and ZAPI) against ontapsim: create, then an idempotent second run."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+SIM_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if SIM_ROOT not in sys.path:
+    sys.path.insert(0, SIM_ROOT)
+
+from ontapsim.testing import RestClient, read_password, start_ontapsim  # noqa: E402  pylint: disable=wrong-import-position
+
+PLAYBOOK = os.path.join(SIM_ROOT, "ontap_fixtures", "netapp_ontap_smoke.yml")
+BIN = os.path.dirname(sys.executable)
+ANSIBLE_PLAYBOOK = os.path.join(BIN, "ansible-playbook") if os.path.exists(os.path.join(BIN, "ansible-playbook")) \
+    else shutil.which("ansible-playbook")
+
+
+def _have_netapp_ontap() -> bool:
+    try:
+        import ansible_collections.netapp.ontap  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+        import requests  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+        import netapp_lib  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        return False
+    return ANSIBLE_PLAYBOOK is not None
+
+
+pytestmark = pytest.mark.skipif(not _have_netapp_ontap(), reason="needs ansible-playbook, netapp.ontap, requests, netapp-lib")
+
+
+def run_playbook(ready: dict, cwd: str) -> tuple[int, int, str]:
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0",
+               ANSIBLE_LOCAL_TEMP=os.path.join(cwd, "tmp"), ANSIBLE_HOME=os.path.join(cwd, "home"))
+    cmd = [ANSIBLE_PLAYBOOK, PLAYBOOK, "-e", "ansible_python_interpreter=%s" % sys.executable,
+           "-e", "ontap_port=%d" % ready["port"], "-e", "ontap_pw=%s" % read_password(ready)]
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=240, check=False)
+    recap = re.search(r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout)
+    assert proc.returncode == 0 and recap, proc.stdout[-4000:] + proc.stderr[-2000:]
+    return int(recap.group(2)), int(recap.group(4)), proc.stdout
+
+
+def test_netapp_ontap_rest_and_zapi_idempotent(tmp_path):
+    with start_ontapsim(str(tmp_path / "sim")) as sim:
+        api = RestClient(sim.ready)
+        changed, failed, _out = run_playbook(sim.ready, str(tmp_path))
+        assert failed == 0
+        assert changed == 13  # iSCSI once, then volume/efficiency/LUN/igroup/map/snapshot per transport
+        calls = api.control("GET", "calls")
+        methods = {c["method"] for c in calls["calls"]}
+        assert "POST /api/storage/luns" in methods and "lun-create-by-size" in methods
+        lun = api.get("/api/storage/luns", name="/vol/smoke_never/lun0", fields="lun_maps,os_type,space.size")[1]
+        assert lun["records"][0]["lun_maps"][0]["logical_unit_number"] == 3
+        api.control("POST", "calls/reset", {})
+        changed, failed, _out = run_playbook(sim.ready, str(tmp_path))
+        assert (changed, failed) == (0, 0)
+        assert api.control("GET", "calls")["writes"] == 0

@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""simcommon pieces in isolation (no simulator process)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import ssl
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+from cryptography import x509
+
+from simcommon import (CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan, add_common_arguments, tls_material,
+                       wait_ready_file, write_ready_file)
+
+
+def test_calllog_counts_and_writes():
+    log = CallLog()
+    log.record("127.0.0.11", "VM.get_record", False, "self=x")
+    log.record("127.0.0.11", "VM.start", True)
+    log.record("127.0.0.12", "VM.start", True)
+    assert log.counters() == {"VM.get_record": 1, "VM.start": 2}
+    assert log.write_count() == 2
+    entries = log.entries()
+    assert [e["method"] for e in entries] == ["VM.get_record", "VM.start", "VM.start"]
+    assert set(entries[0]) == {"endpoint", "method", "write", "summary", "time"}
+    log.reset()
+    assert log.entries() == [] and log.write_count() == 0
+
+
+def test_faultplan_nth_and_repeat():
+    plan = FaultPlan()
+    plan.add("VM.start", nth=2, error=["HOST_OFFLINE", "x"], repeat=2)
+    assert plan.check("VM.start") is None
+    assert plan.check("VM.start")["error"] == ["HOST_OFFLINE", "x"]
+    assert plan.check("VM.start")["action"] == "error"
+    assert plan.check("VM.start") is None
+    assert plan.check("VM.stop") is None
+    plan.clear()
+    plan.add("VM.start", action="drop")
+    assert plan.check("VM.start")["action"] == "drop"
+    with pytest.raises(ValueError):
+        plan.add("x", action="explode")
+
+
+def test_tls_material_sans_and_reuse(tmp_path):
+    ca, cert, key = tls_material(str(tmp_path), ["127.0.0.11", "127.0.0.12"])
+    with open(cert, "rb") as handle:
+        parsed = x509.load_pem_x509_certificate(handle.read())
+    san = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    ips = {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
+    assert ips == {"127.0.0.1", "127.0.0.11", "127.0.0.12"}
+    assert san.get_values_for_type(x509.DNSName) == ["localhost"]
+    mtime = os.path.getmtime(cert)
+    assert tls_material(str(tmp_path), ["127.0.0.12"]) == (ca, cert, key)
+    assert os.path.getmtime(cert) == mtime
+    # a new address forces regeneration
+    tls_material(str(tmp_path), ["127.0.0.99"])
+    with open(cert, "rb") as handle:
+        parsed = x509.load_pem_x509_certificate(handle.read())
+    san = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "127.0.0.99" in {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
+
+
+def test_ready_file_roundtrip_and_timeout(tmp_path):
+    path = str(tmp_path / "ready.json")
+    with pytest.raises(TimeoutError):
+        wait_ready_file(path, 0.2)
+    write_ready_file(path, {"port": 1})
+    assert wait_ready_file(path, 1) == {"port": 1}
+
+
+def test_common_arguments_defaults():
+    args = add_common_arguments(argparse.ArgumentParser()).parse_args(["--state-dir", "/tmp/x"])
+    assert args.port == 0 and args.time_scale == 1.0 and args.lifetime == 3600.0 and args.latency_ms == 0.0
+
+
+def test_control_api_routes():
+    log, plan = CallLog(), FaultPlan()
+    advanced = []
+    api = ControlAPI(log, plan, state=lambda: {"s": 1}, advance=advanced.append)
+    log.record("a", "VM.start", True)
+    status, body = api.dispatch("GET", "/sim/calls", b"")
+    assert status == 200 and body["writes"] == 1 and body["counters"] == {"VM.start": 1}
+    assert api.dispatch("POST", "/sim/faults", json.dumps({"method": "VM.start", "nth": 1}).encode())[0] == 200
+    assert plan.check("VM.start") is not None
+    assert api.dispatch("DELETE", "/sim/faults", b"")[0] == 200
+    assert plan.check("VM.start") is None
+    assert api.dispatch("POST", "/sim/time", b'{"advance_s": 30}')[0] == 200 and advanced == [30.0]
+    assert api.dispatch("GET", "/sim/state", b"") == (200, {"s": 1})
+    assert api.dispatch("POST", "/sim/save", b'{"path": "/tmp/x"}')[0] == 501
+    assert api.dispatch("GET", "/sim/nope", b"")[0] == 404
+    assert api.dispatch("POST", "/sim/faults", b"{bad")[0] == 400
+    assert api.dispatch("POST", "/sim/calls/reset", b"")[0] == 200 and log.entries() == []
+
+
+class _Hello(BaseHTTPRequestHandler):
+    def do_GET(self):  # pylint: disable=invalid-name
+        body = b"hello"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        return
+
+
+def test_dual_protocol_server_serves_http_and_https_on_one_port(tmp_path):
+    ca, cert, key = tls_material(str(tmp_path), [])
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = DualProtocolHTTPServer(("127.0.0.1", 0), _Hello, context)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=5) as resp:
+            assert resp.read() == b"hello"
+        client_ctx = ssl.create_default_context(cafile=ca)
+        with urllib.request.urlopen("https://127.0.0.1:%d/" % port, timeout=5, context=client_ctx) as resp:
+            assert resp.read() == b"hello"
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen("https://127.0.0.1:%d/" % port, timeout=5,  # pylint: disable=consider-using-with
+                                   context=ssl.create_default_context())
+    finally:
+        server.shutdown()
+        server.server_close()

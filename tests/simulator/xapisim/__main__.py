@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Entry point: PYTHONPATH=tests/simulator python -m xapisim --datacenter FILE --state-dir DIR ..."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+from simcommon import add_common_arguments, lifetime_watchdog, write_ready_file
+
+from . import datacenter
+from .app import Simulator, make_ssl_context
+from .spec import Spec
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="xapisim", description="Stateful XenAPI (xapi) simulator")
+    add_common_arguments(parser)
+    parser.add_argument("--datacenter", default=None, help="datacenter description (YAML)")
+    parser.add_argument("--generate", default=None, help="synthetic pool, e.g. hosts=64,vms=2000")
+    parser.add_argument("--address-base", default="127.0.0.10", help="host i listens on base+i")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    os.makedirs(args.state_dir, exist_ok=True)
+    conf = datacenter.load(args.datacenter) if args.datacenter else {}
+    if args.generate:
+        conf = datacenter.generated(args.generate, conf)
+    if not conf.get("host_groups") and not args.load_state:
+        sys.stderr.write("xapisim: --datacenter or --generate is required\n")
+        return 2
+    sim = Simulator(Spec(), time_scale=args.time_scale, latency_ms=args.latency_ms)
+    with sim.world.lock:
+        datacenter.build(sim.world, conf, args.address_base)
+        if args.load_state:
+            sim.load(args.load_state)
+    addresses = sorted(sim.world.hosts, key=lambda a: tuple(int(x) for x in a.split(".")))
+    ssl_context, ca_path = make_ssl_context(args.state_dir, addresses)
+    port = sim.listen(addresses, args.port, ssl_context)
+    password_file = os.path.join(args.state_dir, "xapisim-password")
+    with open(password_file, "w", encoding="utf-8") as handle:
+        handle.write(sim.world.password)
+    os.chmod(password_file, 0o600)
+    hosts = []
+    with sim.world.lock:
+        for address in addresses:
+            db, host = sim.world.hosts[address]
+            rec = db.get("host", host)
+            hosts.append({"name": rec["name_label"], "address": address, "uuid": rec["uuid"],
+                          "cpu_vendor": rec["cpu_info"].get("vendor", ""),
+                          "url_http": "http://%s:%d" % (address, port), "url_https": "https://%s:%d" % (address, port)})
+    ready = {"pid": os.getpid(), "port": port, "ca_cert": ca_path, "username": sim.world.username,
+             "password_file": password_file, "control": "http://%s:%d/sim" % (addresses[0], port), "hosts": hosts}
+
+    def stop(*_args):
+        sim.stopped.set()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    lifetime_watchdog(args.lifetime, sim.stopped.set)
+    if args.ready_file:
+        write_ready_file(args.ready_file, ready)
+    try:
+        while not sim.stopped.wait(0.5):
+            pass
+    finally:
+        if args.save_state_on_exit:
+            sim.save(args.save_state_on_exit)
+        sim.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,420 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""pool membership and host maintenance (semantics 2.x and 5.7)."""
+from __future__ import annotations
+
+import math
+import zlib
+
+from .dispatch import Context, handler
+from .model import DURATIONS, host_free_memory, refresh_host_memory
+from .pooling import merge_host_into, remove_host
+from .spec import NULL_REF, XapiError
+from .state import Database
+
+
+def _mgmt_pif(db: Database, host: str) -> dict | None:
+    for pif in db.get("host", host)["PIFs"]:
+        rec = db.get("PIF", pif)
+        if rec["management"]:
+            return rec
+    return None
+
+
+def join_checks(ctx: Context, master_db: Database, force: bool) -> None:
+    """pre_join_checks in xapi's order (runtime_facts.pool_join.checks_in_order)."""
+    db, host = ctx.db, ctx.host
+    hrec = db.get("host", host)
+    jpool = db.get("pool", db.one("pool"))
+    mpool_ref = master_db.one("pool")
+    mpool = master_db.get("pool", mpool_ref)
+    mhost = master_db.get("host", mpool["master"])
+    if _mgmt_pif(db, host) is None:
+        raise XapiError("HOST_STILL_BOOTING")
+    if jpool["ha_enabled"]:
+        raise XapiError("HA_IS_ENABLED")
+    if mpool["ha_enabled"]:
+        raise XapiError("HA_IS_ENABLED")
+    if master_db is db:
+        raise XapiError("OPERATION_NOT_ALLOWED", "Host cannot become slave of itself" if mpool["master"] == host
+                        else "Host is already part of a pool")
+    if len(db.refs("host")) > 1:
+        raise XapiError("JOINING_HOST_CANNOT_BE_MASTER_OF_OTHER_HOSTS")
+    vms = [rec for rec in db.tables["VM"].values() if not rec["is_control_domain"]]
+    if any(rec["power_state"] == "Running" for rec in vms):
+        raise XapiError("JOINING_HOST_CANNOT_HAVE_RUNNING_VMS")
+    if any(rec["current_operations"] for rec in vms):
+        raise XapiError("JOINING_HOST_CANNOT_HAVE_VMS_WITH_CURRENT_OPERATIONS")
+    jsw, msw = hrec["software_version"], mhost["software_version"]
+    if jsw.get("platform_version") != msw.get("platform_version") or jsw.get("product_brand") != msw.get("product_brand"):
+        raise XapiError("HOSTS_NOT_COMPATIBLE")
+    if not force:
+        if any(jsw.get(k) != msw.get(k) for k in ("xapi", "product_brand", "git_id")) or \
+                ("xs:linux" in jsw) != ("xs:linux" in msw):
+            raise XapiError("HOSTS_NOT_HOMOGENEOUS", "Software version differs")
+        if hrec["cpu_info"].get("vendor") != mpool["cpu_info"].get("vendor"):
+            raise XapiError("HOSTS_NOT_HOMOGENEOUS", "CPUs differ")
+    if any(rec["shared"] and not rec["is_tools_sr"] for rec in db.tables["SR"].values()):
+        raise XapiError("JOINING_HOST_CANNOT_CONTAIN_SHARED_SRS")
+    if db.tables["Bond"]:
+        raise XapiError("POOL_JOINING_HOST_HAS_BONDS")
+    jmgmt = _mgmt_pif(db, host)
+    if any(db.get("PIF", v["untagged_PIF"])["management"] is False for v in db.tables["VLAN"].values()
+           if v["untagged_PIF"] in db.tables["PIF"]):
+        raise XapiError("POOL_JOINING_HOST_HAS_NON_MANAGEMENT_VLANS")
+    mmgmt = _mgmt_pif(master_db, mpool["master"])
+    if jmgmt and mmgmt and jmgmt["VLAN"] != mmgmt["VLAN"]:
+        raise XapiError("POOL_JOINING_HOST_MANAGEMENT_VLAN_DOES_NOT_MATCH", jmgmt["VLAN"], mmgmt["VLAN"])
+    if (hrec["external_auth_type"], hrec["external_auth_service_name"]) != \
+            (mhost["external_auth_type"], mhost["external_auth_service_name"]):
+        raise XapiError("POOL_JOINING_EXTERNAL_AUTH_MISMATCH")
+    if hrec["edition"] != mhost["edition"]:
+        raise XapiError("LICENSE_HOST_POOL_MISMATCH")
+    if jsw.get("network_backend") != msw.get("network_backend"):
+        raise XapiError("OPERATION_NOT_ALLOWED", "Network backends differ")
+    jv = "%d.%d" % (hrec["API_version_major"], hrec["API_version_minor"])
+    mv = "%d.%d" % (mhost["API_version_major"], mhost["API_version_minor"])
+    if jv != mv:
+        raise XapiError("POOL_JOINING_HOST_MUST_HAVE_SAME_API_VERSION", jv, mv)
+    if jsw.get("db_schema") != msw.get("db_schema"):
+        raise XapiError("POOL_JOINING_HOST_MUST_HAVE_SAME_DB_SCHEMA", jsw.get("db_schema", ""), msw.get("db_schema", ""))
+    if jpool["tls_verification_enabled"] != mpool["tls_verification_enabled"]:
+        raise XapiError("POOL_JOINING_HOST_TLS_VERIFICATION_MISMATCH")
+
+
+def _join(ctx: Context, master_address: str, username: str, password: str, force: bool) -> None:
+    world = ctx.world
+    with world.lock:
+        target = world.hosts.get(master_address)
+        if target is None:
+            raise XapiError("JOINING_HOST_SERVICE_FAILED")
+        master_db, master_host = target
+        master = world.master_of(master_db)
+        if master != master_host:
+            raise XapiError("HOST_IS_SLAVE", master_db.get("host", master)["address"])
+    if username != world.username or password != world.password:
+        world.clock.sleep(float(world.spec.runtime["session"].get("bad_credentials_delay_seconds", 5)))
+        raise XapiError("SESSION_AUTHENTICATION_FAILED", username, "Authentication failure")
+    with world.lock:
+        join_checks(ctx, master_db, force)
+    ctx.work(DURATIONS["pool_join"])
+    with world.lock:
+        join_checks(ctx, master_db, force)
+        merge_host_into(world, ctx.db, master_db)
+        for vm in master_db.refs("VM"):
+            world.rules.refresh(master_db, vm)
+
+
+@handler("pool", "join", locked=False)
+def pool_join(ctx: Context, master_address, master_username, master_password):
+    _join(ctx, master_address, master_username, master_password, False)
+
+
+@handler("pool", "join_force", locked=False)
+def pool_join_force(ctx: Context, master_address, master_username, master_password):
+    _join(ctx, master_address, master_username, master_password, True)
+
+
+@handler("pool", "eject", locked=False)
+def pool_eject(ctx: Context, host):
+    world = ctx.world
+    with world.lock:
+        db = ctx.db
+        pool = db.get("pool", db.one("pool"))
+        if pool["ha_enabled"]:
+            raise XapiError("HA_IS_ENABLED")
+        if pool["master"] == host:
+            raise XapiError("INTERNAL_ERROR", "Cannot eject the pool coordinator")
+        for vm in db.get("host", host)["resident_VMs"]:
+            rec = db.get("VM", vm)
+            if not rec["is_control_domain"] and rec["power_state"] != "Halted":
+                raise XapiError("OPERATION_NOT_ALLOWED", "VM resident on host")
+        address = db.get("host", host)["address"]
+    ctx.work(DURATIONS["pool_eject"])
+    with world.lock:
+        remove_host(world, db, host)
+        from .datacenter import build_host  # pylint: disable=import-outside-toplevel
+        info = world.host_info.get(address)
+        if info is not None:
+            build_host(world, info, world.rules)
+        else:
+            world.hosts.pop(address, None)
+
+
+@handler("pool", "designate_new_master", locked=False)
+def pool_designate_new_master(ctx: Context, host):
+    world = ctx.world
+    with world.lock:
+        pool_ref = ctx.db.one("pool")
+        pool = ctx.db.get("pool", pool_ref)
+        if pool["ha_enabled"]:
+            raise XapiError("HA_IS_ENABLED")
+        if pool["master"] == host:
+            return None
+    ctx.work(DURATIONS["designate_new_master"])
+    with world.lock:
+        ctx.db.set("pool", pool_ref, "master", host)
+    return None
+
+
+@handler("pool", "get_license_state", write=False)
+def pool_license_state(_ctx: Context, _pool):
+    return {"edition": "xcp-ng", "expiry": "never"}
+
+
+# --------------------------------------------------------------------------- host
+@handler("host", "disable")
+def host_disable(ctx: Context, host, _auto_enable=True):
+    ctx.db.set("host", host, "enabled", False)
+
+
+@handler("host", "enable")
+def host_enable(ctx: Context, host):
+    ctx.db.set("host", host, "enabled", True)
+
+
+@handler("host", "set_iscsi_iqn")
+def host_set_iscsi_iqn(ctx: Context, host, value):
+    if value == "":
+        raise XapiError("INVALID_VALUE", "value", value)
+    other = dict(ctx.db.get("host", host)["other_config"], iscsi_iqn=value)
+    ctx.db.update("host", host, {"iscsi_iqn": value, "other_config": other})
+
+
+@handler("host", "set_multipathing")
+def host_set_multipathing(ctx: Context, host, value):
+    other = dict(ctx.db.get("host", host)["other_config"], multipathing="true" if value else "false")
+    ctx.db.update("host", host, {"multipathing": bool(value), "other_config": other})
+
+
+def _sync_other_config(ctx: Context, host: str) -> None:
+    """xapi mirrors other_config[iscsi_iqn] / [multipathing] into the fields."""
+    rec = ctx.db.get("host", host)
+    other = rec["other_config"]
+    upd = {}
+    if other.get("iscsi_iqn") and other["iscsi_iqn"] != rec["iscsi_iqn"]:
+        upd["iscsi_iqn"] = other["iscsi_iqn"]
+    if "multipathing" in other and (other["multipathing"] == "true") != rec["multipathing"]:
+        upd["multipathing"] = other["multipathing"] == "true"
+    if upd:
+        ctx.db.update("host", host, upd)
+
+
+@handler("host", "add_to_other_config")
+def host_add_other_config(ctx: Context, host, key, value):
+    current = ctx.db.get("host", host)["other_config"]
+    if key in current:
+        raise XapiError("MAP_DUPLICATE_KEY", "host", "other_config", host, key)
+    ctx.db.set("host", host, "other_config", dict(current, **{key: value}))
+    _sync_other_config(ctx, host)
+
+
+@handler("host", "set_other_config")
+def host_set_other_config(ctx: Context, host, value):
+    ctx.db.set("host", host, "other_config", dict(value))
+    _sync_other_config(ctx, host)
+
+
+@handler("host", "remove_from_other_config")
+def host_remove_other_config(ctx: Context, host, key):
+    current = ctx.db.get("host", host)["other_config"]
+    ctx.db.set("host", host, "other_config", {k: v for k, v in current.items() if k != key})
+
+
+@handler("host", "get_management_interface", write=False)
+def host_management_interface(ctx: Context, host):
+    for pif in ctx.db.get("host", host)["PIFs"]:
+        if ctx.db.get("PIF", pif)["management"]:
+            return pif
+    raise XapiError("INTERNAL_ERROR", "no management interface")
+
+
+@handler("host", "reboot")
+@handler("host", "shutdown")
+def host_reboot(ctx: Context, host):
+    if ctx.db.get("host", host)["enabled"]:
+        raise XapiError("HOST_NOT_DISABLED")
+    ctx.db.set("host", host, "enabled", True)
+
+
+def evacuation_plan(ctx: Context, host: str) -> tuple[dict, dict]:
+    """(vm -> destination host, vm -> [error...]) for the non-dom0 VMs resident on host."""
+    db = ctx.db
+    others = [h for h in db.refs("host") if h != host and db.get("host", h)["enabled"]]
+    free = {h: host_free_memory(db, h) for h in others}
+    plan, problems = {}, {}
+    vms = [v for v in db.get("host", host)["resident_VMs"] if not db.get("VM", v)["is_control_domain"]]
+    vms.sort(key=lambda v: -db.get("VM", v)["memory_dynamic_max"])
+    from .handlers_vm import host_problem  # pylint: disable=import-outside-toplevel
+    for vm in vms:
+        rec = db.get("VM", vm)
+        if not others:
+            problems[vm] = ["NO_HOSTS_AVAILABLE", vm]
+            continue
+        need = rec["memory_dynamic_max"] + rec["memory_overhead"]
+        best, first_err = None, None
+        for cand in sorted(others, key=lambda h: -free[h]):
+            err = host_problem(ctx, vm, cand, memory=False)
+            if err is not None:
+                first_err = first_err or err.description
+                continue
+            if free[cand] >= need:
+                best = cand
+                break
+            first_err = first_err or ["HOST_NOT_ENOUGH_FREE_MEMORY", vm]
+        if best is None:
+            problems[vm] = first_err or ["NO_HOSTS_AVAILABLE", vm]
+        else:
+            plan[vm] = best
+            free[best] -= need
+    return plan, problems
+
+
+@handler("host", "get_vms_which_prevent_evacuation", write=False)
+def host_vms_preventing(ctx: Context, host):
+    return evacuation_plan(ctx, host)[1]
+
+
+@handler("host", "assert_can_evacuate", write=False)
+def host_assert_can_evacuate(ctx: Context, host):
+    problems = evacuation_plan(ctx, host)[1]
+    if problems:
+        raise XapiError("CANNOT_EVACUATE_HOST", "|".join(",".join(v) for v in problems.values()))
+
+
+@handler("host", "evacuate", locked=False)
+def host_evacuate(ctx: Context, host, _network=NULL_REF, _batch=0):
+    world = ctx.world
+    with world.lock:
+        plan, problems = evacuation_plan(ctx, host)
+        if problems:
+            raise XapiError(*next(iter(problems.values())))
+    for vm, dest in plan.items():
+        from .handlers_vm import migrate  # pylint: disable=import-outside-toplevel
+        migrate(ctx, vm, dest, {})
+    with world.lock:
+        left = [v for v in ctx.db.get("host", host)["resident_VMs"] if not ctx.db.get("VM", v)["is_control_domain"]]
+        if left:
+            raise XapiError("INTERNAL_ERROR", "host.evacuate: VMs still resident: %s" % ",".join(left))
+
+
+# --------------------------------------------------------------------------- data sources
+def figure(world, key: str, base: float, amplitude: float, period_s: float = 300.0) -> float:
+    """A value that moves smoothly with simulated time, distinct per object."""
+    phase = (zlib.crc32(key.encode("utf-8")) % 1000) / 1000.0 * 2 * math.pi
+    return max(0.0, base + amplitude * math.sin(world.clock.elapsed() * 2 * math.pi / period_s + phase))
+
+
+def host_sources(ctx: Context, host: str) -> dict:
+    db = ctx.db
+    rec = db.get("host", host)
+    metrics = db.get("host_metrics", rec["metrics"])
+    total = metrics["memory_total"]
+    free = host_free_memory(db, host)
+    running = [v for v in rec["resident_VMs"] if db.get("VM", v)["power_state"] == "Running"]
+    load = min(1.0, 0.02 + 0.05 * len(running))
+    out = {"memory_total_kib": total / 1024.0, "memory_free_kib": free / 1024.0,
+           "cpu_avg": figure(ctx.world, rec["uuid"] + "cpu", load, load / 2), "loadavg": figure(ctx.world, rec["uuid"], load * 4, 0.5)}
+    for cpu in rec["host_CPUs"]:
+        number = db.get("host_cpu", cpu)["number"]
+        out["cpu%d" % number] = figure(ctx.world, "%s-cpu%d" % (rec["uuid"], number), load, load / 2)
+    for pif in rec["PIFs"]:
+        dev = db.get("PIF", pif)["device"]
+        out["pif_%s_rx" % dev] = figure(ctx.world, pif + "rx", 1e6 * len(running), 5e5)
+        out["pif_%s_tx" % dev] = figure(ctx.world, pif + "tx", 8e5 * len(running), 4e5)
+    return out
+
+
+def _sources_list(values: dict) -> list[dict]:
+    return [{"name_label": name, "name_description": name, "enabled": True, "standard": True, "min": 0.0,
+             "max": 0.0, "units": "", "value": float(v)} for name, v in sorted(values.items())]
+
+
+@handler("host", "query_data_source", write=False)
+def host_query_data_source(ctx: Context, host, name):
+    values = host_sources(ctx, host)
+    if name not in values:
+        raise XapiError("INTERNAL_ERROR", "Rrd_interface.Internal_error(\"Not_found\")")
+    return float(values[name])
+
+
+@handler("host", "get_data_sources", write=False)
+def host_get_data_sources(ctx: Context, host):
+    return _sources_list(host_sources(ctx, host))
+
+
+@handler("host", "record_data_source")
+def host_record_data_source(ctx: Context, host, _name):
+    ctx.db.get("host", host)
+
+
+def refresh_memory(ctx: Context, *hosts: str) -> None:
+    for host in hosts:
+        if host != NULL_REF and host in ctx.db.tables["host"]:
+            refresh_host_memory(ctx.db, host)
+
+
+# --------------------------------------------------------------------------- VLAN / Bond / secret
+@handler("VLAN", "create")
+def vlan_create(ctx: Context, tagged_pif, tag, network):
+    db = ctx.db
+    prec = db.get("PIF", tagged_pif)
+    db.get("network", network)
+    if tag < 0 or tag > 4094:
+        raise XapiError("VLAN_TAG_INVALID", tag)
+    for pif in db.get("host", prec["host"])["PIFs"]:
+        other = db.get("PIF", pif)
+        if other["VLAN"] == tag and other["device"] == prec["device"]:
+            raise XapiError("PIF_VLAN_EXISTS", pif)
+    untagged = db.create("PIF", {"device": prec["device"], "network": network, "host": prec["host"], "MAC": prec["MAC"],
+                                 "MTU": prec["MTU"], "VLAN": tag, "physical": False, "currently_attached": True,
+                                 "ip_configuration_mode": "None", "managed": True, "primary_address_type": "IPv4"})
+    vlan = db.create("VLAN", {"tagged_PIF": tagged_pif, "untagged_PIF": untagged, "tag": tag})
+    db.set("PIF", untagged, "VLAN_master_of", vlan)
+    return vlan
+
+
+@handler("VLAN", "destroy")
+def vlan_destroy(ctx: Context, vlan):
+    db = ctx.db
+    untagged = db.get("VLAN", vlan)["untagged_PIF"]
+    db.destroy("VLAN", vlan)
+    if untagged in db.tables["PIF"]:
+        db.destroy("PIF", untagged)
+
+
+@handler("Bond", "create")
+def bond_create(ctx: Context, network, members, mac, mode, properties):
+    db = ctx.db
+    db.get("network", network)
+    if not members:
+        raise XapiError("PIF_BOND_NEEDS_MORE_MEMBERS")
+    first = db.get("PIF", members[0])
+    master = db.create("PIF", {"device": "bond%d" % len(db.tables["Bond"]), "network": network, "host": first["host"],
+                               "MAC": mac or first["MAC"], "MTU": first["MTU"], "VLAN": -1, "physical": False,
+                               "currently_attached": True, "ip_configuration_mode": "None", "managed": True,
+                               "primary_address_type": "IPv4"})
+    bond = db.create("Bond", {"master": master, "mode": mode, "properties": dict(properties), "primary_slave": members[0],
+                              "links_up": len(members), "auto_update_mac": not mac})
+    for pif in members:
+        db.set("PIF", pif, "bond_slave_of", bond)
+    return bond
+
+
+@handler("Bond", "destroy")
+def bond_destroy(ctx: Context, bond):
+    db = ctx.db
+    rec = db.get("Bond", bond)
+    for pif in list(rec["slaves"]):
+        db.set("PIF", pif, "bond_slave_of", NULL_REF)
+    master = rec["master"]
+    db.destroy("Bond", bond)
+    if master in db.tables["PIF"]:
+        db.destroy("PIF", master)
+
+
+@handler("secret", "introduce")
+def secret_introduce(ctx: Context, uuid, value, other_config):
+    return ctx.db.create("secret", {"uuid": uuid, "value": value, "other_config": dict(other_config)})

@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Moving hosts between pool databases (pool.join's merge, pool.eject's removal).
+
+After a real join the coordinator's database holds the joiner's host, its
+hardware objects, local storage and VM metadata, while the joiner's own pool,
+default templates and pool-wide networks disappear (its PIFs are attached to
+the pool's networks with the same bridge).
+"""
+from __future__ import annotations
+
+from .model import recompute_pool_cpu_info
+from .spec import NULL_REF
+from .state import Database, World
+
+
+def _take(src: Database, dst: Database, cls: str, ref: str, moved: list) -> None:
+    if ref in src.tables[cls] and ref not in dst.tables[cls]:
+        rec = src.tables[cls].pop(ref)
+        src.uuids[cls].pop(rec.get("uuid"), None)
+        dst.insert_raw(cls, ref, rec, src.meta.pop(ref, None))
+        moved.append((cls, ref))
+
+
+def merge_host_into(world: World, joiner: Database, master: Database, keep_vms: bool = True) -> str:
+    """Move the joiner's host (only host of its db) into master's db; returns the host ref."""
+    host = joiner.one("host")
+    moved: list = []
+    # networks: reuse the pool's network with the same bridge, else carry the joiner's over
+    net_map = {}
+    by_bridge = {rec["bridge"]: ref for ref, rec in master.tables["network"].items()}
+    for net, rec in list(joiner.tables["network"].items()):
+        if rec["bridge"] in by_bridge:
+            net_map[net] = by_bridge[rec["bridge"]]
+        else:
+            _take(joiner, master, "network", net, moved)
+            net_map[net] = net
+    hrec = joiner.get("host", host)
+    for cls, refs in (("host", [host]), ("host_metrics", [hrec["metrics"]]), ("host_cpu", hrec["host_CPUs"])):
+        for ref in refs:
+            _take(joiner, master, cls, ref, moved)
+    for pif in list(hrec["PIFs"]):
+        prec = joiner.tables["PIF"].get(pif)
+        if prec is None:
+            continue
+        prec["network"] = net_map.get(prec["network"], prec["network"])
+        _take(joiner, master, "PIF_metrics", prec["metrics"], moved)
+        _take(joiner, master, "PIF", pif, moved)
+    for pbd in list(hrec["PBDs"]):
+        prec = joiner.tables["PBD"].get(pbd)
+        if prec is None:
+            continue
+        sr = prec["SR"]
+        _take(joiner, master, "PBD", pbd, moved)
+        srrec = joiner.tables["SR"].get(sr)
+        if srrec is not None:
+            for vdi in list(srrec["VDIs"]):
+                _take(joiner, master, "VDI", vdi, moved)
+            _take(joiner, master, "SR", sr, moved)
+    for vm, vrec in list(joiner.tables["VM"].items()):
+        if vrec["is_a_template"] and vrec["is_default_template"] and not vrec["is_a_snapshot"]:
+            continue
+        if not keep_vms and not vrec["is_control_domain"]:
+            continue
+        for vif in list(vrec["VIFs"]):
+            if vif in joiner.tables["VIF"]:
+                joiner.tables["VIF"][vif]["network"] = net_map.get(joiner.tables["VIF"][vif]["network"],
+                                                                   joiner.tables["VIF"][vif]["network"])
+            _take(joiner, master, "VIF", vif, moved)
+        for vbd in list(vrec["VBDs"]):
+            _take(joiner, master, "VBD", vbd, moved)
+        for ref in (vrec["metrics"], vrec["guest_metrics"]):
+            for cls in ("VM_metrics", "VM_guest_metrics"):
+                if ref != NULL_REF:
+                    _take(joiner, master, cls, ref, moved)
+        for console in list(vrec["consoles"]):
+            _take(joiner, master, "console", console, moved)
+        _take(joiner, master, "VM", vm, moved)
+    for secret in list(joiner.tables["secret"]):
+        _take(joiner, master, "secret", secret, moved)
+    # re-establish the set side of relations in the destination database
+    for cls, ref in moved:
+        rec = master.tables[cls][ref]
+        for field, value in rec.items():
+            master._link(cls, ref, field, None, value)  # pylint: disable=protected-access
+    # sessions on the joiner die with its toolstack restart
+    for session in list(joiner.tables["session"]):
+        world.sessions.pop(session, None)
+    if joiner in world.dbs:
+        world.dbs.remove(joiner)
+    address = master.get("host", host)["address"]
+    world.hosts[address] = (master, host)
+    recompute_pool_cpu_info(master)
+    return host
+
+
+def remove_host(world: World, db: Database, host: str) -> None:
+    """Pool.eject's database side: the host, its hardware, PBDs and single-host SRs go."""
+    hrec = db.get("host", host)
+    for pbd in list(hrec["PBDs"]):
+        sr = db.get("PBD", pbd)["SR"]
+        db.destroy("PBD", pbd)
+        if sr in db.tables["SR"] and not db.get("SR", sr)["PBDs"]:
+            for vdi in list(db.get("SR", sr)["VDIs"]):
+                for vbd in list(db.get("VDI", vdi)["VBDs"]):
+                    db.destroy("VBD", vbd)
+                db.destroy("VDI", vdi)
+            if db.get("pool", db.one("pool"))["default_SR"] == sr:
+                db.set("pool", db.one("pool"), "default_SR", NULL_REF)
+            db.destroy("SR", sr)
+    for pif in list(hrec["PIFs"]):
+        metrics = db.get("PIF", pif)["metrics"]
+        db.destroy("PIF", pif)
+        if metrics in db.tables["PIF_metrics"]:
+            db.destroy("PIF_metrics", metrics)
+    for cpu in list(hrec["host_CPUs"]):
+        db.destroy("host_cpu", cpu)
+    for vm in list(hrec["resident_VMs"]):
+        vrec = db.get("VM", vm)
+        if vrec["is_control_domain"]:
+            for ref, cls in ((vrec["metrics"], "VM_metrics"), (vrec["guest_metrics"], "VM_guest_metrics")):
+                if ref in db.tables[cls]:
+                    db.destroy(cls, ref)
+            for console in list(vrec["consoles"]):
+                db.destroy("console", console)
+            db.destroy("VM", vm)
+    for vm, vrec in list(db.tables["VM"].items()):
+        if vrec["affinity"] == host:
+            db.set("VM", vm, "affinity", NULL_REF)
+    if hrec["metrics"] in db.tables["host_metrics"]:
+        db.destroy("host_metrics", hrec["metrics"])
+    db.destroy("host", host)
+    recompute_pool_cpu_info(db)

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule, failure_message
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.fake_xenapi import FakeXapi
+
+
+class Exited(Exception):
+    pass
+
+
+class Failed(Exception):
+    pass
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    xapi = FakeXapi()
+    xapi.seed_pool(hosts=1, vms=1)
+    monkeypatch.setattr(module_mod, "XenClient", functools.partial(XenClient, transport_factory=xapi.transport_factory))
+
+    def exit_json(_self, **kwargs):
+        raise Exited(kwargs)
+
+    def fail_json(_self, msg, **kwargs):
+        kwargs["msg"] = msg
+        raise Failed(kwargs)
+
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json)
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
+    return xapi
+
+
+def run(args, body, wait=False, diff=False):
+    if diff:
+        args = dict(args, _ansible_diff=True)
+    with patch_module_args(args):
+        module = XenModule({"name": {"type": "str"}}, wait=wait)
+        with module.session("update", "thing", module.params["name"]) as client:
+            body(module, client)
+
+
+def test_failure_message_shape():
+    err = XapiError("SESSION_AUTHENTICATION_FAILED", ["root", "Authentication failure"])
+    assert failure_message("read", "pool", "h1", err) == (
+        "Failed to read pool 'h1': SESSION_AUTHENTICATION_FAILED [root, Authentication failure]. Check the username and password options."
+    )
+    assert failure_message("read", "pool", "h1", XapiError("X_Y", ["1"])) == "Failed to read pool 'h1': X_Y [1]"
+
+
+def test_session_opens_and_closes(fake):
+    with pytest.raises(Exited) as info:
+        run({"hostname": "127.0.0.10", "password": fake.password, "name": "n"},
+            lambda m, c: m.exit_result(changed=True, before={"a": 1}, after={"a": 2}, thing={"uuid": "u"}))
+    result = info.value.args[0]
+    assert result == {"changed": True, "thing": {"uuid": "u"}}
+    # exit inside the body still logs out
+    assert fake.open_sessions() == 0
+    assert fake.calls("session.logout")
+
+
+def test_diff_only_in_diff_mode(fake):
+    with pytest.raises(Exited) as info:
+        run({"hostname": "127.0.0.10", "password": fake.password}, lambda m, c: m.exit_result(True, {"a": 1}, {"a": 2}), diff=True)
+    assert info.value.args[0]["diff"] == {"before": {"a": 1}, "after": {"a": 2}}
+
+
+def test_xapi_error_becomes_fail_json_and_session_closed(fake):
+    def body(_module, client):
+        client.call("VM.get_record", "OpaqueRef:gone")
+
+    with pytest.raises(Failed) as info:
+        run({"hostname": "127.0.0.10", "password": fake.password, "name": "web01"}, body)
+    result = info.value.args[0]
+    assert result["msg"].startswith("Failed to update thing 'web01': HANDLE_INVALID [VM, OpaqueRef:gone]")
+    assert result["error_code"] == "HANDLE_INVALID"
+    assert result["error_params"] == ["VM", "OpaqueRef:gone"]
+    assert fake.open_sessions() == 0
+
+
+def test_login_failure_names_host_not_password(fake):
+    with pytest.raises(Failed) as info:
+        run({"hostname": "127.0.0.10", "password": "Very-Wrong-Pw"}, lambda m, c: None)
+    msg = info.value.args[0]["msg"]
+    assert msg.startswith("Failed to update thing '127.0.0.10': SESSION_AUTHENTICATION_FAILED")
+    assert "Very-Wrong-Pw" not in repr(info.value.args[0])
+
+
+def test_bad_hostname(fake):
+    with pytest.raises(Failed) as info:
+        run({"hostname": "ftp://x", "password": fake.password}, lambda m, c: None)
+    assert "unsupported URL scheme" in info.value.args[0]["msg"]
+
+
+def test_wait_spec_and_env_fallback(fake, monkeypatch):
+    monkeypatch.setenv("XENSERVER_HOST", "127.0.0.10")
+    monkeypatch.setenv("XENSERVER_PASSWORD", fake.password)
+
+    def body(module, _client):
+        module.exit_result(params={k: module.params[k] for k in ("hostname", "wait", "wait_timeout")})
+
+    with pytest.raises(Exited) as info:
+        run({}, body, wait=True)
+    assert info.value.args[0]["params"] == {"hostname": "127.0.0.10", "wait": True, "wait_timeout": 600}
+
+
+def test_missing_xenapi(fake, monkeypatch):
+    monkeypatch.setattr(module_mod, "HAS_XENAPI", False)
+    with pytest.raises(Failed) as info:
+        run({"hostname": "127.0.0.10", "password": fake.password}, lambda m, c: None)
+    assert "XenAPI" in info.value.args[0]["msg"]

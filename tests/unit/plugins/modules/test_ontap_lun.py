@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ontap_lun on both transports, including the refusals (shrink, os_type change, mapped delete)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.vdc.xenpool.plugins.modules import ontap_lun
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_harness import new_fake, run
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import GIB, SERIAL, rest_lun, script_lun_get, zapi_lun
+
+TRANSPORTS = ("rest", "zapi")
+RT = {"return_timeout": 30}
+ARGS = {"svm": "svm_xen", "volume": "vol1", "name": "lun1", "size_gib": 10}
+ABSENT = {"svm": "svm_xen", "volume": "vol1", "name": "lun1", "state": "absent"}
+
+
+def existing(transport, fake, **kw):
+    script_lun_get(transport, fake, rest_lun(**kw), zapi_lun(**kw))
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_create_returns_scsi_id(monkeypatch, transport):
+    fake = new_fake(transport)
+    script_lun_get(transport, fake)
+    if transport == "rest":
+        fake.expect("POST", "/api/storage/luns", RT, {}, status=201,
+                    body={"svm": {"name": "svm_xen"}, "name": "/vol/vol1/lun1", "os_type": "xen", "space": {"size": 10 * GIB}})
+    else:
+        fake.expect("lun-create-by-size", {"path": "/vol/vol1/lun1", "size": 10 * GIB, "ostype": "xen", "use-exact-size": True}, vserver="svm_xen")
+    existing(transport, fake)
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ARGS)
+    assert kind == "exit" and result["changed"] is True
+    assert result["lun"]["serial"] == SERIAL and result["lun"]["scsi_id"] == "3600a0980" + SERIAL.encode().hex()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_create_check_mode(monkeypatch, transport):
+    fake = new_fake(transport)
+    script_lun_get(transport, fake)
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ARGS, check_mode=True)
+    assert kind == "exit" and result["changed"] is True and result["lun"]["path"] == "/vol/vol1/lun1" and fake.writes() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_no_change(monkeypatch, transport):
+    fake = new_fake(transport)
+    existing(transport, fake)
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ARGS)
+    assert kind == "exit" and result["changed"] is False and fake.writes() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_grow(monkeypatch, transport):
+    fake = new_fake(transport)
+    existing(transport, fake)
+    if transport == "rest":
+        fake.expect("PATCH", "/api/storage/luns/l-1", RT, {}, body={"space": {"size": 15 * GIB}})
+    else:
+        fake.expect("lun-resize", {"path": "/vol/vol1/lun1", "size": 15 * GIB}, vserver="svm_xen")
+    existing(transport, fake, size=15 * GIB)
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, dict(ARGS, size_gib=15), diff=True)
+    assert kind == "exit" and result["changed"] is True and result["diff"]["after"]["size_bytes"] == 15 * GIB
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_shrink_refused(monkeypatch, transport):
+    fake = new_fake(transport)
+    existing(transport, fake)
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, dict(ARGS, size_gib=5))
+    assert kind == "fail" and "LUNs only grow" in result["msg"] and "/vol/vol1/lun1" in result["msg"] and fake.writes() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_os_type_change_refused(monkeypatch, transport):
+    fake = new_fake(transport)
+    existing(transport, fake, os_type="linux")
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ARGS)
+    assert kind == "fail" and "os_type is linux, requested xen" in result["msg"] and "recreate" in result["msg"] and fake.writes() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_delete(monkeypatch, transport):
+    fake = new_fake(transport)
+    existing(transport, fake)
+    if transport == "rest":
+        fake.expect("DELETE", "/api/storage/luns/l-1", RT, {})
+    else:
+        fake.expect("lun-destroy", {"path": "/vol/vol1/lun1"}, vserver="svm_xen")
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ABSENT)
+    assert kind == "exit" and result["changed"] is True
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_delete_mapped_refused(monkeypatch, transport):
+    fake = new_fake(transport)
+    existing(transport, fake, mapped=True)
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ABSENT)
+    assert kind == "fail" and "vdc.xenpool.ontap_lun_map state=absent" in result["msg"] and fake.writes() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_delete_when_absent(monkeypatch, transport):
+    fake = new_fake(transport)
+    script_lun_get(transport, fake)
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ABSENT, check_mode=True)
+    assert kind == "exit" and result["changed"] is False and fake.writes() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_space_reservation_drift(monkeypatch, transport):
+    fake = new_fake(transport)
+    existing(transport, fake)
+    if transport == "rest":
+        fake.expect("PATCH", "/api/storage/luns/l-1", RT, {}, body={"space": {"guarantee": {"requested": True}}})
+    else:
+        fake.expect("lun-set-space-reservation-info", {"path": "/vol/vol1/lun1", "enable": True}, vserver="svm_xen")
+    existing(transport, fake, reserve=True)
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, dict(ARGS, space_reservation=True))
+    assert kind == "exit" and result["changed"] is True and result["lun"]["space_reservation"] is True
