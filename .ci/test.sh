@@ -53,7 +53,9 @@ step_sanity() {
     command -v shellcheck >/dev/null || { apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
         { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null 2>&1; }; } ||
         echo "note: shellcheck could not be installed; the sanity test 'shellcheck' will be skipped"
-    ansible-test sanity --venv --python "$PYVER" --color no
+    # SANITY_ARGS narrows a developer run, e.g. SANITY_ARGS="--test pep8 plugins/modules".
+    # shellcheck disable=SC2086
+    ansible-test sanity --venv --python "$PYVER" --color no ${SANITY_ARGS:-}
 }
 step_units() { ansible-test units --venv --python "$PYVER" --color no; }
 step_simulator() { "$PY" -m pytest -q -p no:pytest-ansible -p no:cacheprovider tests/simulator/tests; }

@@ -52,7 +52,7 @@ extends_documentation_fragment:
   - vdc.xenpool.attributes
   - vdc.xenpool.attributes.ONTAP_GROUP
 author:
-  - vdc.xenpool maintainers
+  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
@@ -84,12 +84,12 @@ igroup:
   returned: always
   type: dict
   contains:
-    name: {description: igroup name., type: str, returned: success}
-    uuid: {description: igroup UUID (null when only predicted)., type: str, returned: success}
-    svm: {description: SVM., type: str, returned: success}
-    os_type: {description: OS type., type: str, returned: success}
-    protocol: {description: Protocol., type: str, returned: success}
-    initiators: {description: Lower-case initiator names, sorted., type: list, elements: str, returned: success}
+    name: {description: "igroup name.", type: str, returned: success}
+    uuid: {description: "igroup UUID (null when only predicted).", type: str, returned: success}
+    svm: {description: "SVM.", type: str, returned: success}
+    os_type: {description: "OS type.", type: str, returned: success}
+    protocol: {description: "Protocol.", type: str, returned: success}
+    initiators: {description: "Lower-case initiator names, sorted.", type: list, elements: str, returned: success}
 initiators_added:
   description: Initiators added (or that would be added in check mode).
   returned: when state is present and the igroup existed

@@ -32,7 +32,7 @@ extends_documentation_fragment:
   - vdc.xenpool.attributes.INFO_MODULE
   - vdc.xenpool.attributes.ONTAP_GROUP
 author:
-  - vdc.xenpool maintainers
+  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
@@ -59,14 +59,14 @@ ontap_info:
   type: dict
   contains:
     cluster: {description: "Version: C(full), C(generation), C(major), C(minor).", type: dict, returned: always}
-    svms: {description: SVMs (name, uuid, state)., type: list, elements: dict, returned: when gathered}
-    aggregates: {description: Aggregates (name, uuid, state)., type: list, elements: dict, returned: when gathered}
-    volumes: {description: Volumes with size, guarantee, efficiency and savings., type: list, elements: dict, returned: when gathered}
-    luns: {description: LUNs with serial, naa_id and scsi_id., type: list, elements: dict, returned: when gathered}
-    igroups: {description: igroups with lower-case initiators., type: list, elements: dict, returned: when gathered}
-    lun_maps: {description: LUN maps with lun_id., type: list, elements: dict, returned: when gathered}
-    lifs: {description: IP interfaces (name, svm, address, enabled, iscsi)., type: list, elements: dict, returned: when gathered}
-    iscsi_services: {description: iSCSI services (svm, enabled, target_name, target_alias)., type: list, elements: dict, returned: when gathered}
+    svms: {description: "SVMs (name, uuid, state).", type: list, elements: dict, returned: when gathered}
+    aggregates: {description: "Aggregates (name, uuid, state).", type: list, elements: dict, returned: when gathered}
+    volumes: {description: "Volumes with size, guarantee, efficiency and savings.", type: list, elements: dict, returned: when gathered}
+    luns: {description: "LUNs with serial, naa_id and scsi_id.", type: list, elements: dict, returned: when gathered}
+    igroups: {description: "igroups with lower-case initiators.", type: list, elements: dict, returned: when gathered}
+    lun_maps: {description: "LUN maps with lun_id.", type: list, elements: dict, returned: when gathered}
+    lifs: {description: "IP interfaces (name, svm, address, enabled, iscsi).", type: list, elements: dict, returned: when gathered}
+    iscsi_services: {description: "iSCSI services (svm, enabled, target_name, target_alias).", type: list, elements: dict, returned: when gathered}
 calls:
   description: Requests made, in total and per endpoint or API, to show the constant cost.
   returned: always

@@ -33,7 +33,7 @@ extends_documentation_fragment:
   - vdc.xenpool.attributes
   - vdc.xenpool.attributes.ONTAP_GROUP
 author:
-  - vdc.xenpool maintainers
+  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
@@ -56,11 +56,11 @@ iscsi:
   returned: always
   type: dict
   contains:
-    svm: {description: SVM., type: str, returned: success}
-    enabled: {description: Whether the service runs., type: bool, returned: success}
-    target_name: {description: Target IQN (null when only predicted)., type: str, returned: success,
+    svm: {description: "SVM.", type: str, returned: success}
+    enabled: {description: "Whether the service runs.", type: bool, returned: success}
+    target_name: {description: "Target IQN (null when only predicted).", type: str, returned: success,
                   sample: "iqn.1992-08.com.netapp:sn.0123456789abcdef0123456789abcdef:vs.3"}
-    target_alias: {description: Target alias., type: str, returned: success}
+    target_alias: {description: "Target alias.", type: str, returned: success}
     portals:
       description: C(address:3260) of every enabled iSCSI data LIF of the SVM, sorted.
       type: list

@@ -51,7 +51,7 @@ extends_documentation_fragment:
   - vdc.xenpool.attributes
   - vdc.xenpool.attributes.ONTAP_GROUP
 author:
-  - vdc.xenpool maintainers
+  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
@@ -87,19 +87,19 @@ lun:
   returned: always
   type: dict
   contains:
-    path: {description: LUN path., type: str, returned: success, sample: /vol/xen_sr1/lun0}
-    name: {description: LUN name., type: str, returned: success}
-    uuid: {description: LUN UUID (null when only predicted)., type: str, returned: success}
-    svm: {description: SVM., type: str, returned: success}
-    volume: {description: Volume., type: str, returned: success}
-    size_bytes: {description: Size in bytes., type: int, returned: success}
-    os_type: {description: OS type., type: str, returned: success}
-    space_reservation: {description: Whether space is reserved., type: bool, returned: success}
-    serial: {description: 12-character ONTAP serial number., type: str, returned: success}
-    naa_id: {description: NAA identifier, C(600a0980) plus the hex of the serial., type: str, returned: success}
-    scsi_id: {description: SCSIid as XenServer shows it (C(3) plus the NAA id)., type: str, returned: success,
+    path: {description: "LUN path.", type: str, returned: success, sample: /vol/xen_sr1/lun0}
+    name: {description: "LUN name.", type: str, returned: success}
+    uuid: {description: "LUN UUID (null when only predicted).", type: str, returned: success}
+    svm: {description: "SVM.", type: str, returned: success}
+    volume: {description: "Volume.", type: str, returned: success}
+    size_bytes: {description: "Size in bytes.", type: int, returned: success}
+    os_type: {description: "OS type.", type: str, returned: success}
+    space_reservation: {description: "Whether space is reserved.", type: bool, returned: success}
+    serial: {description: "12-character ONTAP serial number.", type: str, returned: success}
+    naa_id: {description: "NAA identifier, C(600a0980) plus the hex of the serial.", type: str, returned: success}
+    scsi_id: {description: "SCSIid as XenServer shows it (C(3) plus the NAA id).", type: str, returned: success,
               sample: 3600a098077663049712b4e3475636b33}
-    mapped: {description: Whether the LUN is mapped to an igroup., type: bool, returned: success}
+    mapped: {description: "Whether the LUN is mapped to an igroup.", type: bool, returned: success}
 transport:
   description: Which ONTAP API ran, V(rest) or V(zapi).
   returned: always

@@ -46,7 +46,7 @@ extends_documentation_fragment:
   - vdc.xenpool.attributes
   - vdc.xenpool.attributes.ONTAP_GROUP
 author:
-  - vdc.xenpool maintainers
+  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
@@ -78,12 +78,12 @@ lun_map:
   returned: always
   type: dict
   contains:
-    svm: {description: SVM., type: str, returned: success}
-    lun_path: {description: LUN path., type: str, returned: success}
-    lun_uuid: {description: LUN UUID., type: str, returned: success}
-    igroup: {description: igroup name., type: str, returned: success}
-    igroup_uuid: {description: igroup UUID., type: str, returned: success}
-    lun_id: {description: LUN id (null when ONTAP will choose it in a real run)., type: int, returned: success}
+    svm: {description: "SVM.", type: str, returned: success}
+    lun_path: {description: "LUN path.", type: str, returned: success}
+    lun_uuid: {description: "LUN UUID.", type: str, returned: success}
+    igroup: {description: "igroup name.", type: str, returned: success}
+    igroup_uuid: {description: "igroup UUID.", type: str, returned: success}
+    lun_id: {description: "LUN id (null when ONTAP will choose it in a real run).", type: int, returned: success}
 transport:
   description: Which ONTAP API ran, V(rest) or V(zapi).
   returned: always

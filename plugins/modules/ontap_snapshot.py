@@ -39,7 +39,7 @@ extends_documentation_fragment:
   - vdc.xenpool.attributes
   - vdc.xenpool.attributes.ONTAP_GROUP
 author:
-  - vdc.xenpool maintainers
+  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
@@ -70,11 +70,11 @@ snapshot:
   returned: always
   type: dict
   contains:
-    name: {description: Snapshot name., type: str, returned: success}
-    uuid: {description: Snapshot UUID (null when only predicted)., type: str, returned: success}
-    volume: {description: Volume., type: str, returned: success}
-    svm: {description: SVM., type: str, returned: success}
-    comment: {description: Comment., type: str, returned: success}
+    name: {description: "Snapshot name.", type: str, returned: success}
+    uuid: {description: "Snapshot UUID (null when only predicted).", type: str, returned: success}
+    volume: {description: "Volume.", type: str, returned: success}
+    svm: {description: "SVM.", type: str, returned: success}
+    comment: {description: "Comment.", type: str, returned: success}
 transport:
   description: Which ONTAP API ran, V(rest) or V(zapi).
   returned: always

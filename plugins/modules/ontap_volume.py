@@ -55,7 +55,7 @@ extends_documentation_fragment:
   - vdc.xenpool.attributes
   - vdc.xenpool.attributes.ONTAP_GROUP
 author:
-  - vdc.xenpool maintainers
+  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
@@ -89,13 +89,13 @@ volume:
   returned: always
   type: dict
   contains:
-    name: {description: Volume name., type: str, returned: success}
-    uuid: {description: Volume UUID (null for a volume only predicted in check mode)., type: str, returned: success}
-    svm: {description: Owning SVM., type: str, returned: success}
-    aggregate: {description: Aggregate., type: str, returned: success}
-    size_bytes: {description: Size in bytes., type: int, returned: success}
-    space_guarantee: {description: none or volume., type: str, returned: success}
-    snapshot_policy: {description: Snapshot policy name., type: str, returned: success}
+    name: {description: "Volume name.", type: str, returned: success}
+    uuid: {description: "Volume UUID (null for a volume only predicted in check mode).", type: str, returned: success}
+    svm: {description: "Owning SVM.", type: str, returned: success}
+    aggregate: {description: "Aggregate.", type: str, returned: success}
+    size_bytes: {description: "Size in bytes.", type: int, returned: success}
+    space_guarantee: {description: "none or volume.", type: str, returned: success}
+    snapshot_policy: {description: "Snapshot policy name.", type: str, returned: success}
     efficiency: {description: "C(dedupe) and C(compression) booleans.", type: dict, returned: success}
     savings: {description: "Space saved in bytes: C(total_bytes), C(dedupe_bytes), C(compression_bytes).", type: dict, returned: success}
   sample: {name: xen_sr1, svm: svm_xen, aggregate: aggr1, size_bytes: 644245094400, space_guarantee: none}

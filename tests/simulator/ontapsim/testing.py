@@ -20,13 +20,19 @@ SIM_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE_FIXTURE = os.path.join(SIM_ROOT, "ontap_fixtures", "reference.yml")
 
 
-def start_ontapsim(state_dir: str, extra: list[str] | None = None, fixture: str | None = REFERENCE_FIXTURE,
-                   time_scale: float = 0.01, lifetime: float = 300.0) -> SimProcess:
-    """Start the simulator (caller must stop it: use as a context manager or call .stop())."""
+def ontapsim_process(state_dir: str, extra: list[str] | None = None, fixture: str | None = REFERENCE_FIXTURE,
+                     time_scale: float = 0.01, lifetime: float = 300.0) -> SimProcess:
+    """An unstarted simulator process: use it as a context manager (it starts on enter, stops on exit)."""
     args = ["--time-scale", str(time_scale), "--lifetime", str(lifetime)]
     if fixture:
         args = ["--fixture", fixture] + args
-    return SimProcess("ontapsim", args + list(extra or []), state_dir).start()
+    return SimProcess("ontapsim", args + list(extra or []), state_dir)
+
+
+def start_ontapsim(state_dir: str, extra: list[str] | None = None, fixture: str | None = REFERENCE_FIXTURE,
+                   time_scale: float = 0.01, lifetime: float = 300.0) -> SimProcess:
+    """A started simulator; the caller must call .stop() (do not also use it in a with block)."""
+    return ontapsim_process(state_dir, extra, fixture, time_scale, lifetime).start()
 
 
 def read_password(ready: dict) -> str:

@@ -22,7 +22,7 @@ if SIM_ROOT not in sys.path:
 from ontapsim.errors import OntapError  # noqa: E402
 from ontapsim.fixture import build_state, load_fixture  # noqa: E402
 from ontapsim.model import OntapState, SimClock, scsi_id  # noqa: E402
-from ontapsim.testing import REFERENCE_FIXTURE, RestClient, read_password, start_ontapsim  # noqa: E402
+from ontapsim.testing import REFERENCE_FIXTURE, RestClient, ontapsim_process, read_password, start_ontapsim  # noqa: E402
 
 GIB = 1024 ** 3
 ZAPI_VERSION = ("<netapp xmlns=\"http://www.netapp.com/filer/admin\" version=\"1.110\">"
@@ -121,7 +121,7 @@ def test_save_and_load_state(sim, api, tmp_path):
         saved = json.load(handle)
     assert saved["format"] == "ontapsim-state/1"
     assert read_password(sim.ready) not in json.dumps(saved)
-    with start_ontapsim(str(tmp_path / "second"), extra=["--load-state", path], fixture=None) as second:
+    with ontapsim_process(str(tmp_path / "second"), extra=["--load-state", path], fixture=None) as second:
         other = RestClient(second.ready)
         rec = other.get("/api/protocols/san/igroups", name="saved_ig", fields="initiators")[1]["records"][0]
         assert rec["initiators"][0]["name"] == "iqn.2024-04.test.save:h"
@@ -130,7 +130,7 @@ def test_save_and_load_state(sim, api, tmp_path):
 
 
 def test_generate_bulk(tmp_path):
-    with start_ontapsim(str(tmp_path), extra=["--generate", "volumes=40,luns=90"]) as bulk:
+    with ontapsim_process(str(tmp_path), extra=["--generate", "volumes=40,luns=90"]) as bulk:
         api = RestClient(bulk.ready)
         assert api.get("/api/storage/luns", name="/vol/bench_vol_*", return_records="false")[1]["num_records"] == 90
         assert api.get("/api/storage/volumes", name="bench_vol_*", return_records="false")[1]["num_records"] == 40

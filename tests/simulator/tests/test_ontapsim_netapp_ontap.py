@@ -17,7 +17,7 @@ SIM_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if SIM_ROOT not in sys.path:
     sys.path.insert(0, SIM_ROOT)
 
-from ontapsim.testing import RestClient, read_password, start_ontapsim  # noqa: E402  pylint: disable=wrong-import-position
+from ontapsim.testing import RestClient, ontapsim_process, read_password  # noqa: E402  pylint: disable=wrong-import-position
 
 PLAYBOOK = os.path.join(SIM_ROOT, "ontap_fixtures", "netapp_ontap_smoke.yml")
 BIN = os.path.dirname(sys.executable)
@@ -50,7 +50,7 @@ def run_playbook(ready: dict, cwd: str) -> tuple[int, int, str]:
 
 
 def test_netapp_ontap_rest_and_zapi_idempotent(tmp_path):
-    with start_ontapsim(str(tmp_path / "sim")) as sim:
+    with ontapsim_process(str(tmp_path / "sim")) as sim:
         api = RestClient(sim.ready)
         changed, failed, _out = run_playbook(sim.ready, str(tmp_path))
         assert failed == 0

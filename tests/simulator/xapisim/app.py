@@ -183,8 +183,9 @@ def make_handler(sim: Simulator):
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Access-Control-Allow-Origin", "*")
-            self._headers_buffer.append(body)  # one segment: headers and body together
-            self.end_headers()
+            # one write for headers and body: avoids Nagle/delayed-ACK stalls on keep-alive connections
+            self._headers_buffer.append(b"\r\n" + body)
+            self.flush_headers()
 
         def _control(self, method: str) -> bool:
             if not ControlAPI.handles(self.path):

@@ -9,6 +9,7 @@ source "${TARGET_DIR}/sim.sh"
 trap ontapsim_stop EXIT
 
 for mode in always never; do
+    # shellcheck disable=SC2119  # no extra simulator arguments here
     ontapsim_start
     ansible-playbook -i localhost, -c local "${TARGET_DIR}/ontap_modules.yml" \
         -e "ontapsim_ready_file=${ONTAPSIM_READY}" -e "ontap_use_rest=${mode}" "$@"

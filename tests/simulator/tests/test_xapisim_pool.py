@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Pool membership on the 18-host reference datacenter: join, join_force, eject, evacuate."""
+from __future__ import annotations
+
+import pytest
+import XenAPI
+
+from conftest import connect, password
+
+NULL = "OpaqueRef:NULL"
+
+
+def details(call, *args):
+    with pytest.raises(XenAPI.Failure) as info:
+        call(*args)
+    return info.value.details
+
+
+def index_of(sim, name):
+    return [h["name"] for h in sim.ready["hosts"]].index(name)
+
+
+def addr(sim, name):
+    return sim.ready["hosts"][index_of(sim, name)]["address"]
+
+
+def login(sim, name):
+    return connect(sim, index_of(sim, name)).xenapi
+
+
+def test_reference_layout(ref_sim):
+    hosts = ref_sim.ready["hosts"]
+    assert len(hosts) == 18
+    assert sum(h["cpu_vendor"] == "GenuineIntel" for h in hosts) == 14
+    assert sum(h["cpu_vendor"] == "AuthenticAMD" for h in hosts) == 4
+    assert [h["address"] for h in hosts[:2]] == ["127.0.0.11", "127.0.0.12"]
+    assert len({h["url_https"].rsplit(":", 1)[1] for h in hosts}) == 1, "all hosts share one port"
+    x = login(ref_sim, "xen-amd-02")
+    pool = x.pool.get_all()[0]
+    host = x.host.get_all()[0]
+    assert x.pool.get_master(pool) == host, "every host starts as its own pool"
+    assert x.host.get_cpu_info(host)["vendor"] == "AuthenticAMD"
+    assert len(x.host.get_host_CPUs(host)) == 8
+    names = {r["name_label"] for r in x.VM.get_all_records().values() if r["is_a_template"]}
+    assert {"Debian Bookworm 12", "CentOS Stream 9", "Windows Server 2022 (64-bit)", "Other install media"} <= names
+    nets = {r["name_label"]: r["bridge"] for r in x.network.get_all_records().values()}
+    assert nets["Pool-wide network associated with eth0"] == "xenbr0"
+    mgmt = [r for r in x.PIF.get_all_records().values() if r["management"]]
+    assert len(mgmt) == 1 and mgmt[0]["IP"] == addr(ref_sim, "xen-amd-02")
+    dom0 = [r for r in x.VM.get_all_records().values() if r["is_control_domain"]]
+    assert len(dom0) == 1 and dom0[0]["power_state"] == "Running"
+    srs = x.SR.get_all_records().values()
+    assert [r["type"] for r in srs] == ["lvm"]
+
+
+def test_join_check_order_and_join_force(ref_sim):
+    master = "xen-intel-01"
+    joiner = login(ref_sim, "xen-amd-01")
+    pw = password(ref_sim)
+    # a running VM on the joiner is reported before the CPU vendor difference (check 9 before 13)
+    tpl = joiner.VM.get_by_name_label("Other install media")[0]
+    vm = joiner.VM.clone(tpl, "amd-guest")
+    joiner.VM.provision(vm)
+    joiner.VM.start(vm, False, False)
+    assert details(joiner.pool.join, addr(ref_sim, master), "root", pw) == ["JOINING_HOST_CANNOT_HAVE_RUNNING_VMS"]
+    joiner.VM.hard_shutdown(vm)
+    assert details(joiner.pool.join, addr(ref_sim, master), "root", pw) == ["HOSTS_NOT_HOMOGENEOUS", "CPUs differ"]
+    assert details(joiner.pool.join, addr(ref_sim, master), "root", "wrong")[0] == "SESSION_AUTHENTICATION_FAILED"
+    assert details(joiner.pool.join, "127.0.0.250", "root", pw) == ["JOINING_HOST_SERVICE_FAILED"]
+    joiner.pool.join_force(addr(ref_sim, master), "root", pw)
+    with pytest.raises(XenAPI.Failure) as info:
+        login(ref_sim, "xen-amd-01")
+    assert info.value.details == ["HOST_IS_SLAVE", addr(ref_sim, master)]
+    x = login(ref_sim, master)
+    assert sorted(x.host.get_name_label(h) for h in x.host.get_all()) == ["xen-amd-01", "xen-intel-01"]
+    assert len(x.pool.get_all()) == 1
+    assert x.pool.get_cpu_info(x.pool.get_all()[0])["vendor"] == "GenuineIntel"
+    assert x.pool.get_cpu_info(x.pool.get_all()[0])["cpu_count"] == "16"
+    assert len(x.VM.get_by_name_label("amd-guest")) == 1, "the joiner's VMs are carried over"
+    assert len(x.VM.get_by_name_label("Debian Bookworm 12")) == 1, "default templates are not duplicated"
+    assert len([r for r in x.VM.get_all_records().values() if r["is_control_domain"]]) == 2
+    amd = x.host.get_by_name_label("xen-amd-01")[0]
+    assert len(x.host.get_PIFs(amd)) == 4
+    eth0 = [p for p in x.host.get_PIFs(amd) if x.PIF.get_device(p) == "eth0"][0]
+    assert x.network.get_name_label(x.PIF.get_network(eth0)) == "Pool-wide network associated with eth0"
+    assert len(x.network.get_by_name_label("Pool-wide network associated with eth0")) == 1
+    assert len([r for r in x.SR.get_all_records().values() if r["name_label"] == "Local storage"]) == 2
+    # joining yourself / a member
+    assert details(x.pool.join, addr(ref_sim, master), "root", pw) == ["OPERATION_NOT_ALLOWED", "Host cannot become slave of itself"]
+    other = login(ref_sim, "xen-intel-02")
+    assert details(other.pool.join, addr(ref_sim, "xen-amd-01"), "root", pw) == ["HOST_IS_SLAVE", addr(ref_sim, master)]
+
+
+def test_join_same_vendor_then_eject(ref_sim):
+    master = "xen-intel-03"
+    joiner = login(ref_sim, "xen-intel-04")
+    joiner.pool.join(addr(ref_sim, master), "root", password(ref_sim))
+    x = login(ref_sim, master)
+    member = x.host.get_by_name_label("xen-intel-04")[0]
+    assert member in x.host.get_all()
+    assert details(x.pool.eject, x.pool.get_master(x.pool.get_all()[0]))[0] == "INTERNAL_ERROR"
+    x.pool.eject(member)
+    assert [x.host.get_name_label(h) for h in x.host.get_all()] == ["xen-intel-03"]
+    again = login(ref_sim, "xen-intel-04")
+    assert len(again.host.get_all()) == 1, "the ejected host is standalone again"
+    assert again.pool.get_master(again.pool.get_all()[0]) == again.host.get_all()[0]
+
+
+def test_designate_new_master(ref_sim):
+    old, new = "xen-intel-05", "xen-intel-06"
+    login(ref_sim, new).pool.join(addr(ref_sim, old), "root", password(ref_sim))
+    x = login(ref_sim, old)
+    target = x.host.get_by_name_label(new)[0]
+    x.pool.designate_new_master(target)
+    with pytest.raises(XenAPI.Failure) as info:
+        login(ref_sim, old)
+    assert info.value.details == ["HOST_IS_SLAVE", addr(ref_sim, new)]
+    y = login(ref_sim, new)
+    assert y.pool.get_master(y.pool.get_all()[0]) == target
+
+
+def test_evacuate_and_migrate(ref_sim):
+    a, b = "xen-intel-07", "xen-intel-08"
+    solo = login(ref_sim, a)
+    tpl = solo.VM.get_by_name_label("Other install media")[0]
+    vm = solo.VM.clone(tpl, "evac-guest")
+    solo.VM.provision(vm)
+    solo.VM.start(vm, False, False)
+    host_a = solo.host.get_all()[0]
+    assert solo.host.get_vms_which_prevent_evacuation(host_a) == {vm: ["NO_HOSTS_AVAILABLE", vm]}
+    assert details(solo.host.evacuate, host_a) == ["NO_HOSTS_AVAILABLE", vm]
+    solo.VM.hard_shutdown(vm)
+    login(ref_sim, b).pool.join(addr(ref_sim, a), "root", password(ref_sim))
+    x = login(ref_sim, a)
+    host_b = x.host.get_by_name_label(b)[0]
+    x.VM.start_on(vm, host_a, False, False)
+    x.VM.pool_migrate(vm, host_b, {})
+    assert x.VM.get_resident_on(vm) == host_b
+    assert any(r["name"] == "VM_MIGRATED" for r in x.message.get_all_records().values())
+    x.VM.pool_migrate(vm, host_a, {})
+    x.host.disable(host_a)
+    assert x.host.get_enabled(host_a) is False
+    assert x.host.get_vms_which_prevent_evacuation(host_a) == {}
+    x.host.evacuate(host_a)
+    assert x.VM.get_resident_on(vm) == host_b
+    assert details(x.VM.start_on, x.VM.clone(tpl, "c2"), host_a, False, False)[0] in ("VM_IS_TEMPLATE",)
+    x.host.enable(host_a)
+    x.VM.hard_shutdown(vm)
+    assert details(x.host.reboot, host_a) == ["HOST_NOT_DISABLED"]
