@@ -73,15 +73,42 @@ pool:
   returned: success
   type: dict
   contains:
-    name: {description: Pool name (empty for a standalone host that was never named)., type: str, returned: success}
-    uuid: {description: Pool uuid., type: str, returned: success}
-    master: {description: Name of the pool master., type: str, returned: success}
-    master_uuid: {description: Uuid of the pool master., type: str, returned: success}
-    ha_enabled: {description: Whether HA is on., type: bool, returned: success}
-    ha_host_failures_to_tolerate: {description: Host failures HA is configured to survive., type: int, returned: success}
-    ha_plan_exists_for: {description: Host failures the current HA plan can survive., type: int, returned: success}
-    default_sr: {description: Name of the default SR, null when none is set., type: str, returned: success}
-    default_sr_uuid: {description: Uuid of the default SR., type: str, returned: success}
+    name:
+      description: Pool name (empty for a standalone host that was never named).
+      type: str
+      returned: success
+    uuid:
+      description: Pool uuid.
+      type: str
+      returned: success
+    master:
+      description: Name of the pool master.
+      type: str
+      returned: success
+    master_uuid:
+      description: Uuid of the pool master.
+      type: str
+      returned: success
+    ha_enabled:
+      description: Whether HA is on.
+      type: bool
+      returned: success
+    ha_host_failures_to_tolerate:
+      description: Host failures HA is configured to survive.
+      type: int
+      returned: success
+    ha_plan_exists_for:
+      description: Host failures the current HA plan can survive.
+      type: int
+      returned: success
+    default_sr:
+      description: Name of the default SR, null when none is set.
+      type: str
+      returned: success
+    default_sr_uuid:
+      description: Uuid of the default SR.
+      type: str
+      returned: success
   sample:
     name: pool-a
     uuid: 5c6b0a7e-0000-4000-8000-000000000001
@@ -98,98 +125,276 @@ hosts:
   type: list
   elements: dict
   contains:
-    name: {description: Host name label., type: str, returned: success}
-    uuid: {description: Host uuid., type: str, returned: success}
-    address: {description: Management IP address., type: str, returned: success}
-    hostname: {description: Host name of the dom0., type: str, returned: success}
-    enabled: {description: Whether the host accepts new VMs., type: bool, returned: success}
-    is_master: {description: Whether the host is the pool master., type: bool, returned: success}
-    live: {description: Whether the host reports itself alive., type: bool, returned: success}
-    cpu_count: {description: Number of logical CPUs., type: int, returned: success}
-    cpu_vendor: {description: CPU vendor, for example C(GenuineIntel)., type: str, returned: success}
-    cpu_model: {description: CPU model name., type: str, returned: success}
-    cpu_speed_mhz: {description: CPU speed., type: int, returned: success}
-    cpu_usage_percent: {description: Mean utilisation over all CPUs, null when the host reports none., type: float, returned: success}
-    memory_total_mib: {description: Host memory., type: int, returned: success}
+    name:
+      description: Host name label.
+      type: str
+      returned: success
+    uuid:
+      description: Host uuid.
+      type: str
+      returned: success
+    address:
+      description: Management IP address.
+      type: str
+      returned: success
+    hostname:
+      description: Host name of the dom0.
+      type: str
+      returned: success
+    enabled:
+      description: Whether the host accepts new VMs.
+      type: bool
+      returned: success
+    is_master:
+      description: Whether the host is the pool master.
+      type: bool
+      returned: success
+    live:
+      description: Whether the host reports itself alive.
+      type: bool
+      returned: success
+    cpu_count:
+      description: Number of logical CPUs.
+      type: int
+      returned: success
+    cpu_vendor:
+      description: CPU vendor, for example C(GenuineIntel).
+      type: str
+      returned: success
+    cpu_model:
+      description: CPU model name.
+      type: str
+      returned: success
+    cpu_speed_mhz:
+      description: CPU speed.
+      type: int
+      returned: success
+    cpu_usage_percent:
+      description: Mean utilisation over all CPUs, null when the host reports none.
+      type: float
+      returned: success
+    memory_total_mib:
+      description: Host memory.
+      type: int
+      returned: success
     memory_free_mib:
       description: Free host memory; estimated from the memory of resident VMs when the host does not report it.
       type: int
       returned: success
-    product_brand: {description: Product, for example C(XCP-ng)., type: str, returned: success}
-    software_version: {description: Product version., type: str, returned: success}
-    platform_version: {description: Platform version., type: str, returned: success}
-    resident_vms: {description: Names of the VMs running on the host (no control domain, no filter)., type: list, elements: str, returned: success}
-    resident_vm_count: {description: Number of VMs running on the host., type: int, returned: success}
+    product_brand:
+      description: Product, for example C(XCP-ng).
+      type: str
+      returned: success
+    software_version:
+      description: Product version.
+      type: str
+      returned: success
+    platform_version:
+      description: Platform version.
+      type: str
+      returned: success
+    resident_vms:
+      description: Names of the VMs running on the host (no control domain, no filter).
+      type: list
+      elements: str
+      returned: success
+    resident_vm_count:
+      description: Number of VMs running on the host.
+      type: int
+      returned: success
 srs:
   description: Storage repositories, sorted by name.
   returned: success
   type: list
   elements: dict
   contains:
-    name: {description: SR name., type: str, returned: success}
-    uuid: {description: SR uuid., type: str, returned: success}
-    type: {description: SR type, for example C(lvmoiscsi)., type: str, returned: success}
-    content_type: {description: Content type, for example C(user) or C(iso)., type: str, returned: success}
-    shared: {description: Whether the SR is shared by the pool., type: bool, returned: success}
-    physical_size_gib: {description: Size., type: float, returned: success}
-    physical_utilisation_gib: {description: Space used., type: float, returned: success}
-    virtual_allocation_gib: {description: Sum of the virtual sizes of the disks., type: float, returned: success}
-    utilisation_percent: {description: Space used as a percentage of the size., type: float, returned: success}
-    attached_hosts: {description: Names of the hosts whose PBD is plugged., type: list, elements: str, returned: success}
+    name:
+      description: SR name.
+      type: str
+      returned: success
+    uuid:
+      description: SR uuid.
+      type: str
+      returned: success
+    type:
+      description: SR type, for example C(lvmoiscsi).
+      type: str
+      returned: success
+    content_type:
+      description: Content type, for example C(user) or C(iso).
+      type: str
+      returned: success
+    shared:
+      description: Whether the SR is shared by the pool.
+      type: bool
+      returned: success
+    physical_size_gib:
+      description: Size.
+      type: float
+      returned: success
+    physical_utilisation_gib:
+      description: Space used.
+      type: float
+      returned: success
+    virtual_allocation_gib:
+      description: Sum of the virtual sizes of the disks.
+      type: float
+      returned: success
+    utilisation_percent:
+      description: Space used as a percentage of the size.
+      type: float
+      returned: success
+    attached_hosts:
+      description: Names of the hosts whose PBD is plugged.
+      type: list
+      elements: str
+      returned: success
 networks:
   description: Networks, sorted by name.
   returned: success
   type: list
   elements: dict
   contains:
-    name: {description: Network name., type: str, returned: success}
-    uuid: {description: Network uuid., type: str, returned: success}
-    bridge: {description: Bridge name in dom0., type: str, returned: success}
-    mtu: {description: MTU., type: int, returned: success}
-    pif_count: {description: Number of host interfaces on the network., type: int, returned: success}
+    name:
+      description: Network name.
+      type: str
+      returned: success
+    uuid:
+      description: Network uuid.
+      type: str
+      returned: success
+    bridge:
+      description: Bridge name in dom0.
+      type: str
+      returned: success
+    mtu:
+      description: MTU.
+      type: int
+      returned: success
+    pif_count:
+      description: Number of host interfaces on the network.
+      type: int
+      returned: success
 vms:
   description: VMs (and templates with O(include_templates)), sorted by name; never control domains.
   returned: success
   type: list
   elements: dict
   contains:
-    name: {description: VM name., type: str, returned: success}
-    uuid: {description: VM uuid., type: str, returned: success}
-    power_state: {description: C(Running), C(Halted), C(Paused) or C(Suspended)., type: str, returned: success}
-    is_template: {description: Whether it is a template or snapshot., type: bool, returned: success}
-    host: {description: Name of the host it runs on, null when not running., type: str, returned: success}
-    host_uuid: {description: Uuid of that host., type: str, returned: success}
-    vcpus: {description: vCPUs at startup., type: int, returned: success}
-    memory_mib: {description: Static maximum memory., type: int, returned: success}
-    memory_actual_mib: {description: Memory in use by the running VM (0 when not running)., type: int, returned: success}
-    cpu_usage_percent: {description: Mean vCPU utilisation, null when not running or not reported., type: float, returned: success}
+    name:
+      description: VM name.
+      type: str
+      returned: success
+    uuid:
+      description: VM uuid.
+      type: str
+      returned: success
+    power_state:
+      description: "C(Running), C(Halted), C(Paused) or C(Suspended)."
+      type: str
+      returned: success
+    is_template:
+      description: Whether it is a template or snapshot.
+      type: bool
+      returned: success
+    host:
+      description: Name of the host it runs on, null when not running.
+      type: str
+      returned: success
+    host_uuid:
+      description: Uuid of that host.
+      type: str
+      returned: success
+    vcpus:
+      description: vCPUs at startup.
+      type: int
+      returned: success
+    memory_mib:
+      description: Static maximum memory.
+      type: int
+      returned: success
+    memory_actual_mib:
+      description: Memory in use by the running VM (0 when not running).
+      type: int
+      returned: success
+    cpu_usage_percent:
+      description: Mean vCPU utilisation, null when not running or not reported.
+      type: float
+      returned: success
     disks:
       description: Virtual disks, by device number.
       type: list
       elements: dict
       returned: success
       contains:
-        device: {description: Device number (userdevice)., type: str, returned: success}
-        name: {description: Disk name., type: str, returned: success}
-        uuid: {description: Disk (VDI) uuid., type: str, returned: success}
-        size_gib: {description: Virtual size., type: float, returned: success}
-        sr: {description: Name of the SR holding the disk., type: str, returned: success}
-        sr_uuid: {description: Uuid of that SR., type: str, returned: success}
+        device:
+          description: Device number (userdevice).
+          type: str
+          returned: success
+        name:
+          description: Disk name.
+          type: str
+          returned: success
+        uuid:
+          description: Disk (VDI) uuid.
+          type: str
+          returned: success
+        size_gib:
+          description: Virtual size.
+          type: float
+          returned: success
+        sr:
+          description: Name of the SR holding the disk.
+          type: str
+          returned: success
+        sr_uuid:
+          description: Uuid of that SR.
+          type: str
+          returned: success
     nics:
       description: Virtual network interfaces, by device number.
       type: list
       elements: dict
       returned: success
       contains:
-        device: {description: Device number., type: str, returned: success}
-        mac: {description: MAC address., type: str, returned: success}
-        network: {description: Network name., type: str, returned: success}
-        network_uuid: {description: Network uuid., type: str, returned: success}
-    ip: {description: First IPv4 address reported by the guest agent, null without one., type: str, returned: success}
-    ips: {description: Every address reported by the guest agent., type: list, elements: str, returned: success}
-    os_name: {description: Guest OS name reported by the guest agent., type: str, returned: success}
-    pv_drivers_detected: {description: Whether the guest runs PV drivers., type: bool, returned: success}
-    tags: {description: VM tags., type: list, elements: str, returned: success}
+        device:
+          description: Device number.
+          type: str
+          returned: success
+        mac:
+          description: MAC address.
+          type: str
+          returned: success
+        network:
+          description: Network name.
+          type: str
+          returned: success
+        network_uuid:
+          description: Network uuid.
+          type: str
+          returned: success
+    ip:
+      description: First IPv4 address reported by the guest agent, null without one.
+      type: str
+      returned: success
+    ips:
+      description: Every address reported by the guest agent.
+      type: list
+      elements: str
+      returned: success
+    os_name:
+      description: Guest OS name reported by the guest agent.
+      type: str
+      returned: success
+    pv_drivers_detected:
+      description: Whether the guest runs PV drivers.
+      type: bool
+      returned: success
+    tags:
+      description: VM tags.
+      type: list
+      elements: str
+      returned: success
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule

@@ -23,6 +23,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import
     merge_specs,
     xen_client_kwargs,
 )
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import WaitTimeout
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import HAS_XENAPI, XENAPI_IMPORT_ERROR, XenClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError
 
@@ -59,7 +60,7 @@ class XenModule:
 
     @contextlib.contextmanager
     def session(self, verb: str, noun: str, name: t.Any = None) -> t.Iterator[XenClient]:
-        """Yield a logged-in client; any XenError becomes fail_json, and the session is always closed."""
+        """Yield a logged-in client; typed errors (XenError, WaitTimeout) become fail_json; the session is always closed."""
         if not HAS_XENAPI:
             self.module.fail_json(msg=missing_required_lib("XenAPI"), exception=XENAPI_IMPORT_ERROR)
         params = self.module.params
@@ -71,7 +72,7 @@ class XenModule:
         try:
             self.client.login()
             yield self.client
-        except XenError as err:
+        except (XenError, WaitTimeout) as err:
             self.client.close()
             self.module.fail_json(msg=failure_message(verb, noun, label, err), error_code=getattr(err, "code", None), **_params(err))
         finally:

@@ -241,7 +241,14 @@ class XenClient:
 
     def _make_transport(self, url: str) -> xmlrpc.client.Transport:
         scheme = urlsplit(url).scheme
-        context = tls_context(self.validate_certs, self.ca_path) if scheme == "https" else None
+        try:
+            context = tls_context(self.validate_certs, self.ca_path) if scheme == "https" else None
+        except (OSError, ssl.SSLError) as exc:
+            raise XenConnectionError(
+                "cannot load the CA bundle %s: %s" % (self.ca_path, getattr(exc, "strerror", None) or exc),
+                url,
+                "Check that ca_path names a readable PEM file with the CA certificate(s).",
+            ) from None
         return self._transport_factory(scheme, context, self.timeout)
 
     def _scrub(self, text: str) -> str:

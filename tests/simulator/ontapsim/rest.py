@@ -150,7 +150,7 @@ def _copy_path(src, dst: dict, path: list[str]) -> None:
         dst[key] = json.loads(json.dumps(value))
         return
     if isinstance(value, list):
-        items = dst.setdefault(key, [{} for _ in value])
+        items = dst.setdefault(key, [{} for dummy in value])
         for item_src, item_dst in zip(value, items):
             _copy_path(item_src, item_dst, path[1:])
         return

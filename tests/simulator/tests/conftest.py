@@ -50,15 +50,15 @@ def connect(sim: SimProcess, host: int = 0, https: bool = True, login: bool = Tr
     return session
 
 
-@pytest.fixture(scope="module")
-def small_sim(tmp_path_factory):
+@pytest.fixture(scope="module", name="small_sim")
+def small_sim_fixture(tmp_path_factory):
     sim = start_sim(tmp_path_factory, "small", "small.yml")
     yield sim
     sim.stop()
 
 
-@pytest.fixture(scope="module")
-def ref_sim(tmp_path_factory):
+@pytest.fixture(scope="module", name="ref_sim")
+def ref_sim_fixture(tmp_path_factory):
     sim = start_sim(tmp_path_factory, "reference", "reference.yml")
     yield sim
     sim.stop()

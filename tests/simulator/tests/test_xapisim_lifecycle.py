@@ -74,7 +74,8 @@ def test_template_rules(xs):
 def test_guest_metrics_appear_after_boot(xs):
     vm = the_vm(xs)
     xs.VM.start(vm, False, False)
-    gm = wait_for(lambda: (lambda r: r if r != NULL else None)(xs.VM.get_guest_metrics(vm)), 10)
+    wait_for(lambda: xs.VM.get_guest_metrics(vm) != NULL, 10)
+    gm = xs.VM.get_guest_metrics(vm)
     networks = xs.VM_guest_metrics.get_networks(gm)
     assert networks["0/ip"] == networks["0/ipv4/0"] and networks["0/ip"].startswith("10.")
     assert "0/ipv6/0" in networks

@@ -55,8 +55,8 @@ def test_spec_file_is_the_reduced_extract():
     assert ("VBD", "VM") in SPEC.relations and SPEC.relations[("VBD", "VM")] == ("VM", "VBDs")
 
 
-@pytest.fixture(scope="module")
-def populated(small_sim):
+@pytest.fixture(scope="module", name="populated")
+def populated_fixture(small_sim):
     """Make sure every class has at least one object (task, message, secret, VLAN, Bond, guest metrics)."""
     from conftest import connect  # pylint: disable=import-outside-toplevel
     session = connect(small_sim)

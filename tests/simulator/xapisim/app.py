@@ -55,7 +55,7 @@ class Simulator:
         if spec_msg is not None and spec_msg.get("session") and args:
             args = args[1:]
         self.calllog.record(address, method, is_write(cls, msg, spec_msg) if spec_msg or cls == "system" else False,
-                            summarize(spec_msg, args))
+                            summarize(spec_msg, args, cls))
         if self.world.latency_ms:
             time.sleep(self.world.latency_ms / 1000.0)
         if fault is not None:

@@ -40,6 +40,8 @@ TEMPLATES = [
     ("Windows 10 (64-bit)", "hvm", 4096, 32, 2, "windows"),
     ("Other install media", "hvm", 1024, 0, 1, "other"),
 ]
+TEMPLATE_KEPT_FIELDS = ("HVM_boot_policy", "HVM_boot_params", "platform", "PV_bootloader", "domain_type",
+                        "actions_after_shutdown", "actions_after_reboot", "actions_after_crash", "HVM_shadow_multiplier")
 DEFAULT_CPU = {"vendor": "GenuineIntel", "model": "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", "cores": 8,
                "speed_mhz": 2200, "family": 6, "model_number": 85, "stepping": 7,
                "features": "1fcbfbff-f7fa3223-2d93fbff-00000423-00000001-000007ab-00000000-00000000-00001000-8c000400"}
@@ -84,6 +86,8 @@ def build(world: World, conf: dict, address_base: str = "127.0.0.10") -> None:
     world.username = str(creds.get("username", "root"))
     world.password = str(creds.get("password", "xapisim"))
     software = dict(DEFAULT_SOFTWARE, **(conf.get("software_version") or {}))
+    if not address_base.startswith("127."):
+        raise ValueError("simulated hosts must listen on 127.0.0.0/8, not %s" % address_base)
     prefix, _dot, last = address_base.rpartition(".")
     base = int(last)
     names = _host_names(conf)
@@ -289,9 +293,7 @@ def make_vms(world: World, vconf: dict, by_name: dict, rules: VMRules) -> None:
     vcpus = int(vconf.get("vcpus", 1))
     network = next((n for n, rec in db.tables["network"].items() if rec["bridge"] == "xenbr0"), NULL_REF)
     for i in range(1, int(vconf.get("count", 1)) + 1):
-        values = {k: copy.deepcopy(template[k]) for k in ("HVM_boot_policy", "HVM_boot_params", "platform", "PV_bootloader",
-                                                           "domain_type", "actions_after_shutdown", "actions_after_reboot",
-                                                           "actions_after_crash", "HVM_shadow_multiplier")}
+        values = {k: copy.deepcopy(template[k]) for k in TEMPLATE_KEPT_FIELDS}
         other = {k: v for k, v in template["other_config"].items() if k not in ("default_template", "disks")}
         other["base_template_name"] = template["name_label"]
         values.update({"name_label": "%s%04d" % (vconf.get("name_prefix", "vm-"), i), "power_state": "Halted",

@@ -22,6 +22,8 @@ from .wire import xml_value
 HANDLERS: dict[tuple[str, str], tuple] = {}
 SECRET_WORDS = re.compile(r"pass|pwd|secret", re.IGNORECASE)
 READ_PREFIXES = ("get_", "query_", "assert_", "ha_compute_", "ha_failover_plan_exists", "retrieve_", "has_", "check_")
+READ_KINDS = ("field_getter", "get_all", "get_all_records", "get_all_where", "get_all_records_where", "get_by_uuid",
+              "get_by_name_label", "get_record")
 READ_MESSAGES = {("session", "login_with_password"), ("session", "logout"), ("session", "slave_local_login_with_password"),
                  ("session", "local_logout")}
 
@@ -67,8 +69,10 @@ class Context:
 
     def work(self, sim_seconds: float, steps: int = 4) -> None:
         """Spend simulated time WITHOUT holding the world lock; honours task.cancel."""
+        clock = self.world.clock
+        start = clock.elapsed()
         for i in range(steps):
-            if not self.world.clock.sleep(sim_seconds / steps, should_stop=self.cancelled):
+            if not clock.sleep_until(start + sim_seconds * (i + 1) / steps, should_stop=self.cancelled):
                 break
             with self.world.lock:
                 self.progress(min(0.99, (i + 1) / float(steps + 1)))
@@ -84,9 +88,7 @@ def is_write(cls: str, msg: str, spec_msg: dict | None) -> bool:
     custom = HANDLERS.get((cls, msg))
     if custom is not None and custom[1]["write"] is not None:
         return custom[1]["write"]
-    if spec_msg is not None and spec_msg["kind"] in ("field_getter", "get_all", "get_all_records", "get_all_where",
-                                                      "get_all_records_where", "get_by_uuid", "get_by_name_label",
-                                                      "get_record"):
+    if spec_msg is not None and spec_msg["kind"] in READ_KINDS:
         return False
     if cls == "message" and msg.startswith("get"):
         return False
@@ -111,12 +113,15 @@ def split_method(world: World, method: str) -> tuple[bool, str, str]:
     return is_async, "", name
 
 
-def summarize(spec_msg: dict | None, args: list) -> str:
+def summarize(spec_msg: dict | None, args: list, cls: str = "") -> str:
     """A short, secret-free description of the arguments for the call log."""
     names = [p["name"] for p in spec_msg["params"]] if spec_msg else []
     parts = []
     for i, value in enumerate(args):
         name = names[i] if i < len(names) else "arg%d" % i
+        if cls == "secret" and name != "self":
+            parts.append("%s=***" % name)
+            continue
         parts.append("%s=%s" % (name, _redact(name, value)))
     text = ", ".join(parts)
     return text if len(text) <= 300 else text[:297] + "..."
@@ -399,7 +404,7 @@ class Dispatcher:
             task = db.create("task", {
                 "name_label": "Async.%s.%s" % (cls, msg), "name_description": "", "status": "pending",
                 "created": world.clock.now_dt(), "resident_on": ctx.host, "progress": 0.0,
-                "session": ctx.session or NULL_REF, "allowed_operations": ["cancel"],
+                "session": ctx.session or NULL_REF, "allowed_operations": ["cancel"], "type": "<none/>",
             })
             db.meta[task] = {"method": "%s.%s" % (cls, msg)}
         ctx.task = task

@@ -210,7 +210,7 @@ def event_next(ctx: Context):
 # --------------------------------------------------------------------------- task
 @handler("task", "create")
 def task_create(ctx: Context, label, description):
-    return ctx.db.create("task", {"name_label": label, "name_description": description, "status": "pending",
+    return ctx.db.create("task", {"name_label": label, "name_description": description, "status": "pending", "type": "<none/>",
                                   "created": ctx.world.clock.now_dt(), "resident_on": ctx.host,
                                   "session": ctx.session or NULL_REF})
 
@@ -328,18 +328,18 @@ def message_get_by_uuid(ctx: Context, value):
     return ctx.db.by_uuid("message", value)
 
 
-def _since(ctx: Context, value) -> DT:
+def _since(value) -> DT:
     return to_dt(value) if value else DT("19700101T00:00:00Z")
 
 
 @handler("message", "get_since", write=False)
 def message_get_since(ctx: Context, since):
-    cutoff = _since(ctx, since)
+    cutoff = _since(since)
     return {r: ctx.db.render("message", r) for r, rec in ctx.db.tables["message"].items() if rec["timestamp"] > cutoff}
 
 
 @handler("message", "get", write=False)
 def message_get(ctx: Context, cls, obj_uuid, since):
-    cutoff = _since(ctx, since)
+    cutoff = _since(since)
     return {r: ctx.db.render("message", r) for r, rec in ctx.db.tables["message"].items()
             if rec["cls"] == cls and rec["obj_uuid"] == obj_uuid and rec["timestamp"] > cutoff}

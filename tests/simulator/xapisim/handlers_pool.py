@@ -231,6 +231,13 @@ def host_management_interface(ctx: Context, host):
     raise XapiError("INTERNAL_ERROR", "no management interface")
 
 
+@handler("host", "get_servertime", write=False)
+@handler("host", "get_server_localtime", write=False)
+def host_servertime(ctx: Context, host):
+    ctx.db.get("host", host)
+    return ctx.world.clock.now_dt()
+
+
 @handler("host", "reboot")
 @handler("host", "shutdown")
 def host_reboot(ctx: Context, host):

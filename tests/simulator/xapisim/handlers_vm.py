@@ -18,6 +18,10 @@ from .spec import NULL_REF, XapiError
 from .state import new_ref
 
 LVM_TYPES = ("lvm", "lvmoiscsi", "lvhdoiscsi", "lvmohba", "lvhd", "lvmofcoe")
+VDI_COPIED_FIELDS = ("name_label", "name_description", "virtual_size", "type", "sharable", "read_only", "other_config",
+                     "xenstore_data", "sm_config", "tags")
+VBD_COPIED_FIELDS = ("userdevice", "bootable", "mode", "type", "unpluggable", "empty", "other_config", "qos_algorithm_type",
+                     "qos_algorithm_params")
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 VBD_NAMES = {"xvd%s" % chr(ord("a") + i): i for i in range(26)}
 VBD_NAMES.update({"hd%s" % chr(ord("a") + i): i for i in range(4)})
@@ -194,11 +198,10 @@ def set_running(ctx: Context, vm: str, host: str, paused: bool = False) -> None:
     for vif in rec["VIFs"]:
         db.set("VIF", vif, "currently_attached", True)
     vcpus = rec["VCPUs_at_startup"]
-    db.update("VM_metrics", rec["metrics"], {"start_time": now, "last_updated": now, "memory_actual": rec["memory_dynamic_max"],
-                                            "VCPUs_number": vcpus, "current_domain_type": rec["domain_type"],
-                                            "VCPUs_utilisation": {str(c): 0.0 for c in range(vcpus)},
-                                            "VCPUs_CPU": {str(c): c for c in range(vcpus)}, "state": [],
-                                            "hvm": rec["domain_type"] == "hvm"})
+    db.update("VM_metrics", rec["metrics"], {
+        "start_time": now, "last_updated": now, "memory_actual": rec["memory_dynamic_max"], "VCPUs_number": vcpus,
+        "current_domain_type": rec["domain_type"], "VCPUs_utilisation": {str(c): 0.0 for c in range(vcpus)},
+        "VCPUs_CPU": {str(c): c for c in range(vcpus)}, "state": [], "hvm": rec["domain_type"] == "hvm"})
     refresh_memory(ctx, host)
     if not paused:
         ctx.world.scheduler.at(DURATIONS["guest_boot"], _guest_cb, ctx, vm, meta["boot"])
@@ -219,8 +222,8 @@ def set_halted(ctx: Context, vm: str, state: str = "Halted") -> None:
         db.update("VBD", vbd, {"currently_attached": False, "device": ""})
     for vif in rec["VIFs"]:
         db.set("VIF", vif, "currently_attached", False)
-    db.update("VM_metrics", rec["metrics"], {"memory_actual": 0, "VCPUs_number": 0, "VCPUs_utilisation": {},
-                                            "VCPUs_CPU": {}, "last_updated": ctx.world.clock.now_dt()})
+    db.update("VM_metrics", rec["metrics"], {
+        "memory_actual": 0, "VCPUs_number": 0, "VCPUs_utilisation": {}, "VCPUs_CPU": {}, "last_updated": ctx.world.clock.now_dt()})
     _drop_guest_metrics(ctx, vm)
     refresh_memory(ctx, host)
 
@@ -432,8 +435,7 @@ def round_size(sr_type: str, size: int) -> int:
 def _new_vdi_like(ctx: Context, vdi: str, sr: str | None) -> str:
     db = ctx.db
     src = db.get("VDI", vdi)
-    values = {k: copy.deepcopy(src[k]) for k in ("name_label", "name_description", "virtual_size", "type", "sharable",
-                                                  "read_only", "other_config", "xenstore_data", "sm_config", "tags")}
+    values = {k: copy.deepcopy(src[k]) for k in VDI_COPIED_FIELDS}
     values["SR"] = sr if sr not in (None, NULL_REF) else src["SR"]
     values["location"] = str(uuidlib.uuid4())
     values["physical_utilisation"] = src["physical_utilisation"]
@@ -462,9 +464,7 @@ def copy_vm(ctx: Context, vm: str, new_name: str, sr: str | None, full: bool) ->
         vdi = vrec["VDI"]
         if not vrec["empty"] and vrec["type"] == "Disk" and vdi in db.tables["VDI"]:
             vdi = _new_vdi_like(ctx, vdi, sr if full else None)
-        db.create("VBD", {k: copy.deepcopy(vrec[k]) for k in ("userdevice", "bootable", "mode", "type", "unpluggable",
-                                                               "empty", "other_config", "qos_algorithm_type",
-                                                               "qos_algorithm_params")} | {"VM": new, "VDI": vdi})
+        db.create("VBD", {k: copy.deepcopy(vrec[k]) for k in VBD_COPIED_FIELDS} | {"VM": new, "VDI": vdi})
     for vif in src["VIFs"]:
         frec = db.get("VIF", vif)
         db.create("VIF", {"VM": new, "device": frec["device"], "network": frec["network"], "MTU": frec["MTU"],
@@ -976,4 +976,3 @@ def pbd_unplug(ctx: Context, pbd):
     if in_use:
         raise XapiError("VDI_IN_USE", *in_use)
     db.set("PBD", pbd, "currently_attached", False)
-

@@ -98,6 +98,7 @@ def merge_host_into(world: World, joiner: Database, master: Database, keep_vms: 
 
 def remove_host(world: World, db: Database, host: str) -> None:
     """Pool.eject's database side: the host, its hardware, PBDs and single-host SRs go."""
+    world.sessions = {s: d for s, d in world.sessions.items() if d is not db or db.tables["session"].get(s, {}).get("this_host") != host}
     hrec = db.get("host", host)
     for pbd in list(hrec["PBDs"]):
         sr = db.get("PBD", pbd)["SR"]

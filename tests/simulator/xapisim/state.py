@@ -54,7 +54,10 @@ class Clock:
 
     def sleep(self, sim_seconds: float, should_stop=None) -> bool:
         """Sleep a simulated duration; returns False early if should_stop() turns true."""
-        deadline = self.elapsed() + max(0.0, sim_seconds)
+        return self.sleep_until(self.elapsed() + max(0.0, sim_seconds), should_stop)
+
+    def sleep_until(self, deadline: float, should_stop=None) -> bool:
+        """Sleep until the simulated clock reaches deadline (clock jumps wake it up)."""
         with self.cond:
             while True:
                 if should_stop is not None and should_stop():

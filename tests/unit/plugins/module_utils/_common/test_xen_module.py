@@ -12,6 +12,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule, failure_message
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import WaitTimeout
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.fake_xenapi import FakeXapi
@@ -121,3 +122,16 @@ def test_missing_xenapi(fake, monkeypatch):
     with pytest.raises(Failed) as info:
         run({"hostname": "127.0.0.10", "password": fake.password}, lambda m, c: None)
     assert "XenAPI" in info.value.args[0]["msg"]
+
+
+def test_wait_timeout_becomes_fail_json(fake):
+    def body(_module, _client):
+        raise WaitTimeout("an IP address on web01", 30)
+
+    with pytest.raises(Failed) as info:
+        run({"hostname": "127.0.0.10", "password": fake.password, "name": "web01"}, body)
+    result = info.value.args[0]
+    assert result["msg"] == ("Failed to update thing 'web01': timed out after 30s waiting for an IP address on web01. "
+                             "Raise wait_timeout, or check why the condition is not reached.")
+    assert result["error_code"] == "WAIT_TIMEOUT"
+    assert fake.open_sessions() == 0

@@ -216,3 +216,13 @@ def test_repr_hides_password(fake):
     client = make(fake)
     assert fake.password not in repr(client)
     assert fake.password not in repr(vars(client).get("hostname"))
+
+
+def test_unreadable_ca_path_is_a_connection_error(fake, tmp_path):
+    bogus = tmp_path / "not-a-ca.pem"
+    bogus.write_text("not a certificate")
+    for path in (str(tmp_path / "missing.pem"), str(bogus)):
+        with pytest.raises(XenConnectionError) as info:
+            make(fake, ca_path=path).login()
+        assert "cannot load the CA bundle" in info.value.reason and "ca_path" in info.value.hint
+    assert not fake.log

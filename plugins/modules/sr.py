@@ -1,0 +1,368 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sr
+short_description: Create, reattach, plug, scan, forget or destroy a XenServer / XCP-ng storage repository
+version_added: 0.1.0
+description:
+  - Makes a storage repository (SR) present on a pool with a plugged PBD on every host (shared SRs) or on one
+    host (local SRs), or removes it from the pool.
+  - B(An existing SR is never formatted by this module unless you say so.) With O(state=present) the storage is
+    probed first (C(SR.probe)); when it already carries an SR, that SR is reattached (C(SR.introduce), a PBD per
+    host, plug, scan) with its VDIs. C(SR.create), which formats the storage, only runs on storage that the probe
+    found blank, or with O(force_format=true).
+  - The SR is identified by O(uuid), else by the storage it sits on (C(SCSIid) for iSCSI, server and path for NFS,
+    location for ISO libraries, device and host for local SRs), else, only when that storage is not known yet
+    (for example in check mode before the LUN exists), by O(name) and O(type).
+  - Hosts added to the pool later get their PBD and are plugged on the next run.
+  - On iSCSI SRs with O(scan=auto) the LUN size is read with a probe; a LUN that grew is rescanned (C(SR.scan)) so the
+    SR shows the new size, online.
+  - Per-host PBD health (plugged, multipath paths, reason of a failed plug) is returned in RV(sr.pbds).
+options:
+  state:
+    description:
+      - V(present) creates or reattaches the SR, plugs it on every host and manages its fields.
+      - V(absent) unplugs every PBD and B(forgets) the SR. The data stays on the storage and O(state=present) reattaches it.
+      - V(destroyed) unplugs every PBD and B(destroys) the SR. B(The SR and all its VDIs are deleted on the storage;
+        this cannot be undone.) The storage driver refuses while VDIs remain (C(SR_NOT_EMPTY)).
+      - An SR that is not known to the pool is left alone by V(absent) and V(destroyed); reattach it first to destroy it.
+    type: str
+    choices: [present, absent, destroyed]
+    default: present
+  name:
+    description: Name of the SR. Required to create one. Names are not unique in XenAPI; see the description for identity.
+    type: str
+    aliases: [name_label]
+  description:
+    description: Description of the SR.
+    type: str
+  uuid:
+    description: UUID of the SR. Wins over every other way of finding it; with a probe it must match the SR found on the storage.
+    type: str
+  type:
+    description:
+      - SR type. V(lvmoiscsi) (alias driver V(lvhdoiscsi)) is a shared LVM SR on an iSCSI LUN; V(nfs) a shared NFS SR;
+        V(iso) an NFS or CIFS ISO library; V(lvm) and V(ext) local SRs on a disk of O(host).
+    type: str
+    required: true
+    choices: [lvmoiscsi, lvhdoiscsi, nfs, iso, lvm, ext]
+  shared:
+    description: Whether the SR is shared by the pool. Defaults to V(true) except for V(lvm) and V(ext).
+    type: bool
+  content_type:
+    description: Content type. Defaults to V(iso) for O(type=iso) and V(user) otherwise. Only used when the SR is created or reattached.
+    type: str
+  host:
+    description:
+      - Host (name or uuid) of a local SR, and the host that probes. Defaults to the pool master.
+    type: str
+  target:
+    description: iSCSI portals, as C(address) or C(address:port); several give more paths with multipathing. The C(portals) of M(vdc.xenpool.ontap_iscsi) fit.
+    type: list
+    elements: str
+  port:
+    description: iSCSI port, when not given with the portals. Default 3260.
+    type: int
+  target_iqn:
+    description: iSCSI target IQN (C(targetIQN)); the C(target_name) of M(vdc.xenpool.ontap_iscsi).
+    type: str
+  scsi_id:
+    description: SCSI id of the LUN as XenServer sees it (C(SCSIid)); the C(scsi_id) of M(vdc.xenpool.ontap_lun).
+    type: str
+  lun_serial:
+    description: ONTAP serial of the LUN; the SCSIid is derived from it. Ignored when O(scsi_id) is set.
+    type: str
+  chap_user:
+    description: CHAP user name for the iSCSI login.
+    type: str
+  chap_password:
+    description:
+      - CHAP secret. xapi stores it as a secret object and never gives it back, so it is not compared on existing PBDs.
+    type: str
+  multipath:
+    description:
+      - Log in to every portal (C(multihomed)). Multipathing itself is a host setting (M(vdc.xenpool.host)); the number of
+        paths each host sees is returned per PBD.
+    type: bool
+  server:
+    description: NFS server of an V(nfs) SR.
+    type: str
+  server_path:
+    description: Exported path of an V(nfs) SR.
+    type: str
+  nfs_version:
+    description: NFS version of an V(nfs) SR, for example V(3) or V(4.1).
+    type: str
+  location:
+    description: C(server:/path) (NFS) or C(//server/share) (CIFS) of an V(iso) library.
+    type: str
+  cifs_user:
+    description: User for a CIFS ISO library.
+    type: str
+  cifs_password:
+    description: Password for a CIFS ISO library.
+    type: str
+  device:
+    description: Block device of a local V(lvm) or V(ext) SR, for example C(/dev/sdb).
+    type: str
+  device_config:
+    description:
+      - More device_config keys, passed as they are (for example C(allocation=thin)). Values are treated as secrets in logs.
+    type: dict
+  other_config:
+    description: other_config keys to set. The module keeps its own C(vdc.xenpool.owner) marker.
+    type: dict
+  purge_other_config:
+    description: Remove other_config keys not in O(other_config).
+    type: bool
+    default: false
+  tags:
+    description: Tags the SR must carry.
+    type: list
+    elements: str
+  purge_tags:
+    description: Remove tags not in O(tags).
+    type: bool
+    default: false
+  default:
+    description: Whether the SR is the pool's default SR (C(pool.default_SR)).
+    type: bool
+  scan:
+    description:
+      - V(auto) rescans when a probe shows the iSCSI LUN larger than the SR (and always right after a reattach);
+        V(always) rescans on every run (C(changed) is then always true); V(never) does not.
+    type: str
+    choices: [auto, always, never]
+    default: auto
+  force_format:
+    description:
+      - B(Formats the storage even when it already carries an SR), losing that SR and its VDIs. Only considered when the
+        pool does not know the SR. Leave V(false) unless you mean it.
+    type: bool
+    default: false
+  fail_on_unplugged:
+    description:
+      - Fail when a PBD cannot be plugged (after trying every host). With V(false) the task succeeds and the hosts and
+        reasons are in RV(unplugged).
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for each SR or PBD operation.
+    type: int
+    default: 600
+notes:
+  - Check mode makes no write call. It probes the storage (a read) to tell a creation from a reattachment, except when a
+    CHAP password is given, because xapi stores probe passwords as secret objects.
+extends_documentation_fragment:
+  - vdc.xenpool.xen_connection
+  - vdc.xenpool.attributes
+  - vdc.xenpool.attributes.XEN_GROUP
+seealso:
+  - module: vdc.xenpool.ontap_lun
+  - module: vdc.xenpool.ontap_iscsi
+  - role: vdc.xenpool.san_storage
+    description: Builds the NetApp volume, LUN, igroup and map, then this SR, from one variable.
+author:
+  - vdc.xenpool contributors (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+- name: Shared iSCSI SR on a NetApp LUN, reattached if the LUN already holds one
+  vdc.xenpool.sr:
+    hostname: xen-intel-01.example.com
+    password: "{{ vault_xen_password }}"
+    name: intel-sr01
+    type: lvmoiscsi
+    target: "{{ svm_iscsi.iscsi.portals }}"
+    target_iqn: "{{ svm_iscsi.iscsi.target_name }}"
+    scsi_id: "{{ sr_lun.lun.scsi_id }}"
+    multipath: true
+    default: true
+  delegate_to: localhost
+  register: sr
+
+- name: Hosts whose PBD is not plugged
+  ansible.builtin.debug:
+    msg: "{{ sr.sr.pbds | rejectattr('plugged') | map(attribute='host') | list }}"
+
+- name: NFS ISO library
+  vdc.xenpool.sr:
+    hostname: xen-intel-01.example.com
+    password: "{{ vault_xen_password }}"
+    name: ISOs
+    type: iso
+    location: nfs01.example.com:/export/iso
+  delegate_to: localhost
+
+- name: Detach the SR from the pool, keeping its data on the LUN
+  vdc.xenpool.sr:
+    hostname: xen-intel-01.example.com
+    password: "{{ vault_xen_password }}"
+    type: lvmoiscsi
+    name: intel-sr01
+    scsi_id: "{{ sr_lun.lun.scsi_id }}"
+    state: absent
+  delegate_to: localhost
+
+- name: Delete the SR and its data for good
+  vdc.xenpool.sr:
+    hostname: xen-intel-01.example.com
+    password: "{{ vault_xen_password }}"
+    type: lvmoiscsi
+    uuid: 5f0f6f3e-2a4b-4c34-9d5b-0c1f4e7e8a11
+    state: destroyed
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+sr:
+  description: The SR after the task (the prediction in check mode); empty when absent.
+  returned: always
+  type: dict
+  contains:
+    uuid: {description: "SR uuid (null when only predicted).", type: str, returned: success}
+    name: {description: "Name.", type: str, returned: success}
+    description: {description: "Description.", type: str, returned: success}
+    type: {description: "SR type.", type: str, returned: success}
+    content_type: {description: "Content type.", type: str, returned: success}
+    shared: {description: "Whether shared.", type: bool, returned: success}
+    physical_size: {description: "Size in bytes (null when unknown).", type: int, returned: success}
+    physical_utilisation: {description: "Bytes used.", type: int, returned: success}
+    virtual_allocation: {description: "Sum of the VDI sizes in bytes.", type: int, returned: success}
+    vdi_count: {description: "Number of VDIs.", type: int, returned: success}
+    other_config: {description: "other_config.", type: dict, returned: success}
+    sm_config: {description: "sm_config.", type: dict, returned: success}
+    tags: {description: "Tags, sorted.", type: list, elements: str, returned: success}
+    default: {description: "Whether it is the pool's default SR.", type: bool, returned: success}
+    pbds:
+      description: One entry per host (every host of the pool for a shared SR), master first.
+      type: list
+      elements: dict
+      returned: success
+      contains:
+        host: {description: "Host name.", type: str}
+        host_uuid: {description: "Host uuid.", type: str}
+        uuid: {description: "PBD uuid (null when the host has none yet).", type: str}
+        plugged: {description: "Whether the PBD is attached.", type: bool}
+        iscsi_iqn: {description: "The host's initiator IQN.", type: str}
+        multipathing: {description: "Whether the host has multipathing on.", type: bool}
+        paths_active: {description: "Active paths to the LUN, as SM reports them (null when not reported).", type: int}
+        paths_total: {description: "Known paths to the LUN.", type: int}
+        device_config: {description: "device_config with passwords and secret references masked.", type: dict}
+        reason: {description: "Why the PBD is not plugged (the XenAPI error code and driver message).", type: str}
+unplugged:
+  description: Hosts whose PBD is not plugged after the task, with the reason and the host IQN.
+  returned: always
+  type: list
+  elements: dict
+actions:
+  description: What was done (or would be done in check mode), in order, for example V(introduce <uuid>), V(plug PBD on xen-02), V(scan).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule, failure_message
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import scsi_id as scsi_id_of
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import sr_config
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.sr import SrService
+
+DIFF_KEYS = ("uuid", "name", "description", "type", "shared", "other_config", "tags", "default", "pbds")
+
+ARGUMENT_SPEC = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent", "destroyed"]},
+    "name": {"type": "str", "aliases": ["name_label"]},
+    "description": {"type": "str"},
+    "uuid": {"type": "str"},
+    "type": {"type": "str", "required": True, "choices": list(sr_config.TYPES)},
+    "shared": {"type": "bool"},
+    "content_type": {"type": "str"},
+    "host": {"type": "str"},
+    "target": {"type": "list", "elements": "str"},
+    "port": {"type": "int"},
+    "target_iqn": {"type": "str"},
+    "scsi_id": {"type": "str"},
+    "lun_serial": {"type": "str"},
+    "chap_user": {"type": "str"},
+    "chap_password": {"type": "str", "no_log": True},
+    "multipath": {"type": "bool"},
+    "server": {"type": "str"},
+    "server_path": {"type": "str"},
+    "nfs_version": {"type": "str"},
+    "location": {"type": "str"},
+    "cifs_user": {"type": "str"},
+    "cifs_password": {"type": "str", "no_log": True},
+    "device": {"type": "str"},
+    "device_config": {"type": "dict", "no_log": True},
+    "other_config": {"type": "dict"},
+    "purge_other_config": {"type": "bool", "default": False},
+    "tags": {"type": "list", "elements": "str"},
+    "purge_tags": {"type": "bool", "default": False},
+    "default": {"type": "bool"},
+    "scan": {"type": "str", "default": "auto", "choices": ["auto", "always", "never"]},
+    "force_format": {"type": "bool", "default": False},
+    "fail_on_unplugged": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 600},
+}
+
+
+def desired_state(params: dict) -> dict:
+    """The declaration in service terms: device_config built per type, defaults that depend on the type filled in."""
+    sr_type = params["type"]
+    options = dict(params)
+    if not options.get("scsi_id") and options.get("lun_serial"):
+        options["scsi_id"] = scsi_id_of(options["lun_serial"])
+    shared = params["shared"] if params["shared"] is not None else sr_type not in sr_config.LOCAL_TYPES
+    return {
+        "type": sr_type, "name": params["name"], "description": params["description"], "uuid": params["uuid"],
+        "shared": shared, "content_type": params["content_type"] or ("iso" if sr_type == "iso" else "user"),
+        "host": params["host"], "device_config": sr_config.build_device_config(sr_type, options),
+        "other_config": params["other_config"], "purge_other_config": params["purge_other_config"],
+        "tags": params["tags"], "purge_tags": params["purge_tags"], "default": params["default"], "scan": params["scan"],
+        "force_format": params["force_format"],
+    }
+
+
+def _view(sr: dict | None) -> dict:
+    return {k: sr.get(k) for k in DIFF_KEYS} if sr else {}
+
+
+def main() -> None:
+    xm = XenModule(ARGUMENT_SPEC, required_by={"chap_password": "chap_user"})
+    p = xm.params
+    label = p["name"] or p["uuid"] or p["scsi_id"] or p["lun_serial"] or p["type"]
+    verb = {"present": "manage", "absent": "forget", "destroyed": "destroy"}[p["state"]]
+    try:
+        desired = desired_state(p)
+    except sr_config.SrConfigError as exc:
+        xm.fail_json(msg="Failed to %s SR '%s': %s" % (verb, label, exc))
+        return
+    with xm.session(verb, "SR", label) as client:
+        service = SrService(client, check_mode=xm.check_mode, wait_timeout=p["wait_timeout"])
+        try:
+            if p["state"] == "present":
+                result = service.ensure_present(desired)
+            else:
+                result = service.ensure_absent(desired, destroy=p["state"] == "destroyed")
+        except XenError as err:
+            xm.fail_json(msg=failure_message(verb, "SR", label, err), error_code=getattr(err, "code", None), actions=service.actions)
+            return
+    for warning in service.warnings:
+        xm.warn(warning)
+    extra = {"sr": result["sr"], "unplugged": result["unplugged"], "actions": service.actions}
+    if result["unplugged"] and p["fail_on_unplugged"] and not xm.check_mode:
+        hosts = "; ".join("%s: %s (initiator %s)" % (u["host"], u["reason"], u["iscsi_iqn"] or "none") for u in result["unplugged"])
+        xm.fail_json(msg="Failed to plug SR '%s' on every host: %s. Check that each host's initiator IQN is in the igroup the LUN "
+                     "is mapped to and that the portals are reachable, then run again." % (label, hosts), changed=result["changed"], **extra)
+    xm.exit_result(changed=result["changed"], before=_view(result["before"]), after=_view(result["after"]), **extra)
+
+
+if __name__ == "__main__":
+    main()
