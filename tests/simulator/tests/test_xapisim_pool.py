@@ -150,3 +150,47 @@ def test_evacuate_and_migrate(ref_sim):
     x.host.enable(host_a)
     x.VM.hard_shutdown(vm)
     assert details(x.host.reboot, host_a) == ["HOST_NOT_DISABLED"]
+
+
+def test_placement_errors_in_a_pool(ref_sim):
+    a, b = "xen-intel-09", "xen-intel-10"
+    login(ref_sim, b).pool.join(addr(ref_sim, a), "root", password(ref_sim))
+    x = login(ref_sim, a)
+    host_a = x.host.get_by_name_label(a)[0]
+    host_b = x.host.get_by_name_label(b)[0]
+    local_a = [sr for sr in x.SR.get_all() if x.PBD.get_host(x.SR.get_PBDs(sr)[0]) == host_a][0]
+    tpl = x.VM.get_by_name_label("Debian Bookworm 12")[0]
+    vm = x.VM.clone(tpl, "local-disk-vm")
+    disks = x.VM.get_other_config(vm)["disks"].replace('sr=""', 'sr="%s"' % x.SR.get_uuid(local_a))
+    x.VM.remove_from_other_config(vm, "disks")
+    x.VM.add_to_other_config(vm, "disks", disks)
+    x.VM.provision(vm)
+    assert details(x.VM.start_on, vm, host_b, False, False) == ["VM_REQUIRES_SR", vm, local_a]
+    assert details(x.VM.assert_can_boot_here, vm, host_b) == ["VM_REQUIRES_SR", vm, local_a]
+    x.VM.set_affinity(vm, host_b)
+    x.VM.start(vm, False, False)
+    assert x.VM.get_resident_on(vm) == host_a, "placement skips hosts that cannot see the disks"
+    # a VM too big for the other host blocks evacuation with the per-VM error
+    x.VM.hard_shutdown(vm)
+    gib = 1024 ** 3
+    x.VM.set_memory_limits(vm, str(gib), str(14 * gib), str(14 * gib), str(14 * gib))
+    x.VM.start_on(vm, host_a, False, False)
+    problems = x.host.get_vms_which_prevent_evacuation(host_a)
+    assert problems == {vm: ["VM_REQUIRES_SR", vm, local_a]}
+    err = details(x.host.assert_can_evacuate, host_a)
+    assert err == ["CANNOT_EVACUATE_HOST", "VM_REQUIRES_SR,%s,%s" % (vm, local_a)]
+    x.VM.hard_shutdown(vm)
+    other = x.VM.clone(x.VM.get_by_name_label("Other install media")[0], "big-diskless")
+    x.VM.provision(other)
+    x.VM.set_memory_limits(other, str(gib), str(14 * gib), str(14 * gib), str(14 * gib))
+    x.VM.start_on(other, host_a, False, False)
+    blocker = x.VM.clone(x.VM.get_by_name_label("Other install media")[0], "blocker")
+    x.VM.provision(blocker)
+    x.VM.set_memory_limits(blocker, str(gib), str(8 * gib), str(8 * gib), str(8 * gib))
+    x.VM.start_on(blocker, host_b, False, False)
+    assert x.host.get_vms_which_prevent_evacuation(host_a) == {other: ["HOST_NOT_ENOUGH_FREE_MEMORY", other]}
+    err = details(x.VM.pool_migrate, other, host_b, {})
+    assert err[0] == "HOST_NOT_ENOUGH_FREE_MEMORY" and int(err[1]) > int(err[2])
+    metrics_b = x.host.get_metrics(host_b)
+    assert int(x.host_metrics.get_record(metrics_b)["memory_free"]) < 8 * gib
+    assert details(x.host_metrics.get_memory_free, metrics_b) == ["MESSAGE_REMOVED"]

@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""In-process checks of xapisim building blocks (no sockets)."""
+from __future__ import annotations
+
+import json
+import os
+import xmlrpc.client
+
+import pytest
+
+from xapisim import datacenter
+from xapisim.dispatch import eval_where, parse_where, split_method
+from xapisim.model import MIB, memory_overhead
+from xapisim.spec import DT, I4, Spec, XapiError, parse_type
+from xapisim.spec.reduce import reduce_model  # pylint: disable=import-error,no-name-in-module
+from xapisim.state import World
+from xapisim.wire import xml_response, xml_value
+
+FULL_SPEC = "/work/shared/specs/xenapi/datamodel.json"
+SPEC = Spec()
+
+
+@pytest.mark.skipif(not os.path.exists(FULL_SPEC), reason="full datamodel extract not available (clean clone)")
+def test_committed_reduced_spec_is_current():
+    with open(FULL_SPEC, encoding="utf-8") as handle:
+        full = json.load(handle)
+    assert json.loads(json.dumps(reduce_model(full), sort_keys=True)) == SPEC.raw
+
+
+def test_parse_type():
+    assert parse_type("(string -> enum vm_operations) map") == ("map", ("string",), ("enum", "vm_operations"))
+    assert parse_type("VBD ref set") == ("set", ("ref", "VBD"))
+    assert parse_type("(int -> string set) map") == ("map", ("int",), ("set", ("string",)))
+    assert parse_type("datetime") == ("datetime",)
+
+
+def test_coercion_is_lenient_like_xapi():
+    assert SPEC.coerce("2147483648", ("int",), "x") == 2147483648
+    assert SPEC.coerce("halted", ("enum", "vm_power_state"), "x") == "Halted"
+    assert SPEC.coerce(3, ("float",), "x") == 3.0
+    with pytest.raises(XapiError) as info:
+        SPEC.coerce("many", ("int",), "value")
+    assert info.value.description == ["FIELD_TYPE_ERROR", "value"]
+
+
+def test_xml_encoding_matches_xapi():
+    text = xml_value({"a": 5, "b": True, "c": 1.5, "d": DT("20240101T12:00:00Z"), "e": ["x"], "f": I4(3), "g": ""})
+    assert text == ("<value><struct><member><name>a</name><value>5</value></member>"
+                    "<member><name>b</name><value><boolean>1</boolean></value></member>"
+                    "<member><name>c</name><value><double>1.5</double></value></member>"
+                    "<member><name>d</name><value><dateTime.iso8601>20240101T12:00:00Z</dateTime.iso8601></value></member>"
+                    "<member><name>e</name><value><array><data><value>x</value></data></array></value></member>"
+                    "<member><name>f</name><value><i4>3</i4></value></member>"
+                    "<member><name>g</name><value></value></member></struct></value>")
+    parsed = xmlrpc.client.loads(xml_response({"Status": "Success", "Value": 7}))[0][0]
+    assert parsed == {"Status": "Success", "Value": "7"}
+
+
+def test_where_expressions():
+    rec = {"name_label": "web 1", "power_state": "Running", "is_a_template": False}
+    assert eval_where(parse_where('field "name__label" = "web 1"'), rec)
+    assert eval_where(parse_where('power_state="Running" and is_a_template="false"'), rec)
+    assert not eval_where(parse_where('power_state="Halted" or (name_label="x")'), rec)
+    assert eval_where(parse_where('not power_state="Halted"'), rec)
+    assert eval_where(parse_where(""), rec)
+    with pytest.raises(XapiError):
+        parse_where('field "x" =')
+
+
+def test_split_method_forms():
+    world = World(SPEC, 1.0)
+    try:
+        assert split_method(world, "VM.start") == (False, "VM", "start")
+        assert split_method(world, "Async.VM.start") == (True, "VM", "start")
+        assert split_method(world, "VM_metrics_get_record") == (False, "VM_metrics", "get_record")
+        assert split_method(world, "host_get_all") == (False, "host", "get_all")
+    finally:
+        world.scheduler.stop()
+
+
+def test_memory_overhead_worked_example():
+    rec = {"memory_static_max": 4096 * MIB, "VCPUs_max": 2, "domain_type": "hvm", "HVM_shadow_multiplier": 1.0}
+    assert memory_overhead(rec) == 37 * MIB
+
+
+def test_datacenter_guards_and_generation():
+    world = World(SPEC, 1.0)
+    try:
+        with pytest.raises(ValueError):
+            datacenter.build(world, {"host_groups": [{"count": 1}]}, "10.0.0.1")
+        conf = datacenter.generated("hosts=3,vms=5")
+        assert conf["pools"][0]["members"] == ["gen-host-02", "gen-host-03"]
+        datacenter.build(world, conf)
+        assert len(world.dbs) == 1 and len(world.hosts) == 3
+        db = world.dbs[0]
+        vms = [r for r in db.tables["VM"].values() if not r["is_a_template"] and not r["is_control_domain"]]
+        assert len(vms) == 5 and all(r["power_state"] == "Running" for r in vms)
+    finally:
+        world.scheduler.stop()
