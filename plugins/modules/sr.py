@@ -24,6 +24,7 @@ description:
   - On iSCSI SRs with O(scan=auto) the LUN size is read with a probe; a LUN that grew is rescanned (C(SR.scan)) so the
     SR shows the new size, online.
   - Per-host PBD health (plugged, multipath paths, reason of a failed plug) is returned in RV(sr.pbds).
+  - The C(vdc.xenpool.san_storage) role builds the NetApp volume, LUN, igroup and map, then calls this module.
 options:
   state:
     description:
@@ -166,8 +167,7 @@ extends_documentation_fragment:
 seealso:
   - module: vdc.xenpool.ontap_lun
   - module: vdc.xenpool.ontap_iscsi
-  - role: vdc.xenpool.san_storage
-    description: Builds the NetApp volume, LUN, igroup and map, then this SR, from one variable.
+  - module: vdc.xenpool.sr_info
 author:
   - vdc.xenpool contributors (!UNKNOWN)
 """
@@ -246,16 +246,16 @@ sr:
       elements: dict
       returned: success
       contains:
-        host: {description: "Host name.", type: str}
-        host_uuid: {description: "Host uuid.", type: str}
-        uuid: {description: "PBD uuid (null when the host has none yet).", type: str}
-        plugged: {description: "Whether the PBD is attached.", type: bool}
-        iscsi_iqn: {description: "The host's initiator IQN.", type: str}
-        multipathing: {description: "Whether the host has multipathing on.", type: bool}
-        paths_active: {description: "Active paths to the LUN, as SM reports them (null when not reported).", type: int}
-        paths_total: {description: "Known paths to the LUN.", type: int}
-        device_config: {description: "device_config with passwords and secret references masked.", type: dict}
-        reason: {description: "Why the PBD is not plugged (the XenAPI error code and driver message).", type: str}
+        host: {description: "Host name.", type: str, returned: success}
+        host_uuid: {description: "Host uuid.", type: str, returned: success}
+        uuid: {description: "PBD uuid (null when the host has none yet).", type: str, returned: success}
+        plugged: {description: "Whether the PBD is attached.", type: bool, returned: success}
+        iscsi_iqn: {description: "The host's initiator IQN.", type: str, returned: success}
+        multipathing: {description: "Whether the host has multipathing on.", type: bool, returned: success}
+        paths_active: {description: "Active paths to the LUN, as SM reports them (null when not reported).", type: int, returned: success}
+        paths_total: {description: "Known paths to the LUN.", type: int, returned: success}
+        device_config: {description: "device_config with passwords and secret references masked.", type: dict, returned: success}
+        reason: {description: "Why the PBD is not plugged (the XenAPI error code and driver message).", type: str, returned: success}
 unplugged:
   description: Hosts whose PBD is not plugged after the task, with the reason and the host IQN.
   returned: always

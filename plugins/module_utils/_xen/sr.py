@@ -257,11 +257,14 @@ class SrService:
             mode = self._attach_mode(state, desired, probe_host)
             if mode in ("create", "format"):
                 self._need_name(desired)
+            if mode == "reattach_known":
+                # The pool knows the SR on this storage under other device_config: converge that one.
+                ref = self._known_ref
+                before = self.describe(state, ref)
+                return self._converge(state, ref, desired, before, local)
             if self.check_mode or mode == "create_or_reattach":
                 return self._predict_new(state, desired, mode)
-            if mode == "reattach_known":
-                ref = self._known_ref
-            elif mode == "introduce":
+            if mode == "introduce":
                 ref = self._introduce(state, desired, probe_host)
             else:
                 self.actions.append("create" if mode == "create" else "format and create")
@@ -330,7 +333,7 @@ class SrService:
 
     def _predict_new(self, state: PoolState, desired: dict[str, t.Any], mode: str) -> dict[str, t.Any]:
         label = {"create": "create", "format": "format and create", "introduce": "introduce %s" % self._found_uuid,
-                 "reattach_known": "attach", "create_or_reattach": "create or reattach"}[mode]
+                 "create_or_reattach": "create or reattach"}[mode]
         self.actions.append(label)
         hosts = self.hosts(state) if desired["shared"] else [self.host_ref(state, desired.get("host"))]
         pbds = []
@@ -486,6 +489,10 @@ class SrService:
         if ref is None:
             return {"changed": False, "before": None, "after": None, "sr": {}, "unplugged": []}
         before = self.describe(state, ref)
+        if destroy and before["vdi_count"]:
+            # The LVM driver refuses with SR_NOT_EMPTY only after every PBD was unplugged; refuse first instead.
+            raise SrUsageError("the SR still holds %d VDI(s) (SR_NOT_EMPTY); nothing was unplugged" % before["vdi_count"],
+                               "Destroy its VDIs first, or use state=absent to detach it and keep the data.")
         attached = [p for p in before["pbds"] if p["plugged"]]
         if attached:
             self.actions.append("unplug PBD on %s" % ", ".join(p["host"] or p["host_uuid"] for p in attached))

@@ -44,6 +44,10 @@ class SimControl:
             detail = exc.read().decode("utf-8", "replace")
             raise RuntimeError("control API %s %s failed: HTTP %s %s" % (method, route, exc.code, detail)) from exc
 
+    def request(self, method: str, route: str, body: dict | None = None) -> dict:
+        """Any other control route (e.g. a simulator-specific one such as iscsi/targets)."""
+        return self._request(method, route, body)
+
     def calls(self) -> dict:
         return self._request("GET", "calls")
 

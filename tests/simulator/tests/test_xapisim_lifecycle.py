@@ -90,11 +90,16 @@ def test_guest_metrics_appear_after_boot(xs):
 
 def test_clean_shutdown_needs_guest_feature(xs):
     vm = the_vm(xs)
-    xs.VM.start(vm, False, False)
-    # immediately after start the guest agent has not reported yet: an HVM guest lacks the feature
-    if xs.VM.get_guest_metrics(vm) == NULL:
+    xs.VM.add_to_other_config(vm, "xapisim_guest_agent", "false")
+    try:
+        xs.VM.start(vm, False, False)
+        # an HVM guest without PV drivers / feature flags cannot be shut down cleanly
+        assert "clean_shutdown" not in xs.VM.get_allowed_operations(vm)
         assert details(xs.VM.clean_shutdown, vm) == ["VM_LACKS_FEATURE", vm]
-    xs.VM.hard_shutdown(vm)
+        assert details(xs.VM.clean_reboot, vm) == ["VM_LACKS_FEATURE", vm]
+        xs.VM.hard_shutdown(vm)
+    finally:
+        xs.VM.remove_from_other_config(vm, "xapisim_guest_agent")
 
 
 def test_clone_provision_start_flow(xs):
@@ -232,3 +237,40 @@ def test_task_cancel(tmp_path_factory):
         assert x.VM.get_current_operations(vm) == {}
     finally:
         sim.stop()
+
+
+def test_snapshot_and_revert(xs):
+    vm = the_vm(xs)
+    xs.VM.start(vm, False, False)
+    snap = xs.VM.snapshot(vm, "snap-1")
+    rec = xs.VM.get_record(snap)
+    assert rec["is_a_snapshot"] is True and rec["is_a_template"] is True and rec["snapshot_of"] == vm
+    assert rec["power_state"] == "Halted" and rec["snapshot_info"]["power-state-at-snapshot"] == "Running"
+    assert snap in xs.VM.get_snapshots(vm) and xs.VM.get_parent(vm) == snap
+    disk_vbd = [v for v in rec["VBDs"] if xs.VBD.get_type(v) == "Disk"][0]
+    assert xs.VDI.get_is_a_snapshot(xs.VBD.get_VDI(disk_vbd)) is True
+    assert details(xs.VM.start, snap, False, False) == ["VM_IS_SNAPSHOT", snap, "start"]
+    assert details(xs.VM.revert, vm) == ["REVERT_ONLY_ALLOWED_ON_SNAPSHOT"]
+    old_disk = [xs.VBD.get_VDI(v) for v in xs.VM.get_VBDs(vm) if xs.VBD.get_type(v) == "Disk"][0]
+    xs.VM.set_name_description(vm, "after snapshot")
+    xs.VM.revert(snap)
+    assert xs.VM.get_power_state(vm) == "Halted"
+    new_disk = [xs.VBD.get_VDI(v) for v in xs.VM.get_VBDs(vm) if xs.VBD.get_type(v) == "Disk"][0]
+    assert new_disk != old_disk and old_disk not in xs.VDI.get_all()
+    assert xs.VM.get_name_description(vm) == rec["name_description"]
+    xs.VM.destroy(snap)
+
+
+def test_concurrent_operations_are_refused(xs):
+    vm = the_vm(xs)
+    first = xs.Async.VM.start(vm, False, False)
+    second = xs.Async.VM.start(vm, False, False)
+    wait_for(lambda: "pending" not in (xs.task.get_status(first), xs.task.get_status(second)))
+    statuses = sorted([xs.task.get_status(first), xs.task.get_status(second)])
+    assert statuses == ["failure", "success"]
+    failed = first if xs.task.get_status(first) == "failure" else second
+    winner = second if failed == first else first
+    err = xs.task.get_error_info(failed)
+    assert err in (["OTHER_OPERATION_IN_PROGRESS", "VM", vm, "start", winner], ["VM_BAD_POWER_STATE", vm, "halted", "running"])
+    assert xs.VM.get_current_operations(vm) == {}
+    xs.VM.hard_shutdown(vm)

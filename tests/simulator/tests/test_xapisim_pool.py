@@ -5,6 +5,8 @@
 """Pool membership on the 18-host reference datacenter: join, join_force, eject, evacuate."""
 from __future__ import annotations
 
+import xmlrpc.client
+
 import pytest
 import XenAPI
 
@@ -194,3 +196,11 @@ def test_placement_errors_in_a_pool(ref_sim):
     metrics_b = x.host.get_metrics(host_b)
     assert int(x.host_metrics.get_record(metrics_b)["memory_free"]) < 8 * gib
     assert details(x.host_metrics.get_memory_free, metrics_b) == ["MESSAGE_REMOVED"]
+
+
+def test_sessions_are_pool_local(ref_sim):
+    a = connect(ref_sim, index_of(ref_sim, "xen-intel-11"))
+    ref = a._session  # pylint: disable=protected-access
+    other = xmlrpc.client.ServerProxy(ref_sim.ready["hosts"][index_of(ref_sim, "xen-intel-12")]["url_http"])
+    assert other.pool.get_all(ref) == {"Status": "Failure", "ErrorDescription": ["SESSION_INVALID", ref]}
+    assert a.xenapi.pool.get_all()

@@ -151,3 +151,22 @@ def test_relations_follow_creates_and_destroys(populated):
     assert vbd not in x.VM.get_VBDs(vm) and vbd not in x.VDI.get_VBDs(vdi)
     x.VDI.destroy(vdi)
     assert vdi not in x.SR.get_VDIs(sr)
+
+
+def test_pif_reconfigure_ip(populated):
+    x = populated.xenapi
+    host = x.host.get_all()[0]
+    eth1 = [p for p in x.host.get_PIFs(host) if x.PIF.get_device(p) == "eth1" and x.PIF.get_VLAN(p) == "-1"][0]
+    x.PIF.reconfigure_ip(eth1, "Static", "192.168.50.11", "255.255.255.0", "", "")
+    rec = x.PIF.get_record(eth1)
+    assert (rec["ip_configuration_mode"], rec["IP"], rec["netmask"]) == ("Static", "192.168.50.11", "255.255.255.0")
+    assert rec["currently_attached"] is True
+    with pytest.raises(Exception) as info:
+        x.PIF.reconfigure_ip(eth1, "Static", "300.1.1.1", "255.255.255.0", "", "")
+    assert "INVALID_IP_ADDRESS_SPECIFIED" in str(info.value)
+    x.PIF.reconfigure_ip(eth1, "dhcp", "", "", "", "")
+    assert x.PIF.get_ip_configuration_mode(eth1) == "DHCP" and x.PIF.get_IP(eth1).startswith("10.200.")
+    mgmt = [p for p in x.host.get_PIFs(host) if x.PIF.get_management(p)][0]
+    with pytest.raises(Exception) as info:
+        x.PIF.unplug(mgmt)
+    assert "PIF_DOES_NOT_ALLOW_UNPLUG" in str(info.value)

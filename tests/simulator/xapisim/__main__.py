@@ -23,6 +23,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--datacenter", default=None, help="datacenter description (YAML)")
     parser.add_argument("--generate", default=None, help="synthetic pool, e.g. hosts=64,vms=2000")
     parser.add_argument("--address-base", default="127.0.0.10", help="host i listens on base+i")
+    parser.add_argument("--ontap-control", default="",
+                        help="ONTAP simulator control URL (its ready.json 'control'); its visible LUNs join the iSCSI fabric")
     return parser.parse_args(argv)
 
 
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("xapisim: --datacenter or --generate is required\n")
         return 2
     sim = Simulator(Spec(), time_scale=args.time_scale, latency_ms=args.latency_ms)
+    sim.world.ontap_control = args.ontap_control
     with sim.world.lock:
         datacenter.build(sim.world, conf, args.address_base)
         if args.load_state:

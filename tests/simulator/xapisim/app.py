@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 
 from simcommon import CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan, tls_material
 
-from . import handlers_core, handlers_pool, handlers_vm  # noqa: F401  pylint: disable=unused-import
+from . import handlers_core, handlers_devices, handlers_ha, handlers_pool, handlers_storage, handlers_vm  # noqa: F401  pylint: disable=unused-import
 from .dispatch import Dispatcher, is_write, summarize
 from .model import VMRules
 from .spec import DT, Spec, XapiError
@@ -23,7 +23,28 @@ from .state import World
 from .wire import envelope_failure, envelope_success, json_response, xml_request, xml_response
 
 JSON_PATHS = ("/jsonrpc", "/json")
-HANDLER_MODULES = (handlers_core, handlers_pool, handlers_vm)
+HANDLER_MODULES = (handlers_core, handlers_devices, handlers_ha, handlers_pool, handlers_storage, handlers_vm)
+
+
+class XapiControl(ControlAPI):
+    """The common /sim/ API plus /sim/iscsi/targets (the fabric the lvmoiscsi driver sees)."""
+
+    def __init__(self, world: World, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.world = world
+
+    def _route(self, method: str, route: str, payload: dict) -> tuple[int, dict]:
+        if route == "iscsi/targets":
+            if method == "GET":
+                with self.world.lock:
+                    return 200, {"targets": json.loads(json.dumps(self.world.iscsi))}
+            if method == "POST":
+                return 200, {"ok": True, "target": handlers_storage.upsert_target(self.world, payload)}
+            if method == "DELETE":
+                with self.world.lock:
+                    self.world.iscsi = []
+                return 200, {"ok": True}
+        return super()._route(method, route, payload)
 
 
 class DropConnection(Exception):
@@ -40,8 +61,8 @@ class Simulator:
         self.dispatcher = Dispatcher(self.world)
         self.calllog = CallLog()
         self.faults = FaultPlan()
-        self.control = ControlAPI(self.calllog, self.faults, state=self.state, save=self.save,
-                                  advance=self.world.clock.advance, shutdown=self.request_shutdown)
+        self.control = XapiControl(self.world, self.calllog, self.faults, state=self.state, save=self.save,
+                                   advance=self.world.clock.advance, shutdown=self.request_shutdown)
         self.servers: list[DualProtocolHTTPServer] = []
         self.stopped = threading.Event()
         self.port = 0
@@ -77,6 +98,8 @@ class Simulator:
                 "hosts": {addr: [dbs.index(db), host] for addr, (db, host) in self.world.hosts.items()},
                 "host_info": self.world.host_info,
                 "clock_offset": self.world.clock.offset,
+                "iscsi": self.world.iscsi,
+                "lun_sr": self.world.lun_sr,
             })
 
     def save(self, path: str) -> None:
@@ -106,6 +129,8 @@ class Simulator:
             world.hosts = {addr: (world.dbs[idx], host) for addr, (idx, host) in data["hosts"].items()}
             world.host_info = data.get("host_info", world.host_info)
             world.username = data.get("username", world.username)
+            world.iscsi = data.get("iscsi", [])
+            world.lun_sr = data.get("lun_sr", {})
             world.clock.advance(float(data.get("clock_offset", 0.0)) - world.clock.offset)
 
     # ------------------------------------------------------------------ listeners

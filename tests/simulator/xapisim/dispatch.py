@@ -322,15 +322,15 @@ class Dispatcher:
         if method.startswith("system.isAlive"):
             return params[0] if params else ""
         is_async, cls, msg, spec_msg = self.resolve(method)
-        if spec_msg is None or cls == "event" and is_async:
-            if spec_msg is not None:
-                raise XapiError("Fault", "No async mode for this operation (rpc: %s)" % method)
+        if spec_msg is None:
             raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
         if spec_msg["state"] == "Removed_s":
             raise XapiError("MESSAGE_REMOVED")
         if is_async and not spec_msg.get("async"):
             raise XapiError("Fault", "No async mode for this operation (rpc: %s)" % method)
         with world.lock:
+            if address not in world.hosts:
+                raise XapiError("INTERNAL_ERROR", "no simulated host listens on %s" % address)
             db, host = world.db_for_address(address)
         session = None
         args = list(params)
@@ -340,7 +340,8 @@ class Dispatcher:
             session = args.pop(0)
             with world.lock:
                 sdb = world.sessions.get(session) if isinstance(session, str) else None
-                if sdb is None or session not in sdb.tables["session"]:
+                # sessions are pool-local: a session of another pool is unknown here
+                if sdb is None or sdb is not db or session not in sdb.tables["session"]:
                     raise XapiError("SESSION_INVALID", session)
                 db = sdb
                 sdb.tables["session"][session]["last_active"] = world.clock.now_dt()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import time
 
-from .dispatch import Context, handler
+from .dispatch import Context, eval_where, handler, parse_where
 from .spec import DT, I4, NULL_REF, XapiError, to_dt
 from .state import Database, new_ref
 
@@ -313,7 +313,6 @@ def message_get_all_records(ctx: Context):
 
 @handler("message", "get_all_records_where", write=False)
 def message_get_all_records_where(ctx: Context, expr):
-    from .dispatch import eval_where, parse_where  # pylint: disable=import-outside-toplevel
     tree = parse_where(expr)
     return {r: ctx.db.render("message", r) for r in ctx.db.refs("message") if eval_where(tree, ctx.db.get("message", r))}
 

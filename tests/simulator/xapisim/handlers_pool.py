@@ -8,7 +8,10 @@ from __future__ import annotations
 import math
 import zlib
 
+from .datacenter import build_host
 from .dispatch import Context, handler
+from .handlers_ha import assert_preserves_plan
+from .handlers_storage import create_member_pbds, pbd_plug
 from .model import DURATIONS, host_free_memory, refresh_host_memory
 from .pooling import merge_host_into, remove_host
 from .spec import NULL_REF, XapiError
@@ -102,9 +105,15 @@ def _join(ctx: Context, master_address: str, username: str, password: str, force
     ctx.work(DURATIONS["pool_join"])
     with world.lock:
         join_checks(ctx, master_db, force)
-        merge_host_into(world, ctx.db, master_db)
+        host = merge_host_into(world, ctx.db, master_db)
         for vm in master_db.refs("VM"):
             world.rules.refresh(master_db, vm)
+        create_member_pbds(master_db, host)
+        for pbd in master_db.get("host", host)["PBDs"]:
+            try:
+                pbd_plug(Context(world, master_db, host, None, "PBD.plug"), pbd)
+            except XapiError:
+                pass  # xapi only logs plug failures at member start-up
 
 
 @handler("pool", "join", locked=False)
@@ -135,7 +144,6 @@ def pool_eject(ctx: Context, host):
     ctx.work(DURATIONS["pool_eject"])
     with world.lock:
         remove_host(world, db, host)
-        from .datacenter import build_host  # pylint: disable=import-outside-toplevel
         info = world.host_info.get(address)
         if info is not None:
             build_host(world, info, world.rules)
@@ -167,6 +175,7 @@ def pool_license_state(_ctx: Context, _pool):
 # --------------------------------------------------------------------------- host
 @handler("host", "disable")
 def host_disable(ctx: Context, host, _auto_enable=True):
+    assert_preserves_plan(ctx.db, [("host", host, "enabled", False)])
     ctx.db.set("host", host, "enabled", False)
 
 
@@ -425,3 +434,47 @@ def bond_destroy(ctx: Context, bond):
 @handler("secret", "introduce")
 def secret_introduce(ctx: Context, uuid, value, other_config):
     return ctx.db.create("secret", {"uuid": uuid, "value": value, "other_config": dict(other_config)})
+
+
+# --------------------------------------------------------------------------- PIF
+def _valid_ipv4(text: str) -> bool:
+    parts = text.split(".")
+    return len(parts) == 4 and all(p.isdigit() and 0 <= int(p) <= 255 for p in parts)
+
+
+@handler("PIF", "reconfigure_ip")
+def pif_reconfigure_ip(ctx: Context, pif, mode, ip, netmask, gateway, dns):
+    """Static needs a valid address and netmask; DHCP gets a deterministic lease; None clears."""
+    db = ctx.db
+    rec = db.get("PIF", pif)
+    if mode == "Static":
+        for name, value in (("IP", ip), ("netmask", netmask)):
+            if not _valid_ipv4(value):
+                raise XapiError("INVALID_IP_ADDRESS_SPECIFIED", name)
+        if gateway and not _valid_ipv4(gateway):
+            raise XapiError("INVALID_IP_ADDRESS_SPECIFIED", "gateway")
+        values = {"IP": ip, "netmask": netmask, "gateway": gateway, "DNS": dns}
+    elif mode == "DHCP":
+        seed = zlib.crc32(rec["uuid"].encode("utf-8"))
+        values = {"IP": "10.200.%d.%d" % ((seed >> 8) % 254 + 1, seed % 253 + 2), "netmask": "255.255.0.0",
+                  "gateway": "10.200.0.1", "DNS": "10.200.0.2"}
+    else:
+        values = {"IP": "", "netmask": "", "gateway": "", "DNS": ""}
+    if rec["management"]:
+        values["IP"] = rec["IP"]  # the simulated host keeps listening on its loopback address
+    values["ip_configuration_mode"] = mode
+    values["currently_attached"] = rec["currently_attached"] or mode != "None"
+    db.update("PIF", pif, values)
+
+
+@handler("PIF", "plug")
+def pif_plug(ctx: Context, pif):
+    ctx.db.set("PIF", pif, "currently_attached", True)
+
+
+@handler("PIF", "unplug")
+def pif_unplug(ctx: Context, pif):
+    rec = ctx.db.get("PIF", pif)
+    if rec["disallow_unplug"] or rec["management"]:
+        raise XapiError("PIF_DOES_NOT_ALLOW_UNPLUG", pif)
+    ctx.db.set("PIF", pif, "currently_attached", False)

@@ -2,30 +2,24 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""VM lifecycle, provisioning and virtual devices (semantics 5.x)."""
+"""VM lifecycle, provisioning, snapshots, memory/VCPU settings and data sources (semantics 5.x)."""
 from __future__ import annotations
 
 import copy
-import re
 import uuid as uuidlib
 import xml.etree.ElementTree as ET
 import zlib
 
 from .dispatch import Context, constructor_values, handler
+from .handlers_devices import _account_sr, _new_vdi_like, round_size
+from .handlers_ha import assert_preserves_plan
 from .handlers_pool import figure, refresh_memory, _sources_list
 from .model import DURATIONS, MIB, create_vm, host_free_memory, mac_for, memory_overhead
 from .spec import NULL_REF, XapiError
 from .state import new_ref
 
-LVM_TYPES = ("lvm", "lvmoiscsi", "lvhdoiscsi", "lvmohba", "lvhd", "lvmofcoe")
-VDI_COPIED_FIELDS = ("name_label", "name_description", "virtual_size", "type", "sharable", "read_only", "other_config",
-                     "xenstore_data", "sm_config", "tags")
 VBD_COPIED_FIELDS = ("userdevice", "bootable", "mode", "type", "unpluggable", "empty", "other_config", "qos_algorithm_type",
                      "qos_algorithm_params")
-MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-VBD_NAMES = {"xvd%s" % chr(ord("a") + i): i for i in range(26)}
-VBD_NAMES.update({"hd%s" % chr(ord("a") + i): i for i in range(4)})
-VBD_NAMES.update({"sd%s" % chr(ord("a") + i): i for i in range(26)})
 
 
 # --------------------------------------------------------------------------- helpers
@@ -115,6 +109,17 @@ def host_problem(ctx: Context, vm: str, host: str, memory: bool = True) -> XapiE
     if rec["VCPUs_at_startup"] > pcpus and rec["platform"].get("vcpu-unrestricted") != "true":
         return XapiError("HOST_NOT_ENOUGH_PCPUS", rec["VCPUs_at_startup"], pcpus)
     return None
+
+
+def _ha_guard(ctx: Context, vm: str, host: str) -> None:
+    """Starting/resuming/migrating onto a host uses its spare capacity (semantics 4.1)."""
+    rec = ctx.db.get("VM", vm)
+    changes = [("VM", vm, "scheduled_to_be_resident_on", host)]
+    if rec["resident_on"] not in (NULL_REF, host):
+        changes.append(("VM", vm, "resident_on", NULL_REF))
+    if rec["ha_restart_priority"] == "restart":
+        changes.append(("VM", vm, "ha_always_run", True))
+    assert_preserves_plan(ctx.db, changes)
 
 
 def choose_host(ctx: Context, vm: str) -> str:
@@ -240,6 +245,7 @@ def _start(ctx: Context, vm: str, host: str | None, paused: bool, op: str):
             target = host
         else:
             target = choose_host(ctx, vm)
+        _ha_guard(ctx, vm, target)
         ctx.db.set("VM", vm, "scheduled_to_be_resident_on", target)
         return target
 
@@ -338,8 +344,11 @@ def _resume(ctx: Context, vm: str, host: str | None, paused: bool, op: str):
             err = host_problem(ctx, vm, host)
             if err is not None:
                 raise err
+            _ha_guard(ctx, vm, host)
             return host
-        return choose_host(ctx, vm)
+        target = choose_host(ctx, vm)
+        _ha_guard(ctx, vm, target)
+        return target
 
     def apply(target):
         _drop_suspend_vdi(ctx, vm)
@@ -369,6 +378,7 @@ def migrate(ctx: Context, vm: str, host: str, options: dict):
             hvendor = db.get("host", host)["cpu_info"].get("vendor")
             if vendor and hvendor and vendor != hvendor:
                 raise XapiError("VM_INCOMPATIBLE_WITH_THIS_HOST", vm, host, "VM last booted on a CPU from a different vendor")
+        _ha_guard(ctx, vm, host)
         db.set("VM", vm, "scheduled_to_be_resident_on", host)
         return rec["resident_on"]
 
@@ -425,31 +435,16 @@ def vm_destroy(ctx: Context, vm):
     destroy_vm_records(ctx, vm)
 
 
-def round_size(sr_type: str, size: int) -> int:
-    if sr_type in LVM_TYPES:
-        step = 2 * MIB
-        return max(step, -(-size // step) * step)
-    return size
-
-
-def _new_vdi_like(ctx: Context, vdi: str, sr: str | None) -> str:
-    db = ctx.db
-    src = db.get("VDI", vdi)
-    values = {k: copy.deepcopy(src[k]) for k in VDI_COPIED_FIELDS}
-    values["SR"] = sr if sr not in (None, NULL_REF) else src["SR"]
-    values["location"] = str(uuidlib.uuid4())
-    values["physical_utilisation"] = src["physical_utilisation"]
-    return db.create("VDI", values)
-
-
-def copy_vm(ctx: Context, vm: str, new_name: str, sr: str | None, full: bool) -> str:
-    """The database side of VM.clone / VM.copy (semantics 5.1)."""
+def copy_vm(ctx: Context, vm: str, new_name: str, sr: str | None, full: bool, snapshot: bool = False,
+            ignore_vdis: list | None = None) -> str:
+    """The database side of VM.clone / VM.copy / VM.snapshot (semantics 5.1, 5.2)."""
     db = ctx.db
     src = db.get("VM", vm)
     fields = [cf["name"] for cf in ctx.spec.messages["VM"]["create"]["constructor_fields"]]
     values = {f: copy.deepcopy(src[f]) for f in fields if f in src}
-    other = {k: v for k, v in src["other_config"].items() if k not in ("default_template", "xensource_internal", "mac_seed")}
-    if src["is_a_template"] and not src["is_a_snapshot"]:
+    dropped = ("default_template", "xensource_internal") if snapshot else ("default_template", "xensource_internal", "mac_seed")
+    other = {k: v for k, v in src["other_config"].items() if k not in dropped}
+    if src["is_a_template"] and not src["is_a_snapshot"] and not snapshot:
         other["base_template_name"] = src["name_label"]
     values.update({"name_label": new_name, "other_config": other, "is_default_template": False, "ha_always_run": False,
                    "order": 0, "start_delay": 0, "shutdown_delay": 0, "appliance": NULL_REF, "power_state": "Halted",
@@ -457,18 +452,28 @@ def copy_vm(ctx: Context, vm: str, new_name: str, sr: str | None, full: bool) ->
                    "is_a_template": src["is_a_template"] and not src["is_a_snapshot"]})
     values.pop("protection_policy", None)
     values.pop("snapshot_schedule", None)
-    new = create_vm(db, values, ctx.world.clock.now_dt())
+    now = ctx.world.clock.now_dt()
+    if snapshot:
+        values.update({"is_a_snapshot": True, "is_a_template": True, "snapshot_of": vm, "snapshot_time": now,
+                       "snapshot_info": {"power-state-at-snapshot": src["power_state"],
+                                         "disk-snapshot-type": "crash_consistent"}})
+    new = create_vm(db, values, now)
     seed = db.get("VM", new)["other_config"]["mac_seed"]
     for vbd in src["VBDs"]:
         vrec = db.get("VBD", vbd)
         vdi = vrec["VDI"]
+        if snapshot and vdi in (ignore_vdis or []):
+            continue
         if not vrec["empty"] and vrec["type"] == "Disk" and vdi in db.tables["VDI"]:
             vdi = _new_vdi_like(ctx, vdi, sr if full else None)
+            if snapshot:
+                db.update("VDI", vdi, {"is_a_snapshot": True, "snapshot_of": vrec["VDI"], "snapshot_time": now})
         db.create("VBD", {k: copy.deepcopy(vrec[k]) for k in VBD_COPIED_FIELDS} | {"VM": new, "VDI": vdi})
     for vif in src["VIFs"]:
         frec = db.get("VIF", vif)
         db.create("VIF", {"VM": new, "device": frec["device"], "network": frec["network"], "MTU": frec["MTU"],
-                          "MAC": mac_for(seed, frec["device"]), "MAC_autogenerated": True,
+                          "MAC": frec["MAC"] if snapshot else mac_for(seed, frec["device"]),
+                          "MAC_autogenerated": frec["MAC_autogenerated"] if snapshot else True,
                           "other_config": dict(frec["other_config"]), "qos_algorithm_type": frec["qos_algorithm_type"],
                           "qos_algorithm_params": dict(frec["qos_algorithm_params"]), "locking_mode": frec["locking_mode"]})
     _rules(ctx).refresh(db, new)
@@ -486,6 +491,55 @@ def vm_copy(ctx: Context, vm, new_name, sr):
         if sr != NULL_REF and ctx.db.get("SR", sr)["content_type"] == "iso":
             raise XapiError("OPERATION_NOT_ALLOWED", "Cannot copy a VM's disks to an ISO SR")
     return run_op(ctx, vm, "copy", DURATIONS["copy"], prepare, lambda _s: copy_vm(ctx, vm, new_name, sr, True))
+
+
+@handler("VM", "snapshot", locked=False)
+def vm_snapshot(ctx: Context, vm, new_name, ignore_vdis=None):
+    def apply(_state):
+        snap = copy_vm(ctx, vm, new_name, None, False, snapshot=True, ignore_vdis=ignore_vdis)
+        ctx.db.set("VM", vm, "parent", snap)
+        return snap
+    return run_op(ctx, vm, "snapshot", DURATIONS["clone"], apply=apply)
+
+
+RESTORED_ON_REVERT = ("memory_static_min", "memory_static_max", "memory_dynamic_min", "memory_dynamic_max", "VCPUs_max",
+                      "VCPUs_at_startup", "VCPUs_params", "HVM_boot_policy", "HVM_boot_params", "platform", "PV_bootloader",
+                      "PV_kernel", "PV_ramdisk", "PV_args", "PV_bootloader_args", "domain_type", "name_description",
+                      "actions_after_shutdown", "actions_after_reboot", "actions_after_crash", "affinity", "tags")
+
+
+@handler("VM", "revert", locked=False)
+def vm_revert(ctx: Context, snapshot):
+    def prepare():
+        rec = ctx.db.get("VM", snapshot)
+        if not rec["is_a_snapshot"]:
+            raise XapiError("REVERT_ONLY_ALLOWED_ON_SNAPSHOT")
+        target = rec["snapshot_of"]
+        if target not in ctx.db.tables["VM"]:
+            raise XapiError("VM_REVERT_FAILED", snapshot, target)
+        return target
+
+    def apply(target):
+        db = ctx.db
+        snap = db.get("VM", snapshot)
+        if db.get("VM", target)["power_state"] != "Halted":
+            set_halted(ctx, target)
+        db.update("VM", target, {f: copy.deepcopy(snap[f]) for f in RESTORED_ON_REVERT})
+        for vbd in list(db.get("VM", target)["VBDs"]):
+            vrec = db.get("VBD", vbd)
+            old = vrec["VDI"]
+            db.destroy("VBD", vbd)
+            if vrec["type"] == "Disk" and old in db.tables["VDI"] and not db.get("VDI", old)["VBDs"]:
+                db.destroy("VDI", old)
+        for vbd in db.get("VM", snapshot)["VBDs"]:
+            vrec = db.get("VBD", vbd)
+            vdi = vrec["VDI"]
+            if not vrec["empty"] and vrec["type"] == "Disk" and vdi in db.tables["VDI"]:
+                vdi = _new_vdi_like(ctx, vdi, None)
+            db.create("VBD", {k: copy.deepcopy(vrec[k]) for k in VBD_COPIED_FIELDS} | {"VM": target, "VDI": vdi})
+        db.update("VM", target, {"memory_overhead": memory_overhead(db.get("VM", target)), "parent": snapshot})
+        _rules(ctx).refresh(db, target)
+    run_op(ctx, snapshot, "revert", DURATIONS["clone"], prepare, apply)
 
 
 def provision_disks(ctx: Context, vm: str) -> None:
@@ -710,269 +764,3 @@ def vm_get_data_sources(ctx: Context, vm):
 @handler("VM", "record_data_source")
 def vm_record_data_source(ctx: Context, vm, _name):
     ctx.db.get("VM", vm)
-
-
-# --------------------------------------------------------------------------- VBD
-def _device_number(value: str) -> int | None:
-    if value.isdigit():
-        return int(value)
-    return VBD_NAMES.get(value)
-
-
-@handler("VBD", "create")
-def vbd_create(ctx: Context, record):
-    db = ctx.db
-    values = constructor_values(ctx, "VBD", ctx.spec.messages["VBD"]["create"], record)
-    vm = values["VM"]
-    db.get("VM", vm)
-    if values["type"] == "CD" and values["mode"] != "RO":
-        raise XapiError("VBD_CDS_MUST_BE_READONLY")
-    if values["empty"] and values["type"] != "CD":
-        raise XapiError("VBD_NOT_REMOVABLE_MEDIA", NULL_REF)
-    if not values["empty"]:
-        vdi = db.get("VDI", values["VDI"])
-        if values["mode"] == "RW" and vdi["read_only"]:
-            raise XapiError("VDI_READONLY", values["VDI"])
-    used = {_device_number(db.get("VBD", v)["userdevice"]) for v in db.get("VM", vm)["VBDs"]}
-    dev = values["userdevice"]
-    if dev == "autodetect":
-        free = [i for i in range(255) if i not in used]
-        if not free:
-            raise XapiError("INVALID_DEVICE", dev)
-        values["userdevice"] = str(free[0])
-    else:
-        number = _device_number(dev)
-        if number is None:
-            raise XapiError("INVALID_DEVICE", dev)
-        if number in used:
-            raise XapiError("DEVICE_ALREADY_EXISTS", dev)
-    values["currently_attached"] = False
-    return db.create("VBD", values)
-
-
-@handler("VBD", "destroy")
-def vbd_destroy(ctx: Context, vbd):
-    rec = ctx.db.get("VBD", vbd)
-    if rec["currently_attached"]:
-        raise XapiError("OPERATION_NOT_ALLOWED", "VBD '%s' still attached to '%s'" % (rec["uuid"], ctx.db.get("VM", rec["VM"])["uuid"]))
-    ctx.db.destroy("VBD", vbd)
-
-
-def _require_running(ctx: Context, vm: str) -> None:
-    state = ctx.db.get("VM", vm)["power_state"]
-    if state != "Running":
-        raise XapiError("VM_BAD_POWER_STATE", vm, "running", state.lower())
-
-
-@handler("VBD", "plug")
-def vbd_plug(ctx: Context, vbd):
-    rec = ctx.db.get("VBD", vbd)
-    _require_running(ctx, rec["VM"])
-    dev = rec["userdevice"]
-    ctx.db.update("VBD", vbd, {"currently_attached": True,
-                               "device": "xvd%s" % chr(ord("a") + int(dev)) if dev.isdigit() and int(dev) < 26 else dev})
-
-
-@handler("VBD", "unplug")
-@handler("VBD", "unplug_force")
-def vbd_unplug(ctx: Context, vbd):
-    rec = ctx.db.get("VBD", vbd)
-    _require_running(ctx, rec["VM"])
-    if not rec["currently_attached"]:
-        raise XapiError("DEVICE_ALREADY_DETACHED", vbd)
-    ctx.db.update("VBD", vbd, {"currently_attached": False})
-
-
-@handler("VBD", "insert")
-def vbd_insert(ctx: Context, vbd, vdi):
-    rec = ctx.db.get("VBD", vbd)
-    if rec["type"] != "CD":
-        raise XapiError("VBD_NOT_REMOVABLE_MEDIA", vbd)
-    if not rec["empty"]:
-        raise XapiError("VBD_NOT_EMPTY", vbd)
-    ctx.db.update("VBD", vbd, {"VDI": vdi, "empty": False})
-
-
-@handler("VBD", "eject")
-def vbd_eject(ctx: Context, vbd):
-    rec = ctx.db.get("VBD", vbd)
-    if rec["type"] != "CD":
-        raise XapiError("VBD_NOT_REMOVABLE_MEDIA", vbd)
-    if rec["empty"]:
-        raise XapiError("VBD_IS_EMPTY", vbd)
-    ctx.db.update("VBD", vbd, {"VDI": NULL_REF, "empty": True})
-
-
-# --------------------------------------------------------------------------- VIF
-@handler("VIF", "create")
-def vif_create(ctx: Context, record):
-    db = ctx.db
-    values = constructor_values(ctx, "VIF", ctx.spec.messages["VIF"]["create"], record)
-    vm = values["VM"]
-    vmrec = db.get("VM", vm)
-    db.get("network", values["network"])
-    dev = values["device"]
-    if not dev.isdigit():
-        raise XapiError("INVALID_DEVICE", dev)
-    if any(db.get("VIF", v)["device"] == dev for v in vmrec["VIFs"]):
-        raise XapiError("DEVICE_ALREADY_EXISTS", dev)
-    if values.get("MAC", "") == "":
-        values["MAC"] = mac_for(vmrec["other_config"].get("mac_seed", vm), dev)
-        values["MAC_autogenerated"] = True
-    elif not MAC_RE.match(values["MAC"]):
-        raise XapiError("MAC_INVALID", values["MAC"])
-    values["currently_attached"] = False
-    return db.create("VIF", values)
-
-
-@handler("VIF", "destroy")
-def vif_destroy(ctx: Context, vif):
-    rec = ctx.db.get("VIF", vif)
-    if rec["currently_attached"]:
-        raise XapiError("OPERATION_NOT_ALLOWED", "VIF currently attached")
-    ctx.db.destroy("VIF", vif)
-
-
-@handler("VIF", "plug")
-def vif_plug(ctx: Context, vif):
-    _require_running(ctx, ctx.db.get("VIF", vif)["VM"])
-    ctx.db.set("VIF", vif, "currently_attached", True)
-
-
-@handler("VIF", "unplug")
-@handler("VIF", "unplug_force")
-def vif_unplug(ctx: Context, vif):
-    _require_running(ctx, ctx.db.get("VIF", vif)["VM"])
-    ctx.db.set("VIF", vif, "currently_attached", False)
-
-
-# --------------------------------------------------------------------------- VDI / SR / PBD
-def _account_sr(ctx: Context, sr: str) -> None:
-    db = ctx.db
-    rec = db.get("SR", sr)
-    alloc = sum(db.get("VDI", v)["virtual_size"] for v in rec["VDIs"])
-    db.update("SR", sr, {"virtual_allocation": alloc, "physical_utilisation": alloc + 4 * MIB})
-
-
-@handler("VDI", "create")
-def vdi_create(ctx: Context, record):
-    db = ctx.db
-    values = constructor_values(ctx, "VDI", ctx.spec.messages["VDI"]["create"], record)
-    sr = values["SR"]
-    srrec = db.get("SR", sr)
-    if not any(db.get("PBD", p)["currently_attached"] for p in srrec["PBDs"]):
-        raise XapiError("SR_NO_PBDS", sr)
-    size = round_size(srrec["type"], values["virtual_size"])
-    if srrec["type"] in LVM_TYPES and size > 2040 * 1024 * MIB:
-        raise XapiError("SR_BACKEND_FAILURE_79", "", "VDI Invalid size", "")
-    if srrec["type"] in LVM_TYPES and size > srrec["physical_size"] - srrec["physical_utilisation"]:
-        raise XapiError("SR_BACKEND_FAILURE_44", "", "There is insufficient space", "")
-    values["virtual_size"] = size
-    values["location"] = str(uuidlib.uuid4())
-    values["physical_utilisation"] = size if srrec["type"] in LVM_TYPES else 0
-    vdi = db.create("VDI", values)
-    _account_sr(ctx, sr)
-    return vdi
-
-
-def _vdi_in_running_use(ctx: Context, vdi: str) -> bool:
-    db = ctx.db
-    return any(db.get("VBD", v)["currently_attached"] for v in db.get("VDI", vdi)["VBDs"] if v in db.tables["VBD"])
-
-
-@handler("VDI", "destroy")
-def vdi_destroy(ctx: Context, vdi):
-    db = ctx.db
-    if _vdi_in_running_use(ctx, vdi):
-        raise XapiError("VDI_IN_USE", vdi, "destroy")
-    sr = db.get("VDI", vdi)["SR"]
-    for vbd in list(db.get("VDI", vdi)["VBDs"]):
-        db.destroy("VBD", vbd)
-    db.destroy("VDI", vdi)
-    if sr in db.tables["SR"]:
-        _account_sr(ctx, sr)
-
-
-@handler("VDI", "resize")
-@handler("VDI", "resize_online")
-def vdi_resize(ctx: Context, vdi, size):
-    db = ctx.db
-    rec = db.get("VDI", vdi)
-    if ctx.method.endswith("resize") and _vdi_in_running_use(ctx, vdi):
-        raise XapiError("VDI_IN_USE", vdi, "resize")
-    srtype = db.get("SR", rec["SR"])["type"]
-    new = round_size(srtype, size)
-    if new < rec["virtual_size"]:
-        raise XapiError("SR_BACKEND_FAILURE_79", "", "VDI Invalid size", "shrinking is not supported")
-    db.set("VDI", vdi, "virtual_size", new)
-    _account_sr(ctx, rec["SR"])
-
-
-@handler("VDI", "clone")
-def vdi_clone(ctx: Context, vdi, _driver_params=None):
-    new = _new_vdi_like(ctx, vdi, None)
-    _account_sr(ctx, ctx.db.get("VDI", new)["SR"])
-    return new
-
-
-@handler("VDI", "copy", locked=False)
-def vdi_copy(ctx: Context, vdi, sr, _base=NULL_REF, _into=NULL_REF):
-    ctx.work(DURATIONS["copy"] / 2)
-    with ctx.world.lock:
-        new = _new_vdi_like(ctx, vdi, sr)
-        _account_sr(ctx, ctx.db.get("VDI", new)["SR"])
-        return new
-
-
-@handler("SR", "scan")
-def sr_scan(ctx: Context, sr):
-    _account_sr(ctx, sr)
-    other = {k: v for k, v in ctx.db.get("SR", sr)["other_config"].items() if k != "dirty"}
-    ctx.db.set("SR", sr, "other_config", other)
-
-
-@handler("PBD", "create")
-def pbd_create(ctx: Context, record):
-    db = ctx.db
-    values = constructor_values(ctx, "PBD", ctx.spec.messages["PBD"]["create"], record)
-    if "SRmaster" in values.get("device_config", {}):
-        raise XapiError("VALUE_NOT_SUPPORTED", "device_config", "SRmaster", "This key is for internal use only")
-    for pbd in db.get("SR", values["SR"])["PBDs"]:
-        if db.get("PBD", pbd)["host"] == values["host"]:
-            raise XapiError("PBD_EXISTS", values["SR"], values["host"], pbd)
-    config = dict(values.get("device_config", {}))
-    for key in [k for k in config if k.endswith("password")]:
-        secret = db.create("secret", {"value": config.pop(key)})
-        config[key + "_secret"] = db.get("secret", secret)["uuid"]
-    values["device_config"] = config
-    return db.create("PBD", values)
-
-
-@handler("PBD", "destroy")
-def pbd_destroy(ctx: Context, pbd):
-    rec = ctx.db.get("PBD", pbd)
-    if rec["currently_attached"]:
-        raise XapiError("OPERATION_NOT_ALLOWED", "PBD is currently attached")
-    for key, value in rec["device_config"].items():
-        if key.endswith("_secret") and value in ctx.db.uuids["secret"]:
-            ctx.db.destroy("secret", ctx.db.uuids["secret"][value])
-    ctx.db.destroy("PBD", pbd)
-
-
-@handler("PBD", "plug")
-def pbd_plug(ctx: Context, pbd):
-    ctx.db.set("PBD", pbd, "currently_attached", True)
-
-
-@handler("PBD", "unplug")
-def pbd_unplug(ctx: Context, pbd):
-    db = ctx.db
-    rec = db.get("PBD", pbd)
-    if not rec["currently_attached"]:
-        return
-    in_use = [v for v in db.get("SR", rec["SR"])["VDIs"]
-              if any(db.get("VBD", b)["currently_attached"] and db.get("VM", db.get("VBD", b)["VM"])["resident_on"] == rec["host"]
-                     for b in db.get("VDI", v)["VBDs"])]
-    if in_use:
-        raise XapiError("VDI_IN_USE", *in_use)
-    db.set("PBD", pbd, "currently_attached", False)

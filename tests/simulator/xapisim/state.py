@@ -249,6 +249,11 @@ class World:
         self.username = "root"
         self.password = ""
         self.latency_ms = 0.0
+        # simulated iSCSI fabric seen by the lvmoiscsi driver (see handlers_storage)
+        self.iscsi: list[dict] = []
+        self.lun_sr: dict[str, str] = {}
+        self.ontap_control = ""
+        self.rules = None
 
     def new_db(self) -> Database:
         db = Database(self)

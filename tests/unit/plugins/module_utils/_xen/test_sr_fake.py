@@ -179,6 +179,13 @@ class StorageXapi(FakeXapi):
             lun["sr"]["uuid"], lun["size"])
 
     def sr_create(self, host, device_config, _physical_size, name, description, sr_type, content_type, shared, _sm):
+        if sr_type == "iso":
+            ref = self.add("SR", name_label=name, name_description=description, type=sr_type, content_type=content_type, shared=shared,
+                           physical_size="0", physical_utilisation="0", virtual_allocation="0", other_config={}, sm_config={}, tags=[],
+                           PBDs=[], VDIs=[])
+            for h in self.objects["host"] if shared else [host]:
+                self.pbd_plug(self.pbd_create({"host": h, "SR": ref, "device_config": device_config}))
+            return ref
         lun = self._visible(host, device_config)
         for pbd in self.objects["PBD"].values():
             if pbd["device_config"].get("SCSIid") == device_config.get("SCSIid") and pbd["currently_attached"]:

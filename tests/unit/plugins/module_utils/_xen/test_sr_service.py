@@ -182,6 +182,17 @@ def test_destroyed_wipes_and_absent_keeps(xapi):
     assert run(xapi, want, absent="destroyed")["changed"] is False
 
 
+def test_destroy_with_vdis_refused_before_unplug(xapi):
+    want = desired(xapi)
+    run(xapi, want)
+    ref = only_sr(xapi)[0]
+    vdi = xapi.add("VDI", SR=ref, name_label="disk", virtual_size=str(GIB))
+    xapi.srs()[ref]["VDIs"].append(vdi)
+    with pytest.raises(SrUsageError, match="SR_NOT_EMPTY"):
+        run(xapi, want, absent="destroyed")
+    assert all(p["currently_attached"] for p in xapi.pbds(ref))
+
+
 def test_check_mode_without_lun_yet(xapi):
     want = desired(xapi, options={"scsi_id": None, "target_iqn": None})
     result = run(xapi, want, check=True)
@@ -222,3 +233,27 @@ def test_storage_in_use_is_reported(xapi):
     with pytest.raises(SrUsageError, match="in use"):
         run(xapi, desired(xapi))
     assert xapi.srs() == {}
+
+
+def test_sr_known_under_other_device_config_is_not_reintroduced(xapi):
+    want = desired(xapi)
+    run(xapi, want)
+    ref, rec = only_sr(xapi)
+    for pbd in xapi.pbds(ref):
+        pbd["device_config"] = {k: v for k, v in pbd["device_config"].items() if k != "SCSIid"}
+        pbd["device_config"]["LUNid"] = "0"
+    xapi.log.clear()
+    result = run(xapi, want)
+    assert result["sr"]["uuid"] == rec["uuid"] and "SR.introduce" not in str(xapi.counters())
+    assert result["changed"] is False and any("differs in device_config SCSIid" in w for w in result["warnings"])
+
+
+def test_iso_library_created_once_without_probe(xapi):
+    dc = cfg.build_device_config("iso", {"location": "nfs01.example.org:/export/iso"})
+    want = desired(xapi, type="iso", name="ISOs", content_type="iso", device_config=dc)
+    planned = run(xapi, want, check=True)
+    assert planned["actions"] == ["create"] and xapi.writes() == []
+    done = run(xapi, want)
+    assert done["actions"][0] == "create" and done["sr"]["content_type"] == "iso" and len(done["sr"]["pbds"]) == 2
+    assert "SR.probe" not in xapi.counters()
+    assert run(xapi, want)["changed"] is False

@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The host service: names, other_config, iSCSI IQN, multipathing and maintenance (private to vdc.xenpool).
+
+Maintenance is disable -> evacuate -> (work) -> enable in xapi; evacuation can be impossible (no other
+enabled host, not enough memory, a VM pinned to local storage), and xapi then reports only the first
+problem after the host is already disabled. The service asks xapi for every blocking VM first and
+refuses before touching anything, naming each VM and its reason.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import Changes, diff, map_changes
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.pool import find_host
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
+
+HOST_CLASSES = ("pool", "host", "VM")
+# xapi mirrors these other_config keys into fields; they are managed through their own options.
+MIRRORED_KEYS = ("iscsi_iqn", "multipathing")
+STATES = ("enabled", "disabled", "maintenance")
+
+
+class HostError(XenError):
+    """A desired host state that cannot be reached; nothing was changed."""
+
+    def __init__(self, code: str, message: str, params: list[str] | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.params = params or []
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return "%s %s" % (self.code, self.message)
+
+
+def read(client: t.Any) -> PoolState:
+    return read_pool_state(client, HOST_CLASSES)
+
+
+def locate(state: PoolState, uuid: str | None = None, address: str | None = None, name: str | None = None) -> str:
+    if uuid:
+        found = state.by_uuid("host", uuid)
+        if not found:
+            raise HostError("UUID_INVALID", "no host with uuid %s in the pool" % uuid)
+        return found[0]
+    ref = find_host(state, address, None if address else name)
+    if ref is None:
+        raise HostError("HOST_NOT_FOUND", "no host '%s' in the pool" % (address or name))
+    return ref
+
+
+def _state_of(host: dict[str, t.Any], resident: int) -> str:
+    if host.get("enabled"):
+        return "enabled"
+    return "maintenance" if resident == 0 else "disabled"
+
+
+def resident_vms(state: PoolState, ref: str) -> list[str]:
+    return sorted(vm.get("name_label", "") for vm in state.all("VM").values()
+                  if vm.get("resident_on") == ref and not vm.get("is_control_domain"))
+
+
+def view(state: PoolState, ref: str) -> dict[str, t.Any]:
+    host = state.get("host", ref) or {}
+    other = {k: v for k, v in (host.get("other_config") or {}).items() if k not in MIRRORED_KEYS}
+    return {
+        "name": host.get("name_label", ""),
+        "description": host.get("name_description", ""),
+        "uuid": host.get("uuid", ""),
+        "address": host.get("address", ""),
+        "state": _state_of(host, len(resident_vms(state, ref))),
+        "iscsi_iqn": host.get("iscsi_iqn", ""),
+        "multipathing": bool(host.get("multipathing")),
+        "other_config": other,
+    }
+
+
+def plan(state: PoolState, ref: str, desired: dict[str, t.Any], purge_other_config: bool = False) -> Changes:
+    current = view(state, ref)
+    want = dict(desired)
+    if want.get("state") == "disabled" and current["state"] == "maintenance":
+        want["state"] = "maintenance"  # a disabled host that happens to be empty is fine as it is
+    if want.get("other_config") is not None:
+        want["other_config"] = {k: v for k, v in want["other_config"].items() if k not in MIRRORED_KEYS}
+    return diff(current, want, maps=("other_config",), purge={"other_config": purge_other_config})
+
+
+def blockers(client: t.Any, state: PoolState, ref: str) -> dict[str, str]:
+    """VM name -> xapi's reason, for every VM that host.evacuate would refuse to move."""
+    problems = client.call("host.get_vms_which_prevent_evacuation", ref) or {}
+    return {state.name_of("VM", vm) or vm: " ".join(str(p) for p in (reason or [])) for vm, reason in problems.items()}
+
+
+def apply(client: t.Any, state: PoolState, ref: str, changes: Changes, purge_other_config: bool, timeout: float) -> dict[str, str]:
+    """Apply the changes; returns where each evacuated VM went (VM name -> host name)."""
+    host = state.get("host", ref) or {}
+    if "name" in changes:
+        client.call("host.set_name_label", ref, changes.fields["name"][1])
+    if "description" in changes:
+        client.call("host.set_name_description", ref, changes.fields["description"][1])
+    if "other_config" in changes:
+        current = {k: v for k, v in (host.get("other_config") or {}).items() if k not in MIRRORED_KEYS}
+        to_set, to_remove = map_changes(current, changes.after["other_config"], purge_other_config)
+        for key in to_remove + sorted(k for k in to_set if k in current):
+            client.call("host.remove_from_other_config", ref, key)
+        for key in sorted(to_set):
+            client.call("host.add_to_other_config", ref, key, to_set[key])
+    if "iscsi_iqn" in changes:
+        client.call("host.set_iscsi_iqn", ref, changes.fields["iscsi_iqn"][1])
+    if "multipathing" in changes:
+        client.call("host.set_multipathing", ref, bool(changes.fields["multipathing"][1]))
+    moved: dict[str, str] = {}
+    if "state" in changes:
+        target = changes.fields["state"][1]
+        if target == "enabled":
+            client.call("host.enable", ref)
+        else:
+            client.call("host.disable", ref)
+            if target == "maintenance":
+                moved = evacuate(client, state, ref, timeout)
+    return moved
+
+
+def evacuate(client: t.Any, state: PoolState, ref: str, timeout: float) -> dict[str, str]:
+    before = {vm_ref for vm_ref, vm in state.all("VM").items() if vm.get("resident_on") == ref and not vm.get("is_control_domain")}
+    if not before:
+        return {}
+    wait_task(client, client.call_async("host.evacuate", ref), timeout=timeout)
+    hosts = client.call("host.get_all_records")
+    vms = client.call("VM.get_all_records")
+    return {vms[v].get("name_label", v): (hosts.get(vms[v].get("resident_on")) or {}).get("name_label", "") for v in sorted(before) if v in vms}

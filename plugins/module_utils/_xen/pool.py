@@ -1,0 +1,339 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The pool service: settings, membership and master of a pool (private to vdc.xenpool).
+
+describe -> plan -> apply: the plan is computed from one bulk read of the pool plus one read of
+every host that is not yet a member, so check mode can show joins, ejects and setting changes
+without a single write, and apply never starts a join that the pre-check would refuse.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+import typing as t
+from urllib.parse import urlsplit
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import Changes, diff, map_changes, set_changes
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import join as joinlib
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import build_url
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenConnectionError, XenError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
+
+POOL_CLASSES = ("pool", "host", "SR", "PIF", "VM")
+LOST_CONNECTION_CODES = ("SESSION_INVALID", "HOST_IS_SLAVE", "HANDLE_INVALID")
+
+
+class PoolPlanError(XenError):
+    """The desired pool cannot be reached; nothing was changed. code names the first kind of problem."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        self.params: list[str] = []
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return "%s %s" % (self.code, self.message)
+
+
+class Member(t.NamedTuple):
+    """A host that must be in the pool, with the credentials of its own endpoint."""
+
+    address: str
+    username: str
+    password: str
+    name: str | None = None
+
+
+def read(client: t.Any) -> PoolState:
+    return read_pool_state(client, POOL_CLASSES)
+
+
+def _host_key(address: str) -> str:
+    try:
+        return (urlsplit(build_url(address)).hostname or address).lower()
+    except ValueError:
+        return address.lower()
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def find_host(state: PoolState, address: str | None = None, name: str | None = None) -> str | None:
+    """The ref of the host known by that name_label, management address, dom0 host name or FQDN."""
+    key = _host_key(address) if address else None
+    for ref, rec in sorted(state.all("host").items()):
+        if name and rec.get("name_label") == name:
+            return ref
+        if key is None:
+            continue
+        labels = {str(rec.get(f) or "").lower() for f in ("address", "hostname", "name_label")}
+        if key in labels or (not _is_ip(key) and key.split(".")[0] in labels):
+            return ref
+    return None
+
+
+def find_sr(state: PoolState, ident: str) -> str | None:
+    found = state.by_uuid("SR", ident)
+    if found:
+        return found[0]
+    named = state.by_name("SR", ident)
+    if len(named) > 1:
+        raise PoolPlanError("SR_NAME_AMBIGUOUS", "%d SRs are named '%s'; give the uuid" % (len(named), ident))
+    return named[0][0] if named else None
+
+
+def view(state: PoolState, extra_members: t.Iterable[str] = (), removed: t.Iterable[str] = (), master: str | None = None) -> dict[str, t.Any]:
+    """The managed picture of the pool (what --diff shows); extra/removed/master predict a plan's outcome."""
+    pool = state.pool or {}
+    names = {rec.get("name_label", "") for rec in state.all("host").values()}
+    names = (names | set(extra_members)) - set(removed)
+    return {
+        "name": pool.get("name_label", ""),
+        "description": pool.get("name_description", ""),
+        "master": master or state.name_of("host", state.master_ref),
+        "members": sorted(names),
+        "default_sr": state.name_of("SR", pool.get("default_SR")),
+        "other_config": dict(pool.get("other_config") or {}),
+        "tags": sorted(pool.get("tags") or []),
+    }
+
+
+class PoolPlan:
+    """Everything apply() will do, computed without writing."""
+
+    def __init__(self) -> None:
+        self.changes = Changes()
+        self.default_sr_ref: str | None = None
+        self.joiners: list[joinlib.Candidate] = []
+        self.unresolved: list[str] = []
+        self.eject: list[str] = []
+        self.master: Member | str | None = None
+        self.master_name: str | None = None
+        self.forced: list[dict[str, str]] = []
+        self.notes: list[str] = []
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes or self.joiners or self.eject or self.master is not None)
+
+
+def plan(
+    state: PoolState,
+    desired: dict[str, t.Any],
+    members: list[Member] | None,
+    open_host: t.Callable[[Member], t.Any],
+    purge_members: bool = False,
+    purge_other_config: bool = False,
+    purge_tags: bool = False,
+    master: str | None = None,
+    force_join: bool = False,
+) -> PoolPlan:
+    """Compare desired settings and membership with the pool; read and pre-check every joining host."""
+    result = PoolPlan()
+    pool = state.pool or {}
+    current = {
+        "name": pool.get("name_label", ""),
+        "description": pool.get("name_description", ""),
+        "other_config": dict(pool.get("other_config") or {}),
+        "tags": list(pool.get("tags") or []),
+        "default_sr": state.name_of("SR", pool.get("default_SR")),
+    }
+    want = {k: desired.get(k) for k in ("name", "description", "other_config", "tags")}
+    if desired.get("default_sr") is not None:
+        ref = find_sr(state, desired["default_sr"])
+        if ref is None:
+            raise PoolPlanError("SR_NOT_FOUND", "no SR named or with uuid '%s' in the pool" % desired["default_sr"])
+        result.default_sr_ref = ref
+        want["default_sr"] = state.name_of("SR", ref)
+    result.changes = diff(current, want, maps=("other_config",), sets=("tags",), purge={"other_config": purge_other_config, "tags": purge_tags})
+
+    declared_refs = {state.master_ref}
+    if members is not None:
+        for member in members:
+            ref = find_host(state, member.address, member.name)
+            if ref is not None:
+                declared_refs.add(ref)
+                continue
+            try:
+                cand = joinlib.open_candidate(member.address, lambda _a, m=member: open_host(m))
+            except XenError as err:
+                raise PoolPlanError(getattr(err, "code", "CONNECTION_FAILED"),
+                                    "cannot read joining host '%s': %s; no host has joined" % (member.address, err)) from None
+            if cand.redirected and (cand.state.pool or {}).get("uuid") == pool.get("uuid"):
+                result.unresolved.append(member.address)
+                _close(cand)
+                continue
+            if cand.uuid and joinlib.is_member(state, cand.uuid):
+                declared_refs.add(state.by_uuid("host", cand.uuid)[0])
+                _close(cand)
+                continue
+            result.joiners.append(cand)
+        blocked = joinlib.precheck(state, result.joiners, force_join)
+        if blocked:
+            for cand in result.joiners:
+                _close(cand)
+            raise PoolPlanError(blocked[0].problems[0].code,
+                                "pre-join check failed, no host has joined: " + joinlib.describe_blocked(blocked))
+        for cand in result.joiners:
+            result.forced += [{"host": cand.name, "code": p.code, "reason": p.reason} for p in cand.forced]
+            result.notes += joinlib.feature_notes(state, cand)
+        names = [c.name for c in result.joiners]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise PoolPlanError("DUPLICATE_MEMBER", "hosts declared twice: %s" % ", ".join(dupes))
+        if purge_members:
+            result.eject = sorted((ref for ref in state.all("host") if ref not in declared_refs), key=lambda r: state.name_of("host", r) or "")
+    if master is not None:
+        _plan_master(state, result, master)
+    if result.eject:
+        _check_eject(state, result)
+    return result
+
+
+def _plan_master(state: PoolState, result: PoolPlan, master: str) -> None:
+    ref = find_host(state, master, master)
+    if ref is not None:
+        if ref in result.eject:
+            raise PoolPlanError("MASTER_EJECTED", "host '%s' cannot be both the master and ejected" % master)
+        if ref != state.master_ref:
+            result.master = ref
+            result.master_name = state.name_of("host", ref)
+        return
+    key = _host_key(master)
+    for cand in result.joiners:
+        host = cand.host
+        if master in (cand.name, cand.address) or key in {str(host.get("address", "")).lower(), str(host.get("hostname", "")).lower()} \
+                or key.split(".")[0] == cand.name:
+            result.master = cand.uuid
+            result.master_name = cand.name
+            return
+    raise PoolPlanError("HOST_NOT_FOUND", "master '%s' is neither a member nor a declared member" % master)
+
+
+def _check_eject(state: PoolState, result: PoolPlan) -> None:
+    """xapi refuses to eject a host with non-halted VMs resident on it; refuse before ejecting anything."""
+    busy = []
+    for ref in result.eject:
+        vms = [vm.get("name_label", "") for vm in state.all("VM").values()
+               if vm.get("resident_on") == ref and not vm.get("is_control_domain") and vm.get("power_state") != "Halted"]
+        if vms:
+            busy.append("%s: VMs not halted: %s" % (state.name_of("host", ref), ", ".join(sorted(vms))))
+    if busy:
+        raise PoolPlanError("OPERATION_NOT_ALLOWED", "cannot eject, no host was ejected: " + " | ".join(busy))
+
+
+def predicted(state: PoolState, result: PoolPlan) -> dict[str, t.Any]:
+    after = view(state, [c.name for c in result.joiners], [state.name_of("host", r) or "" for r in result.eject], result.master_name)
+    after.update({k: v for k, v in result.changes.after.items()})
+    after["tags"] = sorted(after["tags"])
+    return after
+
+
+def _close(cand: joinlib.Candidate) -> None:
+    close = getattr(cand.client, "close", None)
+    if close:
+        close()
+
+
+def close_all(result: PoolPlan) -> None:
+    for cand in result.joiners:
+        _close(cand)
+
+
+def apply_settings(client: t.Any, pool_ref: str, result: PoolPlan, current: dict[str, t.Any], purge_other_config: bool) -> None:
+    changes = result.changes
+    if "name" in changes:
+        client.call("pool.set_name_label", pool_ref, changes.fields["name"][1])
+    if "description" in changes:
+        client.call("pool.set_name_description", pool_ref, changes.fields["description"][1])
+    if "other_config" in changes:
+        to_set, to_remove = map_changes(current.get("other_config"), changes.after["other_config"], purge_other_config)
+        for key in to_remove + sorted(k for k in to_set if k in (current.get("other_config") or {})):
+            client.call("pool.remove_from_other_config", pool_ref, key)
+        for key in sorted(to_set):
+            client.call("pool.add_to_other_config", pool_ref, key, to_set[key])
+    if "tags" in changes:
+        add, remove = set_changes(current.get("tags"), changes.after["tags"])
+        for tag in remove:
+            client.call("pool.remove_tags", pool_ref, tag)
+        for tag in add:
+            client.call("pool.add_tags", pool_ref, tag)
+    if "default_sr" in changes:
+        client.call("pool.set_default_SR", pool_ref, result.default_sr_ref)
+
+
+def apply(
+    client: t.Any,
+    state: PoolState,
+    result: PoolPlan,
+    username: str,
+    password: str,
+    force_join: bool,
+    purge_other_config: bool,
+    timeout: float,
+    reconnect: t.Callable[[str], t.Any] | None = None,
+) -> None:
+    """Settings first, then joins (all at once), ejects, and last the master (which moves the API endpoint)."""
+    pool = state.pool or {}
+    current = {"other_config": pool.get("other_config") or {}, "tags": pool.get("tags") or []}
+    apply_settings(client, state.pool_ref, result, current, purge_other_config)
+    if result.joiners:
+        errors = joinlib.join_all(result.joiners, joinlib.master_address(state), username, password, force_join, timeout)
+        close_all(result)
+        if errors:
+            raise PoolPlanError("JOIN_FAILED", "; ".join(errors))
+        missing = joinlib.wait_members(client, [c.uuid for c in result.joiners if c.uuid], timeout)
+        if missing:
+            raise PoolPlanError("JOIN_TIMEOUT", "hosts %s did not appear in the pool within %ss" % (", ".join(missing), timeout))
+    for ref in result.eject:
+        wait_task(client, client.call_async("pool.eject", ref), timeout=timeout)
+    if result.master is not None:
+        designate(client, result.master, timeout, reconnect)
+
+
+def designate(client: t.Any, target: str, timeout: float, reconnect: t.Callable[[str], t.Any] | None,
+              sleep: t.Callable[[float], None] = time.sleep, clock: t.Callable[[], float] = time.monotonic) -> None:
+    """designate_new_master, then wait until a fresh login lands on the new master and the pool names it."""
+    hosts = client.call("host.get_all_records")
+    ref = target if target in hosts else next((r for r, h in hosts.items() if h.get("uuid") == target), None)
+    if ref is None:
+        raise PoolPlanError("HOST_NOT_FOUND", "host %s is not in the pool" % target)
+    address = hosts[ref].get("address", "")
+    try:
+        wait_task(client, client.call_async("pool.designate_new_master", ref), timeout=timeout)
+    except XapiError as err:
+        if err.code not in LOST_CONNECTION_CODES:
+            raise
+    except XenConnectionError:
+        pass
+    if reconnect is None:
+        return
+    deadline = clock() + timeout
+    while True:
+        probe = None
+        try:
+            probe = reconnect(address)
+            probe.login()
+            pools = probe.call("pool.get_all_records")
+            master = next(iter(pools.values())).get("master") if pools else None
+            if master == ref:
+                return
+        except XenError:
+            pass
+        finally:
+            if probe is not None:
+                probe.close()
+        if clock() >= deadline:
+            raise PoolPlanError("MASTER_TIMEOUT", "the pool did not answer from the new master %s within %ss" % (address, timeout))
+        sleep(1.0)

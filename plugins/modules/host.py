@@ -1,0 +1,177 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: host
+short_description: Name, state, iSCSI and other settings of a host in a XenServer / XCP-ng pool
+version_added: 0.2.0
+description:
+  - Manages one host of the pool reached through O(hostname) (the master or any member).
+  - The host is found by O(uuid), else by O(address), else by O(name). When O(uuid) or O(address) is given,
+    O(name) is the name label the host must have.
+  - O(state=maintenance) disables the host and evacuates its VMs to the other enabled hosts, waits, and
+    reports where each VM went. When xapi says some VM cannot be moved, the module changes nothing and
+    names every such VM with xapi's reason.
+author:
+  - vdc.xenpool contributors (!UNKNOWN)
+options:
+  name:
+    description: Name label of the host (identity, or the desired name when O(uuid) or O(address) is given).
+    type: str
+    aliases: [name_label]
+  uuid:
+    description: Uuid of the host.
+    type: str
+  address:
+    description: Management address, dom0 host name or FQDN of the host.
+    type: str
+  description:
+    description: Host description.
+    type: str
+  state:
+    description:
+      - V(enabled) accepts VMs, V(disabled) refuses new VMs and keeps the running ones,
+        V(maintenance) is disabled with every VM evacuated.
+    type: str
+    choices: [enabled, disabled, maintenance]
+  other_config:
+    description:
+      - Keys of the host's other_config; keys not listed are kept unless O(purge_other_config=true).
+      - C(iscsi_iqn) and C(multipathing) are mirrors of their own options and are ignored here.
+    type: dict
+  purge_other_config:
+    description: Remove other_config keys not listed in O(other_config) (the mirrored keys are always kept).
+    type: bool
+    default: false
+  iscsi_iqn:
+    description: iSCSI initiator IQN of the host.
+    type: str
+  multipathing:
+    description:
+      - Storage multipathing. Change it only on a host in maintenance with its PBDs unplugged; xapi does not enforce this.
+    type: bool
+extends_documentation_fragment:
+  - vdc.xenpool.xen_connection
+  - vdc.xenpool.wait
+  - vdc.xenpool.attributes
+  - vdc.xenpool.attributes.XEN_GROUP
+"""
+
+EXAMPLES = r"""
+- name: Put xen-intel-03 into maintenance
+  vdc.xenpool.host:
+    hostname: https://xen-intel-01.dc.example.org
+    password: "{{ vault_xen_root_password }}"
+    name: xen-intel-03
+    state: maintenance
+  delegate_to: localhost
+  register: maint
+
+- name: Show where the VMs went
+  ansible.builtin.debug:
+    var: maint.evacuated
+
+- name: iSCSI settings, back in service
+  vdc.xenpool.host:
+    hostname: https://xen-intel-01.dc.example.org
+    password: "{{ vault_xen_root_password }}"
+    address: xen-intel-03.dc.example.org
+    name: xen-intel-03
+    iscsi_iqn: iqn.2026-01.org.example.dc:xen-intel-03
+    multipathing: true
+    other_config:
+      rack: r12
+    state: enabled
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+host:
+  description: The host after the run (the prediction in check mode).
+  returned: success
+  type: dict
+  contains:
+    name: {description: Name label., type: str, returned: success}
+    description: {description: Description., type: str, returned: success}
+    uuid: {description: Uuid., type: str, returned: success}
+    address: {description: Management address., type: str, returned: success}
+    state: {description: V(enabled), V(disabled) or V(maintenance) (disabled with no VM)., type: str, returned: success}
+    iscsi_iqn: {description: iSCSI IQN., type: str, returned: success}
+    multipathing: {description: Multipathing., type: bool, returned: success}
+    other_config: {description: other_config without the mirrored keys., type: dict, returned: success}
+evacuated:
+  description: VM name -> name of the host it moved to (empty in check mode).
+  returned: success
+  type: dict
+to_evacuate:
+  description: Names of the VMs that would be moved, in check mode.
+  returned: check mode
+  type: list
+  elements: str
+"""
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import host as hostsvc
+
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "aliases": ["name_label"]},
+    "uuid": {"type": "str"},
+    "address": {"type": "str"},
+    "description": {"type": "str"},
+    "state": {"type": "str", "choices": list(hostsvc.STATES)},
+    "other_config": {"type": "dict"},
+    "purge_other_config": {"type": "bool", "default": False},
+    "iscsi_iqn": {"type": "str"},
+    "multipathing": {"type": "bool"},
+}
+
+
+def desired_state(params):
+    identity_by_name = not (params["uuid"] or params["address"])
+    other = params["other_config"]
+    return {
+        "name": None if identity_by_name else params["name"],
+        "description": params["description"],
+        "state": params["state"],
+        "other_config": {str(k): str(v) for k, v in other.items()} if other is not None else None,
+        "iscsi_iqn": params["iscsi_iqn"],
+        "multipathing": params["multipathing"],
+    }
+
+
+def main():
+    module = XenModule(ARGUMENT_SPEC, wait=True, required_one_of=[("name", "uuid", "address")])
+    params = module.params
+    label = params["name"] or params["address"] or params["uuid"]
+    result = {}
+    with module.session("configure", "host", label) as client:
+        state = hostsvc.read(client)
+        ref = hostsvc.locate(state, params["uuid"], params["address"], params["name"])
+        changes = hostsvc.plan(state, ref, desired_state(params), params["purge_other_config"])
+        before = hostsvc.view(state, ref)
+        if changes.fields.get("state", (None, None))[1] == "maintenance":
+            blocked = hostsvc.blockers(client, state, ref)
+            if blocked:
+                module.fail_json(
+                    msg="Failed to configure host '%s': CANNOT_EVACUATE_HOST %s. Shut these VMs down or make room on the other hosts."
+                    % (label, "; ".join("%s: %s" % item for item in sorted(blocked.items()))),
+                    error_code="CANNOT_EVACUATE_HOST", blocking_vms=blocked)
+            result["to_evacuate"] = hostsvc.resident_vms(state, ref)
+        moved = {}
+        if changes and not module.check_mode:
+            moved = hostsvc.apply(client, state, ref, changes, params["purge_other_config"], params["wait_timeout"])
+            after = hostsvc.view(hostsvc.read(client), ref)
+        else:
+            after = changes.predicted(before)
+    if not module.check_mode:
+        result.pop("to_evacuate", None)
+    module.exit_result(changed=bool(changes), before=before, after=after, host=after, evacuated=moved, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: network
+short_description: Pool-wide networks, VLANs, bonds and storage interface addresses of a XenServer / XCP-ng pool
+version_added: 0.2.0
+description:
+  - Manages one pool-wide network, identified by O(name).
+  - With O(vlan), the network is a VLAN on O(device) (a physical NIC) or on the interface of O(parent_network)
+    (for example a bond network) of every host of the pool; hosts that lack the VLAN get it.
+  - With O(bond), the network is a bond of the same NICs on every host.
+  - With neither, O(device) names the physical NIC whose existing pool network is adopted (renamed and configured);
+    without O(device) a private network without host interfaces is created.
+  - O(ip_configuration) sets the addresses of the network's interfaces, typically for a dedicated storage network.
+    The management interface is never reconfigured unless O(allow_management_interface=true).
+author:
+  - vdc.xenpool contributors (!UNKNOWN)
+options:
+  name:
+    description: Network name (name_label); the identity of the network.
+    type: str
+    required: true
+    aliases: [name_label]
+  description:
+    description: Network description.
+    type: str
+  state:
+    description: V(absent) destroys the VLANs or bonds of the network and the network itself; physical and management networks are refused.
+    type: str
+    choices: [present, absent]
+    default: present
+  mtu:
+    description: MTU of the network; interfaces take it the next time they are plugged.
+    type: int
+  other_config:
+    description: Keys of the network's other_config; keys not listed are kept unless O(purge_other_config=true).
+    type: dict
+  purge_other_config:
+    description: Remove other_config keys not listed in O(other_config).
+    type: bool
+    default: false
+  device:
+    description: Physical NIC, for example C(eth1), that carries the VLAN or whose network is adopted.
+    type: str
+  parent_network:
+    description: Name of the network whose interface on each host carries the VLAN (for a VLAN on a bond).
+    type: str
+  vlan:
+    description: VLAN tag (0-4094).
+    type: int
+  bond:
+    description: Bond of physical NICs on every host.
+    type: dict
+    suboptions:
+      members:
+        description: NIC device names, for example C([eth2, eth3]).
+        type: list
+        elements: str
+        required: true
+      mode:
+        description: Bond mode.
+        type: str
+        choices: [balance-slb, active-backup, lacp]
+        default: balance-slb
+  ip_configuration:
+    description: IP configuration of this network's interface on some hosts.
+    type: list
+    elements: dict
+    suboptions:
+      host:
+        description: Host name label.
+        type: str
+        required: true
+      mode:
+        description: Addressing mode.
+        type: str
+        choices: [static, dhcp, none]
+        default: static
+      ip:
+        description: Address, for O(ip_configuration[].mode=static).
+        type: str
+      netmask:
+        description: Netmask, for O(ip_configuration[].mode=static).
+        type: str
+      gateway:
+        description: Gateway; usually empty on a storage network.
+        type: str
+      dns:
+        description: Comma-separated DNS servers.
+        type: str
+  allow_management_interface:
+    description: Allow O(ip_configuration) to change the management interface.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - vdc.xenpool.xen_connection
+  - vdc.xenpool.attributes
+  - vdc.xenpool.attributes.XEN_GROUP
+"""
+
+EXAMPLES = r"""
+- name: Storage VLAN 120 on eth1 of every host, with static addresses
+  vdc.xenpool.network:
+    hostname: https://xen-intel-01.dc.example.org
+    password: "{{ vault_xen_root_password }}"
+    name: storage-a
+    device: eth1
+    vlan: 120
+    mtu: 9000
+    ip_configuration:
+      - {host: xen-intel-01, ip: 10.120.0.11, netmask: 255.255.255.0}
+      - {host: xen-intel-02, ip: 10.120.0.12, netmask: 255.255.255.0}
+  delegate_to: localhost
+
+- name: Bond of eth2 and eth3
+  vdc.xenpool.network:
+    hostname: https://xen-intel-01.dc.example.org
+    password: "{{ vault_xen_root_password }}"
+    name: vm-bond
+    bond:
+      members: [eth2, eth3]
+      mode: active-backup
+  delegate_to: localhost
+
+- name: Remove a VLAN network
+  vdc.xenpool.network:
+    hostname: https://xen-intel-01.dc.example.org
+    password: "{{ vault_xen_root_password }}"
+    name: old-vlan
+    state: absent
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+network:
+  description: The network after the run (the prediction in check mode); C(state=absent) when it does not exist.
+  returned: success
+  type: dict
+  contains:
+    name: {description: Name., type: str, returned: when present}
+    description: {description: Description., type: str, returned: when present}
+    mtu: {description: MTU., type: int, returned: when present}
+    other_config: {description: other_config without the collection's ownership marker., type: dict, returned: when present}
+    hosts:
+      description: Host name -> interface (device, vlan, ip_mode, ip, netmask, gateway, management, bond).
+      type: dict
+      returned: when present
+"""
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import network as netsvc
+
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True, "aliases": ["name_label"]},
+    "description": {"type": "str"},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "mtu": {"type": "int"},
+    "other_config": {"type": "dict"},
+    "purge_other_config": {"type": "bool", "default": False},
+    "device": {"type": "str"},
+    "parent_network": {"type": "str"},
+    "vlan": {"type": "int"},
+    "bond": {
+        "type": "dict",
+        "options": {
+            "members": {"type": "list", "elements": "str", "required": True},
+            "mode": {"type": "str", "choices": list(netsvc.BOND_MODES), "default": "balance-slb"},
+        },
+    },
+    "ip_configuration": {
+        "type": "list",
+        "elements": "dict",
+        "options": {
+            "host": {"type": "str", "required": True},
+            "mode": {"type": "str", "choices": ["static", "dhcp", "none"], "default": "static"},
+            "ip": {"type": "str"},
+            "netmask": {"type": "str"},
+            "gateway": {"type": "str"},
+            "dns": {"type": "str"},
+        },
+    },
+    "allow_management_interface": {"type": "bool", "default": False},
+}
+
+
+def desired_state(params):
+    other = params["other_config"]
+    return {
+        "name": params["name"],
+        "description": params["description"],
+        "state": params["state"],
+        "mtu": params["mtu"],
+        "other_config": {str(k): str(v) for k, v in other.items()} if other is not None else None,
+        "device": params["device"],
+        "parent_network": params["parent_network"],
+        "vlan": params["vlan"],
+        "bond": params["bond"],
+        "ip_configuration": params["ip_configuration"],
+    }
+
+
+def main():
+    module = XenModule(
+        ARGUMENT_SPEC,
+        mutually_exclusive=[("vlan", "bond"), ("device", "parent_network"), ("device", "bond")],
+    )
+    params = module.params
+    if params["vlan"] is not None and not (0 <= params["vlan"] <= 4094):
+        module.fail_json(msg="Failed to configure network '%s': VLAN_TAG_INVALID %s. Use a tag between 0 and 4094." % (params["name"], params["vlan"]))
+    with module.session("configure", "network", params["name"]) as client:
+        state = netsvc.read(client)
+        net, plan = netsvc.plan(state, desired_state(params), params["purge_other_config"], params["allow_management_interface"])
+        before = netsvc.view(state, net)
+        after = plan.after
+        if plan.changed and not module.check_mode:
+            net = netsvc.apply(client, net, plan)
+            after = netsvc.view(netsvc.read(client), net) if not plan.destroy else {"state": "absent"}
+    module.exit_result(changed=plan.changed, before=before, after=after, network=after)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pool
+short_description: Settings, membership and master of a XenServer / XCP-ng pool
+version_added: 0.2.0
+description:
+  - Names a pool, makes the declared hosts its members, chooses its master and default SR, and
+    manages its O(other_config) and O(tags).
+  - Connect (O(hostname)) to the pool master, or to the standalone host that is to become the master.
+  - Hosts listed in O(members) that are not yet members join from their own endpoint (C(pool.join) naming
+    the master), all at once; the declared order does not matter.
+  - Before any join, every joining host and the pool are read and checked as xapi would check them, in
+    xapi's order (management interface, HA, running VMs, VMs with operations in progress, platform version
+    and brand, software version and CPU vendor, shared SRs, bonds, tunnels, SR-IOV, VLANs, management VLAN,
+    external authentication, edition, network backend, API version, database schema, TLS verification).
+    If any host fails, the module fails listing every incompatible host and every reason, and no host joins.
+  - CPU feature differences do not block a join (xapi levels the pool's feature set down); they are
+    reported in RV(notes).
+author:
+  - vdc.xenpool contributors (!UNKNOWN)
+options:
+  name:
+    description: Pool name (name_label). Not managed when omitted.
+    type: str
+    aliases: [name_label]
+  description:
+    description: Pool description. Not managed when omitted.
+    type: str
+  members:
+    description:
+      - Hosts that must be members of the pool. The master is always a member and need not be listed.
+      - A listed host is recognised as a member by its management address, dom0 host name, name label
+        or, for a fully qualified name, its first label.
+      - Not managed when omitted.
+    type: list
+    elements: dict
+    suboptions:
+      address:
+        description: URL, host name or IP address of the host's own XenAPI endpoint.
+        type: str
+        required: true
+      name:
+        description: Name label of the host, when O(members[].address) does not match its record.
+        type: str
+      username:
+        description: User on the joining host; defaults to O(username).
+        type: str
+      password:
+        description: Password on the joining host; defaults to O(password).
+        type: str
+  purge_members:
+    description:
+      - Eject members that are not listed in O(members) (and are not the master).
+      - B(Ejecting wipes the host's local state) - its database, network configuration and local storage
+        records are reset and it reboots as a standalone host; VMs on its local storage lose their disks.
+      - Hosts with VMs that are not halted are never ejected; the module fails and names them.
+    type: bool
+    default: false
+  master:
+    description:
+      - Host that must be the pool master (name label or address of a member or of a host in O(members)).
+      - A change calls C(pool.designate_new_master) after the joins and waits until the pool answers from the new master.
+    type: str
+  default_sr:
+    description: Name or uuid of the pool's default SR.
+    type: str
+  other_config:
+    description: Keys of the pool's other_config. Keys not listed are kept unless O(purge_other_config=true).
+    type: dict
+  purge_other_config:
+    description: Remove other_config keys that are not in O(other_config).
+    type: bool
+    default: false
+  tags:
+    description: Tags of the pool. Tags not listed are kept unless O(purge_tags=true).
+    type: list
+    elements: str
+  purge_tags:
+    description: Remove tags that are not in O(tags).
+    type: bool
+    default: false
+  force_join:
+    description:
+      - Join with C(pool.join_force), which skips only the homogeneity check (software version and CPU vendor).
+      - Every skipped check is listed in RV(forced_checks). All other checks still apply.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - vdc.xenpool.xen_connection
+  - vdc.xenpool.wait
+  - vdc.xenpool.attributes
+  - vdc.xenpool.attributes.XEN_GROUP
+notes:
+  - O(wait=false) is not honoured for joins and master changes; the module always waits for them (up to O(wait_timeout)).
+"""
+
+EXAMPLES = r"""
+- name: Build the Intel pool around xen-intel-01
+  vdc.xenpool.pool:
+    hostname: https://xen-intel-01.dc.example.org
+    password: "{{ vault_xen_root_password }}"
+    name: pool-intel
+    description: Intel compute pool
+    members:
+      - address: xen-intel-02.dc.example.org
+      - address: xen-intel-03.dc.example.org
+    tags: [prod]
+  delegate_to: localhost
+
+- name: Move the master role and eject a host (this wipes the host's local state)
+  vdc.xenpool.pool:
+    hostname: https://xen-intel-01.dc.example.org
+    password: "{{ vault_xen_root_password }}"
+    master: xen-intel-02
+    members:
+      - address: xen-intel-02.dc.example.org
+    purge_members: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+pool:
+  description: The pool after the run (the prediction in check mode).
+  returned: success
+  type: dict
+  contains:
+    name: {description: Pool name., type: str, returned: success}
+    description: {description: Pool description., type: str, returned: success}
+    master: {description: Name of the master., type: str, returned: success}
+    members: {description: Names of the member hosts., type: list, elements: str, returned: success}
+    default_sr: {description: Name of the default SR., type: str, returned: success}
+    other_config: {description: other_config map., type: dict, returned: success}
+    tags: {description: Tags., type: list, elements: str, returned: success}
+joined:
+  description: Hosts that joined (would join in check mode).
+  returned: success
+  type: list
+  elements: str
+ejected:
+  description: Hosts that were ejected (would be ejected in check mode).
+  returned: success
+  type: list
+  elements: str
+forced_checks:
+  description: Checks skipped because of O(force_join), per host.
+  returned: success
+  type: list
+  elements: dict
+notes:
+  description: Facts worth knowing that did not block the run, such as CPU feature levelling.
+  returned: success
+  type: list
+  elements: str
+"""
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import xen_client_kwargs
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import pool as poolsvc
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
+
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "aliases": ["name_label"]},
+    "description": {"type": "str"},
+    "members": {
+        "type": "list",
+        "elements": "dict",
+        "options": {
+            "address": {"type": "str", "required": True},
+            "name": {"type": "str"},
+            "username": {"type": "str"},
+            "password": {"type": "str", "no_log": True},
+        },
+    },
+    "purge_members": {"type": "bool", "default": False},
+    "master": {"type": "str"},
+    "default_sr": {"type": "str"},
+    "other_config": {"type": "dict"},
+    "purge_other_config": {"type": "bool", "default": False},
+    "tags": {"type": "list", "elements": "str"},
+    "purge_tags": {"type": "bool", "default": False},
+    "force_join": {"type": "bool", "default": False},
+}
+
+
+def desired_state(params):
+    other = params["other_config"]
+    return {
+        "name": params["name"],
+        "description": params["description"],
+        "other_config": {str(k): str(v) for k, v in other.items()} if other is not None else None,
+        "tags": params["tags"],
+        "default_sr": params["default_sr"],
+    }
+
+
+def members_of(params):
+    if params["members"] is None:
+        return None
+    return [
+        poolsvc.Member(m["address"], m["username"] or params["username"], m["password"] or params["password"] or "", m["name"])
+        for m in params["members"]
+    ]
+
+
+def main():
+    module = XenModule(ARGUMENT_SPEC, wait=True)
+    params = module.params
+    base = xen_client_kwargs(params)
+
+    def open_host(member):
+        return XenClient(**dict(base, hostname=member.address, username=member.username, password=member.password))
+
+    def reconnect(address):
+        return XenClient(**dict(base, hostname=address))
+
+    with module.session("configure", "pool", params["name"] or params["hostname"]) as client:
+        state = poolsvc.read(client)
+        plan = poolsvc.plan(
+            state, desired_state(params), members_of(params), open_host,
+            purge_members=params["purge_members"], purge_other_config=params["purge_other_config"],
+            purge_tags=params["purge_tags"], master=params["master"], force_join=params["force_join"],
+        )
+        before = poolsvc.view(state)
+        after = poolsvc.predicted(state, plan)
+        joined = [c.name for c in plan.joiners]
+        ejected = [state.name_of("host", r) for r in plan.eject]
+        if plan.changed and not module.check_mode:
+            poolsvc.apply(client, state, plan, params["username"], params["password"] or "", params["force_join"],
+                          params["purge_other_config"], params["wait_timeout"], reconnect)
+            if plan.master is None:
+                after = poolsvc.view(poolsvc.read(client))
+        else:
+            poolsvc.close_all(plan)
+    module.exit_result(
+        changed=plan.changed, before=before, after=after, pool=after, joined=joined, ejected=ejected,
+        forced_checks=plan.forced, notes=plan.notes + ["unresolved member address %s is already in the pool" % a for a in plan.unresolved],
+    )
+
+
+if __name__ == "__main__":
+    main()

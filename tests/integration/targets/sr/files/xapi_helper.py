@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Side effects the sr target needs and no module of the collection performs, done with the official XenAPI client.
+
+    xapi_helper.py READY vdi-create SR_UUID NAME SIZE_BYTES    a VDI on the SR (data that a reattach must keep)
+    xapi_helper.py READY join HOST_NAME MASTER_NAME            the standalone host joins the master's pool
+    xapi_helper.py READY unplug SR_UUID HOST_NAME              unplug that host's PBD (as after a failed boot-time plug)
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import sys
+import time
+import xmlrpc.client
+
+import XenAPI
+
+
+def _session(url: str, ready: dict, password: str) -> XenAPI.Session:
+    context = ssl.create_default_context(cafile=ready["ca_cert"])
+    session = XenAPI.Session(url, transport=xmlrpc.client.SafeTransport(context=context))
+    session.xenapi.login_with_password(ready["username"], password, "1.0", "sr-target")
+    return session
+
+
+def _host(ready: dict, name: str) -> dict:
+    return next(h for h in ready["hosts"] if h["name"] == name)
+
+
+def _wait(session, task: str) -> None:
+    for _ in range(600):
+        record = session.xenapi.task.get_record(task)
+        if record["status"] != "pending":
+            if record["status"] != "success":
+                raise SystemExit("task failed: %s" % record["error_info"])
+            return
+        time.sleep(0.1)
+    raise SystemExit("task timed out")
+
+
+def main(ready_path: str, action: str, *args: str) -> None:
+    with open(ready_path, encoding="utf-8") as handle:
+        ready = json.load(handle)
+    with open(ready["password_file"], encoding="utf-8") as handle:
+        password = handle.read().strip()
+    master = ready["hosts"][0]
+    if action == "join":
+        joiner, master = _host(ready, args[0]), _host(ready, args[1])
+        session = _session(joiner["url_https"], ready, password)
+        try:
+            _wait(session, session.xenapi.Async.pool.join(master["address"], ready["username"], password))
+        finally:
+            session.xenapi.session.logout()
+        return
+    session = _session(master["url_https"], ready, password)
+    try:
+        sr = session.xenapi.SR.get_by_uuid(args[0])
+        if action == "vdi-create":
+            session.xenapi.VDI.create({"SR": sr, "name_label": args[1], "name_description": "", "virtual_size": args[2],
+                                       "type": "user", "sharable": False, "read_only": False, "other_config": {}})
+        elif action == "unplug":
+            for pbd in session.xenapi.SR.get_PBDs(sr):
+                host = session.xenapi.PBD.get_host(pbd)
+                if session.xenapi.host.get_name_label(host) == args[1]:
+                    session.xenapi.PBD.unplug(pbd)
+        else:
+            raise SystemExit(__doc__)
+    finally:
+        session.xenapi.session.logout()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4:
+        raise SystemExit(__doc__)
+    main(*sys.argv[1:])

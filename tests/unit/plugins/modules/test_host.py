@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
+from ansible_collections.vdc.xenpool.plugins.modules import host as host_module
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_pool_world import World
+from ansible_collections.vdc.xenpool.tests.unit.plugins.modules.test_pool import Exited, Failed, client_factory
+
+
+@pytest.fixture
+def world(monkeypatch):
+    w = World()
+    w.standalone("xen-01", "10.0.0.1")
+    w.standalone("xen-02", "10.0.0.2")
+    w.client("10.0.0.2").call_async("pool.join", "10.0.0.1", "root", w.password)
+    w.log.clear()
+    monkeypatch.setattr(module_mod, "XenClient", client_factory(w))
+
+    def exit_json(_self, **kwargs):
+        raise Exited(kwargs)
+
+    def fail_json(_self, msg, **kwargs):
+        kwargs["msg"] = msg
+        raise Failed(kwargs)
+
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json)
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
+    return w
+
+
+def run(world, args, expect=Exited, check=False, diff=False):
+    base = {"hostname": "10.0.0.1", "password": world.password, "_ansible_check_mode": check, "_ansible_diff": diff}
+    with patch_module_args(dict(base, **args)):
+        with pytest.raises(expect) as info:
+            host_module.main()
+    return info.value.args[0]
+
+
+def test_check_apply_noop(world):
+    args = {"name": "xen-02", "description": "second", "iscsi_iqn": "iqn.x:2", "other_config": {"rack": 7}}
+    result = run(world, args, check=True, diff=True)
+    assert result["changed"] and result["diff"]["after"]["iscsi_iqn"] == "iqn.x:2"
+    assert world.writes() == []
+    result = run(world, args)
+    assert result["host"]["other_config"] == {"rack": "7"} and result["host"]["description"] == "second"
+    world.log.clear()
+    assert run(world, args)["changed"] is False
+    assert world.writes() == []
+
+
+def test_rename_by_address(world):
+    result = run(world, {"address": "10.0.0.2", "name": "xen-02-renamed"})
+    assert result["host"]["name"] == "xen-02-renamed"
+
+
+def test_maintenance_reports_where_vms_went(world):
+    db = world.db_of("10.0.0.1")
+    h2 = next(r for r, h in db["host"].items() if h["name_label"] == "xen-02")
+    World.add_vm(db, h2, "web01")
+    result = run(world, {"name": "xen-02", "state": "maintenance"}, check=True)
+    assert result["to_evacuate"] == ["web01"] and world.writes() == []
+    result = run(world, {"name": "xen-02", "state": "maintenance"})
+    assert result["evacuated"] == {"web01": "xen-01"}
+    assert result["host"]["state"] == "maintenance"
+
+
+def test_maintenance_refused_with_reasons_and_nothing_changed(world):
+    db = world.db_of("10.0.0.1")
+    run(world, {"name": "xen-01", "state": "disabled"})
+    h2 = next(r for r, h in db["host"].items() if h["name_label"] == "xen-02")
+    World.add_vm(db, h2, "db01")
+    world.log.clear()
+    result = run(world, {"name": "xen-02", "state": "maintenance"}, expect=Failed)
+    assert result["error_code"] == "CANNOT_EVACUATE_HOST" and "db01: NO_HOSTS_AVAILABLE" in result["msg"]
+    assert world.writes() == []
+    assert db["host"][h2]["enabled"] is True

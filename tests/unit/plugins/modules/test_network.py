@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
+from ansible_collections.vdc.xenpool.plugins.modules import network as network_module
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_pool_world import World
+from ansible_collections.vdc.xenpool.tests.unit.plugins.modules.test_pool import Exited, Failed, client_factory
+
+
+@pytest.fixture
+def world(monkeypatch):
+    w = World()
+    w.standalone("xen-01", "10.0.0.1")
+    w.standalone("xen-02", "10.0.0.2")
+    w.client("10.0.0.2").call_async("pool.join", "10.0.0.1", "root", w.password)
+    w.log.clear()
+    monkeypatch.setattr(module_mod, "XenClient", client_factory(w))
+
+    def exit_json(_self, **kwargs):
+        raise Exited(kwargs)
+
+    def fail_json(_self, msg, **kwargs):
+        kwargs["msg"] = msg
+        raise Failed(kwargs)
+
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json)
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
+    return w
+
+
+def run(world, args, expect=Exited, check=False, diff=False):
+    base = {"hostname": "10.0.0.1", "password": world.password, "_ansible_check_mode": check, "_ansible_diff": diff}
+    with patch_module_args(dict(base, **args)):
+        with pytest.raises(expect) as info:
+            network_module.main()
+    return info.value.args[0]
+
+
+VLAN = {"name": "storage-a", "device": "eth1", "vlan": 120, "mtu": 9000}
+
+
+def test_create_check_apply_noop_delete(world):
+    result = run(world, VLAN, check=True, diff=True)
+    assert result["changed"] and result["diff"]["before"] == {"state": "absent"}
+    assert sorted(result["diff"]["after"]["hosts"]) == ["xen-01", "xen-02"]
+    assert world.writes() == []
+    result = run(world, VLAN)
+    assert result["network"]["mtu"] == 9000 and {h["vlan"] for h in result["network"]["hosts"].values()} == {120}
+    world.log.clear()
+    assert run(world, VLAN)["changed"] is False
+    assert world.writes() == []
+    result = run(world, {"name": "storage-a", "state": "absent"}, check=True)
+    assert result["changed"] and world.writes() == []
+    assert run(world, {"name": "storage-a", "state": "absent"})["changed"] is True
+    assert run(world, {"name": "storage-a", "state": "absent"})["changed"] is False
+
+
+def test_invalid_tag_and_exclusive_options(world):
+    result = run(world, {"name": "x", "device": "eth1", "vlan": 5000}, expect=Failed)
+    assert "VLAN_TAG_INVALID" in result["msg"]
+    result = run(world, {"name": "x", "vlan": 10, "bond": {"members": ["eth2"]}}, expect=Failed)
+    assert "mutually exclusive" in result["msg"]
+
+
+def test_management_interface_is_protected(world):
+    args = {"name": "Pool-wide network associated with eth0", "ip_configuration": [{"host": "xen-01", "ip": "10.1.1.1", "netmask": "255.0.0.0"}]}
+    result = run(world, args, expect=Failed)
+    assert result["error_code"] == "PIF_IS_MANAGEMENT_INTERFACE"
+    assert world.writes() == []

@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
+from ansible_collections.vdc.xenpool.plugins.modules import pool as pool_module
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_pool_world import World
+
+
+class Exited(Exception):
+    pass
+
+
+class Failed(Exception):
+    pass
+
+
+def client_factory(world):
+    def make(hostname, username="root", password=None, **_kwargs):
+        address = urlsplit(hostname if "://" in hostname else "https://" + hostname).hostname
+        return world.client(address, username, password or "")
+    return make
+
+
+@pytest.fixture
+def world(monkeypatch):
+    w = World()
+    for i in (1, 2, 3):
+        w.standalone("xen-intel-%02d" % i, "10.0.0.%d" % i)
+    w.standalone("xen-amd-01", "10.0.1.1", vendor="AuthenticAMD")
+    monkeypatch.setattr(module_mod, "XenClient", client_factory(w))
+    monkeypatch.setattr(pool_module, "XenClient", client_factory(w))
+
+    def exit_json(_self, **kwargs):
+        raise Exited(kwargs)
+
+    def fail_json(_self, msg, **kwargs):
+        kwargs["msg"] = msg
+        raise Failed(kwargs)
+
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json)
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
+    return w
+
+
+def run(world, args, expect=Exited, check=False, diff=False):
+    base = {"hostname": "https://10.0.0.1", "password": world.password, "_ansible_check_mode": check, "_ansible_diff": diff}
+    with patch_module_args(dict(base, **args)):
+        with pytest.raises(expect) as info:
+            pool_module.main()
+    return info.value.args[0]
+
+
+MEMBERS = [{"address": "https://10.0.0.3"}, {"address": "10.0.0.2"}]
+
+
+def test_check_mode_predicts_and_writes_nothing(world):
+    result = run(world, {"name": "pool-intel", "members": MEMBERS}, check=True, diff=True)
+    assert result["changed"] is True
+    assert result["joined"] == ["xen-intel-02", "xen-intel-03"] or sorted(result["joined"]) == ["xen-intel-02", "xen-intel-03"]
+    assert result["diff"]["before"]["members"] == ["xen-intel-01"]
+    assert result["diff"]["after"]["members"] == ["xen-intel-01", "xen-intel-02", "xen-intel-03"]
+    assert result["diff"]["after"]["name"] == "pool-intel"
+    assert world.writes() == []
+
+
+def test_apply_then_noop_and_no_secret_in_result(world):
+    result = run(world, {"name": "pool-intel", "members": MEMBERS})
+    assert result["changed"] is True
+    assert result["pool"]["members"] == ["xen-intel-01", "xen-intel-02", "xen-intel-03"]
+    assert world.password not in json.dumps(result)
+    world.log.clear()
+    result = run(world, {"name": "pool-intel", "members": list(reversed(MEMBERS))})
+    assert result["changed"] is False
+    assert world.writes() == []
+
+
+def test_drift_rename_and_missing_member(world):
+    run(world, {"name": "pool-intel", "members": MEMBERS[:1]})
+    world.pool_of("10.0.0.1")["name_label"] = "renamed"
+    world.log.clear()
+    result = run(world, {"name": "pool-intel", "members": MEMBERS}, check=True, diff=True)
+    before, after = result["diff"]["before"], result["diff"]["after"]
+    assert {k for k in before if before[k] != after[k]} == {"name", "members"}
+    assert result["joined"] == ["xen-intel-02"]
+    assert world.writes() == []
+
+
+def test_amd_member_fails_naming_host_and_vendor(world):
+    result = run(world, {"name": "pool-intel", "members": MEMBERS + [{"address": "10.0.1.1"}]}, expect=Failed)
+    assert "xen-amd-01" in result["msg"] and "CPUs differ" in result["msg"] and "AuthenticAMD" in result["msg"]
+    assert result["error_code"] == "HOSTS_NOT_HOMOGENEOUS"
+    assert world.writes() == []
+    assert world.member_names("10.0.0.1") == ["xen-intel-01"]
+
+
+def test_member_password_never_in_failure(world):
+    result = run(world, {"members": [{"address": "10.0.0.2", "password": "Wr0ng-Secret"}]}, expect=Failed)
+    assert "Wr0ng-Secret" not in json.dumps(result)
+    assert "SESSION_AUTHENTICATION_FAILED" in result["msg"]
+
+
+def test_purge_and_delete_member(world):
+    run(world, {"members": MEMBERS})
+    world.log.clear()
+    result = run(world, {"members": MEMBERS[:1], "purge_members": True}, check=True)
+    assert result["ejected"] == ["xen-intel-02"] and world.writes() == []
+    result = run(world, {"members": MEMBERS[:1], "purge_members": True})
+    assert result["pool"]["members"] == ["xen-intel-01", "xen-intel-03"]
+    result = run(world, {"members": MEMBERS[:1], "purge_members": True})
+    assert result["changed"] is False
+
+
+def test_force_join_reports_skipped_checks(world):
+    result = run(world, {"members": [{"address": "10.0.1.1"}], "force_join": True})
+    assert result["forced_checks"][0]["code"] == "HOSTS_NOT_HOMOGENEOUS"
+    assert "xen-amd-01" in result["pool"]["members"]

@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import functools
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import tasks as tasks_mod
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
+from ansible_collections.vdc.xenpool.plugins.modules import sr, sr_info
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_sr_fake import GIB, PORTALS, TARGET_IQN, StorageXapi
+
+SERIAL = "wf0Iq+N4uck3"
+CHAP = "Chap-Secret-0042"
+
+
+class Exited(Exception):
+    pass
+
+
+class Failed(Exception):
+    pass
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    xapi = StorageXapi()
+    xapi.hosts = xapi.seed_hosts(2)
+    xapi.scsi = xapi.add_lun(SERIAL, 2048 * GIB)
+    xapi.allow_all(xapi.scsi)
+    monkeypatch.setattr(module_mod, "XenClient", functools.partial(XenClient, transport_factory=xapi.transport_factory,
+                                                                   sleep=lambda s: None))
+    monkeypatch.setattr(tasks_mod.time, "sleep", lambda s: None)
+
+    def exit_json(_self, **kwargs):
+        raise Exited(kwargs)
+
+    def fail_json(_self, msg, **kwargs):
+        kwargs["msg"] = msg
+        raise Failed(kwargs)
+
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json)
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
+    return xapi
+
+
+def args(fake, **over):
+    base = {"hostname": "127.0.0.10", "password": fake.password, "name": "intel-sr01", "type": "lvmoiscsi",
+            "target": ["%s:3260" % p for p in PORTALS], "target_iqn": TARGET_IQN, "lun_serial": SERIAL, "multipath": True,
+            "default": True, "_ansible_diff": True}
+    base.update(over)
+    return base
+
+
+def run(params, expect=Exited):
+    with patch_module_args(params):
+        with pytest.raises(expect) as info:
+            sr.main()
+    return info.value.args[0]
+
+
+def test_check_apply_check_apply(fake):
+    planned = run(args(fake, _ansible_check_mode=True))
+    assert planned["changed"] is True and planned["actions"] == ["create"] and fake.writes() == []
+    assert planned["diff"]["before"] == {} and planned["diff"]["after"]["name"] == "intel-sr01"
+    done = run(args(fake))
+    assert done["changed"] is True and done["sr"]["uuid"] and len(done["sr"]["pbds"]) == 2
+    assert done["sr"]["pbds"][0]["device_config"]["SCSIid"] == fake.scsi  # derived from lun_serial
+    fake.log.clear()
+    assert run(args(fake, _ansible_check_mode=True))["changed"] is False
+    again = run(args(fake))
+    assert again["changed"] is False and again["diff"]["before"] == again["diff"]["after"] and fake.writes() == []
+    assert fake.open_sessions() == 0
+
+
+def test_drift_shown_in_diff(fake):
+    run(args(fake))
+    ref = next(iter(fake.srs()))
+    fake.srs()[ref]["name_description"] = "old"
+    result = run(args(fake, description="new", _ansible_check_mode=True))
+    assert result["changed"] is True and result["actions"] == ["set description"]
+    assert result["diff"]["before"]["description"] == "old" and result["diff"]["after"]["description"] == "new"
+    assert fake.srs()[ref]["name_description"] == "old"
+
+
+def test_unplugged_host_fails_with_reason_and_secret_stays_hidden(fake):
+    run(args(fake, chap_user="xen", chap_password=CHAP))
+    iqn = fake.objects["host"][fake.hosts[1]]["iscsi_iqn"]
+    fake.luns[fake.scsi]["initiators"].discard(iqn)
+    for pbd in fake.objects["PBD"].values():
+        if pbd["host"] == fake.hosts[1]:
+            pbd["currently_attached"] = False
+    failed = run(args(fake, chap_user="xen", chap_password=CHAP), expect=Failed)
+    assert "xen-02: SR_BACKEND_FAILURE_47" in failed["msg"] and iqn in failed["msg"]
+    assert failed["unplugged"][0]["host"] == "xen-02"
+    assert CHAP not in json.dumps(failed)
+    tolerant = run(args(fake, chap_user="xen", chap_password=CHAP, fail_on_unplugged=False))
+    assert tolerant["unplugged"][0]["iscsi_iqn"] == iqn and CHAP not in json.dumps(tolerant)
+
+
+def test_absent_forgets_and_reports_missing_config(fake):
+    run(args(fake))
+    gone = run(args(fake, state="absent"))
+    assert gone["changed"] is True and gone["actions"][-1] == "forget" and fake.srs() == {}
+    assert fake.luns[fake.scsi]["sr"] is not None
+    bad = run(args(fake, target=["192.0.2.21:3260", "192.0.2.22:3261"]), expect=Failed)
+    assert bad["msg"].startswith("Failed to manage SR 'intel-sr01': the portals use different ports")
+
+
+def test_xapi_error_message_shape(fake):
+    fake.fail("SR.probe", ["SR_BACKEND_FAILURE_141", "", "Unable to connect to iSCSI service on target", ""])
+    failed = run(args(fake), expect=Failed)
+    assert failed["msg"].startswith("Failed to manage SR 'intel-sr01': SR_BACKEND_FAILURE_141")
+    assert failed["error_code"] == "SR_BACKEND_FAILURE_141" and fake.srs() == {}
+
+
+def test_sr_info_lists_initiators_and_health(fake):
+    run(args(fake))
+    fake.add_host("xen-03")
+    with patch_module_args({"hostname": "127.0.0.10", "password": fake.password, "types": ["lvmoiscsi"]}):
+        with pytest.raises(Exited) as info:
+            sr_info.main()
+    result = info.value.args[0]
+    assert [h["iscsi_iqn"] for h in result["hosts"]] == ["iqn.2024-01.org.example:xen-%02d" % i for i in (1, 2, 3)]
+    assert result["hosts"][0]["is_master"] is True
+    (only,) = result["srs"]
+    assert [(p["host"], p["plugged"], p["reason"]) for p in only["pbds"]] == [("xen-01", True, None), ("xen-02", True, None),
+                                                                            ("xen-03", False, "no PBD")]
