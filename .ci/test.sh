@@ -64,7 +64,7 @@ step_molecule() { molecule test --all; }
 step_lint() { ansible-lint; }
 step_docs() {
     antsibull-docs lint-collection-docs --plugin-docs . &&
-    rm -rf "$WORK/docsite" && cp -a docs/docsite "$WORK/docsite" &&
+    rm -rf "$WORK/docsite" && cp -a docs/sphinx "$WORK/docsite" &&
     (cd "$WORK/docsite" && ./build.sh)
 }
 step_build() { ansible-galaxy collection build --force --output-path "$WORK/dist" .; }

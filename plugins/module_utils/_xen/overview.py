@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.rrd import Getter, read_pool_figures
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import POOL_CLASSES, PoolState, is_null, read_pool_state
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
+
+# I/O figures added to hosts and VMs, each {"avg": KiB/s, "max": KiB/s} over the rrd window or None
+IO_FIGURES: tuple[str, ...] = ("disk_read_kib_s", "disk_write_kib_s", "disk_kib_s", "net_rx_kib_s", "net_tx_kib_s", "net_kib_s")
 
 
 def _int(value: t.Any, default: int = 0) -> int:
@@ -43,6 +47,12 @@ def _percent(part: float, whole: float) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
+def _io(figures: dict[str, dict[str, t.Any]] | None, uuid: str, running: bool = True) -> dict[str, t.Any]:
+    """The I/O keys of one host or VM; None when the figures were not read or the object has none."""
+    entry = (figures or {}).get(uuid) if running else None
+    return {key: (entry or {}).get(key) for key in IO_FIGURES}
+
+
 def _pool(state: PoolState) -> dict[str, t.Any]:
     pool = state.pool or {}
     master = state.master_ref
@@ -65,7 +75,9 @@ def _vm_memory_actual(state: PoolState, vm: dict[str, t.Any]) -> int:
     return _int(metrics.get("memory_actual")) if metrics else 0
 
 
-def _host(state: PoolState, ref: str, host: dict[str, t.Any], guests: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+def _host(
+    state: PoolState, ref: str, host: dict[str, t.Any], guests: list[dict[str, t.Any]], figures: dict[str, dict[str, t.Any]] | None = None
+) -> dict[str, t.Any]:
     cpus = [cpu for cpu in state.all("host_cpu").values() if cpu.get("host") == ref]
     cpu_info = host.get("cpu_info") or {}
     first_cpu = cpus[0] if cpus else {}
@@ -99,6 +111,7 @@ def _host(state: PoolState, ref: str, host: dict[str, t.Any], guests: list[dict[
         "platform_version": software.get("platform_version", ""),
         "resident_vms": sorted(vm.get("name_label", "") for vm in guests),
         "resident_vm_count": len(guests),
+        **_io(figures, host.get("uuid", "")),
     }
 
 
@@ -177,7 +190,7 @@ def _addresses(networks: dict[str, t.Any]) -> list[str]:
     return found
 
 
-def _vm(state: PoolState, vm: dict[str, t.Any]) -> dict[str, t.Any]:
+def _vm(state: PoolState, vm: dict[str, t.Any], figures: dict[str, dict[str, t.Any]] | None = None) -> dict[str, t.Any]:
     metrics = state.get("VM_metrics", vm.get("metrics")) or {}
     guest = state.get("VM_guest_metrics", vm.get("guest_metrics")) or {}
     networks = guest.get("networks") or {}
@@ -203,6 +216,7 @@ def _vm(state: PoolState, vm: dict[str, t.Any]) -> dict[str, t.Any]:
         "os_name": (guest.get("os_version") or {}).get("name"),
         "pv_drivers_detected": bool(guest.get("PV_drivers_detected", False)),
         "tags": sorted(vm.get("tags") or []),
+        **_io(figures, vm.get("uuid", ""), running),
     }
 
 
@@ -212,8 +226,17 @@ def _is_guest(vm: dict[str, t.Any], include_templates: bool) -> bool:
     return include_templates or not (vm.get("is_a_template") or vm.get("is_a_snapshot"))
 
 
-def pool_overview(state: PoolState, include_templates: bool = False, vms: t.Iterable[str] | None = None) -> dict[str, t.Any]:
-    """Build the overview; `vms` keeps only VMs whose name or uuid is listed (None keeps all)."""
+def pool_overview(
+    state: PoolState,
+    include_templates: bool = False,
+    vms: t.Iterable[str] | None = None,
+    figures: dict[str, dict[str, t.Any]] | None = None,
+) -> dict[str, t.Any]:
+    """Build the overview; `vms` keeps only VMs whose name or uuid is listed (None keeps all).
+
+    `figures` ({uuid: {figure: {"avg", "max"}}}, see rrd.summarize) fills the I/O keys of hosts and
+    running VMs; without it they are None.
+    """
     wanted = set(vms) if vms is not None else None
     guests_by_host: dict[str, list[dict[str, t.Any]]] = {}
     vm_list = []
@@ -221,8 +244,8 @@ def pool_overview(state: PoolState, include_templates: bool = False, vms: t.Iter
         if _is_guest(vm, False) and not is_null(vm.get("resident_on")):
             guests_by_host.setdefault(vm["resident_on"], []).append(vm)
         if _is_guest(vm, include_templates) and (wanted is None or vm.get("name_label") in wanted or vm.get("uuid") in wanted):
-            vm_list.append(_vm(state, vm))
-    hosts = [_host(state, ref, rec, guests_by_host.get(ref, [])) for ref, rec in state.all("host").items()]
+            vm_list.append(_vm(state, vm, figures))
+    hosts = [_host(state, ref, rec, guests_by_host.get(ref, []), figures) for ref, rec in state.all("host").items()]
     return {
         "pool": _pool(state),
         "hosts": sorted(hosts, key=lambda h: (h["name"], h["uuid"])),
@@ -232,6 +255,52 @@ def pool_overview(state: PoolState, include_templates: bool = False, vms: t.Iter
     }
 
 
-def read_overview(client: t.Any, include_templates: bool = False, vms: t.Iterable[str] | None = None) -> dict[str, t.Any]:
-    """Read the pool in one call per class (see state.read_pool_state) and build the overview."""
-    return pool_overview(read_pool_state(client, POOL_CLASSES), include_templates, vms)
+def live_host_addresses(state: PoolState) -> dict[str, str]:
+    """Management address -> host name of every live host: the hosts that can serve rrd_updates."""
+    out = {}
+    for host in state.all("host").values():
+        metrics = state.get("host_metrics", host.get("metrics")) or {}
+        if metrics.get("live") and host.get("address"):
+            out[host["address"]] = host.get("name_label", "")
+    return out
+
+
+def read_io_figures(
+    client: t.Any, state: PoolState, getter: Getter | None = None
+) -> tuple[dict[str, dict[str, t.Any]], list[str], int]:
+    """One rrd_updates request per live host, in parallel: (figures by uuid, warnings, requests sent).
+
+    A host that does not answer costs a warning and null figures for it and its VMs, not a failure:
+    the rest of the overview is still worth having.
+    """
+    hosts = live_host_addresses(state)
+    figures, errors, requests = read_pool_figures(client, hosts, getter=getter)
+    warnings = [
+        "Host %s (%s) did not give its performance figures, its disk and network figures and those of its VMs are null: %s"
+        % (hosts[address], address, errors[address])
+        for address in sorted(errors)
+    ]
+    return figures, warnings, requests
+
+
+def read_overview(
+    client: t.Any,
+    include_templates: bool = False,
+    vms: t.Iterable[str] | None = None,
+    io_metrics: bool = False,
+    warn: t.Callable[[str], None] | None = None,
+    getter: Getter | None = None,
+) -> dict[str, t.Any]:
+    """Read the pool in one call per class (see state.read_pool_state) and build the overview.
+
+    With io_metrics, add one rrd_updates request per live host (read_io_figures); each warning goes
+    to `warn`.
+    """
+    state = read_pool_state(client, POOL_CLASSES)
+    figures = None
+    if io_metrics:
+        figures, warnings, _requests = read_io_figures(client, state, getter)
+        for message in warnings:
+            if warn is not None:
+                warn(message)
+    return pool_overview(state, include_templates, vms, figures)

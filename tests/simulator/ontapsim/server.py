@@ -32,6 +32,7 @@ from .errors import OntapError
 from .fixture import build_state, load_fixture, parse_generate
 from .model import OntapState, SimClock
 from .rest import RestApi
+from .san import san_control
 from .zapi import WRITE_APIS, ZAPI_PATH, ZapiApi
 
 PASSWORD_FILE = "ontap-password"
@@ -129,7 +130,7 @@ class OntapSim:
             if route == "jobs/finish" and method == "POST":
                 self.state.finish_all_jobs()
                 return 200, {"ok": True}
-        return None
+            return san_control(self.state, method, route, payload)
 
 
 def make_handler(sim: OntapSim):
@@ -285,6 +286,9 @@ def make_handler(sim: OntapSim):
 
         def do_DELETE(self):  # pylint: disable=invalid-name
             self._handle("DELETE")
+
+        def do_PUT(self):  # pylint: disable=invalid-name
+            self._handle("PUT")
 
     return Handler
 

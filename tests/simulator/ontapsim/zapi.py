@@ -24,7 +24,8 @@ DEFAULT_MAX_RECORDS = 20
 WRITE_APIS = frozenset("""volume-create volume-size volume-offline volume-online volume-destroy volume-modify-iter
 sis-enable sis-disable sis-set-config sis-start sis-stop lun-create-by-size lun-resize lun-destroy lun-online lun-offline
 lun-map lun-unmap igroup-create igroup-destroy igroup-add igroup-remove iscsi-service-create iscsi-service-start
-iscsi-service-stop iscsi-service-destroy snapshot-create snapshot-delete""".split())
+iscsi-service-stop iscsi-service-destroy snapshot-create snapshot-delete lun-set-space-reservation-info
+igroup-set-attribute""".split())
 # APIs that only exist in an SVM context (need vfiler=); everything else works at cluster scope.
 SVM_ONLY = WRITE_APIS | {"iscsi-node-get-name", "lun-map-list-info"}
 CLUSTER_ONLY = frozenset({"aggr-get-iter"})
@@ -604,6 +605,16 @@ class ZapiApi:
         self.state.lun_modify(lun["uuid"], {"enabled": False})
         return []
 
+    def api_lun_set_space_reservation_info(self, api, svm):
+        """What na_ontap_lun sends to flip space_reserve over ZAPI (path, enable)."""
+        lun = self._lun(svm, self.need(api, "path"))
+        enable = text(api, "enable")
+        if enable not in (None, "", "true", "false"):
+            raise ZapiFault("13115", "Invalid value specified for \"enable\" element within \"lun-set-space-reservation-info\": "
+                            "\"%s\"." % enable)
+        self.state.lun_modify(lun["uuid"], {"space_reserve": enable == "true"})
+        return []
+
     # ------------------------------------------------------------- igroups
     def igroup_record(self, ig: dict, lun_id: int | None = None) -> list[tuple]:
         rec = [node("initiator-group-name", ig["name"]), node("initiator-group-type", ig["protocol"]),
@@ -638,6 +649,17 @@ class ZapiApi:
 
     def api_igroup_add(self, api, svm):
         self.state.igroup_add_initiator(self._igroup(api, svm), self.need(api, "initiator"))
+        return []
+
+    def api_igroup_set_attribute(self, api, svm):
+        """igroup-set-attribute (initiator-group-name, attribute, value); os-type is the one the modules change."""
+        igroup = self._igroup(api, svm)
+        attribute = self.need(api, "attribute")
+        value = text(api, "value") or ""
+        if attribute not in ("os-type", "ostype"):
+            raise ZapiFault("13115", "Invalid value specified for \"attribute\" element within \"igroup-set-attribute\": "
+                            "\"%s\"." % attribute)
+        self.state.igroup_modify(igroup, {"os_type": value})
         return []
 
     def api_igroup_remove(self, api, svm):

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from simcommon import CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan, tls_material
 
 from . import handlers_core, handlers_devices, handlers_ha, handlers_pool, handlers_storage, handlers_vm  # noqa: F401  pylint: disable=unused-import
+from . import rrd
 from .dispatch import Dispatcher, is_write, summarize
 from .model import VMRules
 from .spec import DT, Spec, XapiError
@@ -220,8 +221,20 @@ def make_handler(sim: Simulator):
             return True
 
         def do_GET(self):  # pylint: disable=invalid-name
-            if not self._control("GET"):
-                self._send(404, b"Not found", "text/plain")
+            if self._control("GET"):
+                return
+            if rrd.handles(self.path):
+                answer = rrd.answer(sim, self.server.server_address[0], self.path)
+                if answer is not None:
+                    self._send(*answer)
+                    return
+                self.close_connection = True  # fault action 'drop'
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+            self._send(404, b"Not found", "text/plain")
 
         def do_DELETE(self):  # pylint: disable=invalid-name
             if not self._control("DELETE"):

@@ -1,0 +1,289 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Disk, network and CPU figures from the hosts' round robin databases (private to vdc.xenpool).
+
+XenAPI no longer carries I/O figures in its objects (VBD_metrics and VIF_metrics are gone), and
+asking for one data source per VM would make the cost of pool_info grow with the number of VMs.
+Every host serves `GET /rrd_updates` instead: one HTTP request returns an rrdtool "xport" document
+with every data source of the host and of each VM running on it. Reading it per live host keeps the
+number of requests equal to the number of hosts, whatever the number of VMs.
+
+The request reuses the XenClient's session, URL scheme and port, TLS settings and timeout, so it
+goes where the XenAPI calls go and trusts what they trust. Error messages never contain the
+session reference (it is as good as a password while the session lives).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import http.client
+import math
+import re
+import socket
+import ssl
+import time
+import typing as t
+import xml.etree.ElementTree as ET
+from urllib.parse import urlencode, urlsplit
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import replace_host, tls_context
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenConnectionError
+
+KIB = 1024.0
+# the window the console shows, read from the one-minute archive (10 rows per object)
+DEFAULT_WINDOW_S = 600
+DEFAULT_INTERVAL_S = 60
+MAX_WORKERS = 8
+# Figures (key -> unit conversion) returned for every object; each is {"avg": x, "max": y}.
+FIGURES = (
+    "cpu_percent",
+    "disk_read_kib_s",
+    "disk_write_kib_s",
+    "disk_kib_s",
+    "net_rx_kib_s",
+    "net_tx_kib_s",
+    "net_kib_s",
+)
+
+_VBD = re.compile(r"^vbd_(.+)_(read|write)$")
+_VIF = re.compile(r"^vif_(\d+)_(rx|tx)$")
+_PIF = re.compile(r"^pif_(.+)_(rx|tx)$")
+_PHYSICAL_PIF = re.compile(r"^eth\d+$")
+_CPU = re.compile(r"^cpu\d+$")
+
+# (status, body) getter: url, TLS context or None, timeout seconds
+Getter = t.Callable[[str, "ssl.SSLContext | None", float], "tuple[int, bytes]"]
+
+
+class RrdError(XenConnectionError):
+    """A host did not give its figures; pool_info turns this into a warning, not a failure."""
+
+
+def http_get(url: str, context: ssl.SSLContext | None, timeout: float) -> tuple[int, bytes]:
+    """One GET with its own connection: hosts are read in parallel, connections are not shared."""
+    parts = urlsplit(url)
+    target = parts.path + ("?" + parts.query if parts.query else "")
+    if parts.scheme == "https":
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        conn.request("GET", target, headers={"Accept": "text/xml"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def session_ref(client: t.Any) -> str:
+    """The OpaqueRef of the client's logged-in session (XenAPI.Session keeps it in `_session`)."""
+    session = getattr(client, "_session", None)
+    ref = getattr(session, "_session", None)
+    if not ref:
+        raise RrdError("no logged-in XenAPI session", getattr(client, "url", ""), "Log in before reading performance figures.")
+    return str(ref)
+
+
+def updates_url(base_url: str, address: str, params: dict[str, t.Any]) -> str:
+    """The /rrd_updates URL on `address`, with the scheme and port of the XenAPI URL."""
+    host_url = replace_host(base_url, address)
+    parts = urlsplit(host_url)
+    return "%s://%s/rrd_updates?%s" % (parts.scheme, parts.netloc, urlencode(params))
+
+
+def fetch_updates(
+    client: t.Any,
+    address: str,
+    start: int,
+    interval: int = DEFAULT_INTERVAL_S,
+    cf: str = "AVERAGE",
+    getter: Getter | None = None,
+) -> bytes:
+    """GET /rrd_updates (host=true) from one host through the client's transport settings."""
+    params = {"session_id": session_ref(client), "start": int(start), "cf": cf, "interval": int(interval), "host": "true"}
+    url = updates_url(client.url, address, params)
+    shown = url.split("?", 1)[0]  # never the session reference
+    scheme = urlsplit(url).scheme
+    try:
+        context = tls_context(client.validate_certs, client.ca_path) if scheme == "https" else None
+    except (OSError, ssl.SSLError) as exc:
+        raise RrdError("cannot load the CA bundle %s: %s" % (client.ca_path, getattr(exc, "strerror", None) or exc), shown,
+                       "Check that ca_path names a readable PEM file.") from None
+    try:
+        status, body = (getter or http_get)(url, context, float(client.timeout))
+    except ssl.SSLCertVerificationError as exc:
+        raise RrdError("TLS certificate verification failed: %s" % (exc.verify_message or "untrusted"), shown,
+                       "Set ca_path to the CA that signed the host certificate, or validate_certs=false.") from None
+    except (TimeoutError, socket.timeout):
+        raise RrdError("timed out after %gs" % float(client.timeout), shown, "Check that the host is reachable, or raise the timeout option.") from None
+    except (OSError, http.client.HTTPException) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (type(exc).__name__)
+        raise RrdError("unreachable: %s" % reason, shown, "Check the network path to the host's management address.") from None
+    if status != 200:
+        raise RrdError("HTTP %d" % status, shown, "The host refused the performance export (session or permissions).")
+    return body
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def parse_xport(body: bytes | str) -> dict[str, t.Any]:
+    """Parse an xport document into {"step", "end", "rows": [(t, {(kind, uuid, source): value})]}.
+
+    Rows keep their order (xapi sends the newest first); NaN and missing values are left out.
+    """
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise ValueError("not an rrd xport document: %s" % exc) from None
+    meta = root.find("meta")
+    if root.tag != "xport" or meta is None:
+        raise ValueError("not an rrd xport document: no meta")
+    legend: list[tuple[str, str, str] | None] = []
+    for entry in meta.iterfind("legend/entry"):
+        fields = (entry.text or "").split(":", 3)
+        legend.append((fields[1], fields[2], fields[3]) if len(fields) == 4 else None)
+    rows = []
+    data = root.find("data")
+    for row in data.iterfind("row") if data is not None else ():
+        stamp = _number(row.findtext("t"))
+        values: dict[tuple[str, str, str], float] = {}
+        for key, cell in zip(legend, row.iterfind("v")):
+            value = _number(cell.text)
+            if key is not None and value is not None:
+                values[key] = value
+        rows.append((int(stamp) if stamp is not None else 0, values))
+    return {"step": int(_number(meta.findtext("step")) or 0), "end": int(_number(meta.findtext("end")) or 0), "rows": rows}
+
+
+def _row_figures(kind: str, sources: dict[str, float]) -> dict[str, float]:
+    """The figures of one object in one row; a figure without any source stays out."""
+    out: dict[str, float] = {}
+    cpus = [v for name, v in sources.items() if _CPU.match(name)]
+    if kind == "host" and "cpu_avg" in sources:
+        out["cpu_percent"] = 100.0 * sources["cpu_avg"]
+    elif cpus:
+        out["cpu_percent"] = 100.0 * sum(cpus) / len(cpus)
+    disk = {"read": 0.0, "write": 0.0}
+    has_disk = False
+    net = {"rx": 0.0, "tx": 0.0}
+    has_net = False
+    aggregate = kind == "host" and ("pif_aggr_rx" in sources or "pif_aggr_tx" in sources)
+    for name, value in sources.items():
+        match = _VBD.match(name)
+        if match:
+            disk[match.group(2)] += value
+            has_disk = True
+            continue
+        match = _VIF.match(name) if kind == "vm" else _PIF.match(name)
+        if not match:
+            continue
+        device = match.group(1)
+        # a host counts its physical NICs once: pif_aggr when xcp-rrdd offers it, else the ethN
+        # devices (bonds and VLANs ride on them and would count the same bytes twice)
+        if kind == "host" and (device != "aggr" if aggregate else not _PHYSICAL_PIF.match(device)):
+            continue
+        net[match.group(2)] += value
+        has_net = True
+    if has_disk:
+        out["disk_read_kib_s"] = disk["read"] / KIB
+        out["disk_write_kib_s"] = disk["write"] / KIB
+        out["disk_kib_s"] = (disk["read"] + disk["write"]) / KIB
+    if has_net:
+        out["net_rx_kib_s"] = net["rx"] / KIB
+        out["net_tx_kib_s"] = net["tx"] / KIB
+        out["net_kib_s"] = (net["rx"] + net["tx"]) / KIB
+    return out
+
+
+def summarize(parsed: dict[str, t.Any], host_disk_from_vms: bool = True) -> dict[str, dict[str, t.Any]]:
+    """{uuid: {figure: {"avg", "max"}}} over the window, for the host and every VM in the document.
+
+    The max is the highest row (one consolidated step), not the sum of per-source maxima. Hosts have
+    no disk data source of their own: with host_disk_from_vms their disk figures are the row sums of
+    the VMs they report (the control domain included), which is what the host's storage carries.
+    """
+    series: dict[str, dict[str, list[float]]] = {}
+    kinds: dict[str, str] = {}
+    for _stamp, values in parsed["rows"]:
+        per_object: dict[tuple[str, str], dict[str, float]] = {}
+        for (kind, uuid, source), value in values.items():
+            per_object.setdefault((kind, uuid), {})[source] = value
+        host_disk: dict[str, float] = {}
+        for (kind, uuid), sources in per_object.items():
+            kinds[uuid] = kind
+            figures = _row_figures(kind, sources)
+            if kind == "vm":
+                for key in ("disk_read_kib_s", "disk_write_kib_s", "disk_kib_s"):
+                    if key in figures:
+                        host_disk[key] = host_disk.get(key, 0.0) + figures[key]
+            for key, value in figures.items():
+                series.setdefault(uuid, {}).setdefault(key, []).append(value)
+        if host_disk_from_vms:
+            for (kind, uuid), sources in per_object.items():
+                if kind == "host" and not any(_VBD.match(s) for s in sources):
+                    for key in ("disk_read_kib_s", "disk_write_kib_s", "disk_kib_s"):
+                        series.setdefault(uuid, {}).setdefault(key, []).append(host_disk.get(key, 0.0))
+    out: dict[str, dict[str, t.Any]] = {}
+    for uuid, figures in series.items():
+        entry: dict[str, t.Any] = {"kind": kinds.get(uuid, ""), "rows": max(len(v) for v in figures.values())}
+        for key in FIGURES:
+            values = figures.get(key)
+            entry[key] = {"avg": round(sum(values) / len(values), 1), "max": round(max(values), 1)} if values else None
+        out[uuid] = entry
+    return out
+
+
+def read_host_figures(
+    client: t.Any,
+    address: str,
+    window_s: int = DEFAULT_WINDOW_S,
+    interval: int = DEFAULT_INTERVAL_S,
+    getter: Getter | None = None,
+    now: float | None = None,
+) -> dict[str, dict[str, t.Any]]:
+    """Fetch and summarize one host's rrd_updates: {uuid: {figure: {"avg", "max"}}} for it and its VMs."""
+    start = int((time.time() if now is None else now) - window_s)
+    body = fetch_updates(client, address, start, interval, "AVERAGE", getter)
+    try:
+        return summarize(parse_xport(body))
+    except ValueError as exc:
+        raise RrdError(str(exc), updates_url(client.url, address, {}).split("?", 1)[0], "The host answered something else than an rrd export.") from None
+
+
+def read_pool_figures(
+    client: t.Any,
+    addresses: t.Iterable[str],
+    window_s: int = DEFAULT_WINDOW_S,
+    interval: int = DEFAULT_INTERVAL_S,
+    getter: Getter | None = None,
+    max_workers: int = MAX_WORKERS,
+) -> tuple[dict[str, dict[str, t.Any]], dict[str, str], int]:
+    """Read every host in parallel (bounded pool): (figures by uuid, error text by address, requests sent).
+
+    A host that fails leaves an entry in the errors instead of failing the whole read.
+    """
+    wanted = list(dict.fromkeys(a for a in addresses if a))
+    figures: dict[str, dict[str, t.Any]] = {}
+    errors: dict[str, str] = {}
+    if not wanted:
+        return figures, errors, 0
+    now = time.time()
+    workers = max(1, min(max_workers, len(wanted)))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(read_host_figures, client, address, window_s, interval, getter, now): address for address in wanted}
+        for future in concurrent.futures.as_completed(futures):
+            address = futures[future]
+            try:
+                figures.update(future.result())
+            except XenConnectionError as exc:
+                errors[address] = str(exc)
+    return figures, errors, len(wanted)

@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""GET /rrd_updates: the per-host performance export xapi serves over HTTP.
+
+Real hosts answer an rrdtool "xport" XML document (meta + legend + rows,
+newest row first) for the host itself (with host=true) and the VMs running
+on it. The figures here are the same ones the data-source calls return
+(handlers_pool.host_sources / handlers_vm.vm_sources), evaluated at past
+instants of the simulated clock, so there is one model of the numbers.
+
+Archives follow xcp-rrdd: 5 s steps for 10 minutes, 1 min for 2 hours,
+1 h for a week, 1 day for a year. `interval` picks the finest archive whose
+step is at least `interval` and that still reaches back to `start`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape
+
+from .dispatch import Context
+from .handlers_pool import host_sources
+from .handlers_vm import vm_sources
+
+PATH = "/rrd_updates"
+# (step seconds, rows kept) as in xcp-rrdd
+ARCHIVES = ((5, 120), (60, 120), (3600, 168), (86400, 366))
+CFS = ("AVERAGE", "MIN", "MAX")
+# where, as fractions of a consolidated step, the sub-samples are taken (the 5 s archive holds raw
+# samples); uneven so that a fast time scale does not alias them onto one phase of the figures
+SUBSAMPLES = (0.13, 0.41, 0.67, 0.93)
+
+
+def handles(path: str) -> bool:
+    return urlsplit(path).path == PATH
+
+
+class _Clock:
+    """Stands in for the world clock at one past instant."""
+
+    def __init__(self, elapsed: float) -> None:
+        self._elapsed = elapsed
+
+    def elapsed(self) -> float:
+        return self._elapsed
+
+
+class _WorldAt:
+    """The world as seen at a fixed simulated instant: only the clock differs."""
+
+    def __init__(self, world, elapsed: float) -> None:
+        self._world = world
+        self.clock = _Clock(elapsed)
+
+    def __getattr__(self, name):
+        return getattr(self._world, name)
+
+
+def pick_archive(start: int, now: float, interval: int) -> tuple[int, int]:
+    """(step, rows kept) of the archive that serves this request."""
+    wanted = max(0.0, now - start)
+    for step, rows in ARCHIVES:
+        if step >= interval and step * rows >= wanted:
+            return step, rows
+    return ARCHIVES[-1]
+
+
+def _consolidate(values: list[float], cf: str) -> float:
+    if cf == "MAX":
+        return max(values)
+    if cf == "MIN":
+        return min(values)
+    return sum(values) / len(values)
+
+
+def _format(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    return format(value, ".6g")
+
+
+def _objects(db, host: str, want_host: bool, vm_uuid: str | None) -> list[tuple[str, str, str]]:
+    """(kind, uuid, ref) of what this host reports: itself and the VMs running on it."""
+    out = []
+    hrec = db.get("host", host)
+    if want_host and vm_uuid is None:
+        out.append(("host", hrec["uuid"], host))
+    for vm in sorted(hrec["resident_VMs"], key=lambda r: db.get("VM", r)["uuid"]):
+        rec = db.get("VM", vm)
+        if rec["power_state"] != "Running":
+            continue
+        if vm_uuid is not None and rec["uuid"] != vm_uuid:
+            continue
+        out.append(("vm", rec["uuid"], vm))
+    return out
+
+
+def _sources(ctx: Context, kind: str, ref: str) -> dict:
+    return host_sources(ctx, ref) if kind == "host" else vm_sources(ctx, ref)
+
+
+def build_xport(world, db, host: str, start: int, interval: int, cf: str, want_host: bool, vm_uuid: str | None = None) -> str:
+    """The xport document for one host; call with world.lock held."""
+    now_wall = world.clock.wall()
+    now_elapsed = world.clock.elapsed()
+    step, kept = pick_archive(start, now_wall, interval)
+    end = int(now_wall // step) * step
+    first = max(int(start // step) * step + step, end - (kept - 1) * step)
+    times = list(range(end, first - 1, -step)) if first <= end else []
+    objects = _objects(db, host, want_host, vm_uuid)
+    fractions = SUBSAMPLES if step > 5 else (1.0,)
+    # one evaluation of every object's sources per sub-sample instant
+    legend: list[tuple[str, str, str]] = []
+    columns: dict[tuple[str, str], list[list[float]]] = {}
+    rows_values: list[dict[tuple[str, str], list[float]]] = []
+    for t in times:
+        per_row: dict[tuple[str, str], list[float]] = {}
+        for fraction in fractions:
+            instant = t - step + step * fraction
+            # wall seconds map onto simulated seconds through the time scale, like every simulated duration
+            ctx = Context(_WorldAt(world, now_elapsed - (now_wall - instant) / world.clock.scale), db, host, None, "rrd_updates")
+            for kind, uuid, ref in objects:
+                for name, value in _sources(ctx, kind, ref).items():
+                    per_row.setdefault((uuid, name), []).append(float(value))
+        rows_values.append(per_row)
+    if not times:
+        # no rows: the legend still lists what the host reports now
+        ctx = Context(world, db, host, None, "rrd_updates")
+        for kind, uuid, ref in objects:
+            for name in sorted(_sources(ctx, kind, ref)):
+                legend.append((kind, uuid, name))
+    kinds = {uuid: kind for kind, uuid, _ref in objects}
+    for per_row in rows_values:
+        for key in per_row:
+            if key not in columns:
+                columns[key] = []
+                legend.append((kinds[key[0]], key[0], key[1]))
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>', "<xport><meta>",
+             "<start>%d</start><step>%d</step><end>%d</end><rows>%d</rows><columns>%d</columns><legend>"
+             % (times[-1] if times else end, step, end, len(times), len(legend))]
+    parts.extend("<entry>%s:%s:%s:%s</entry>" % (cf, kind, uuid, escape(name)) for kind, uuid, name in legend)
+    parts.append("</legend></meta><data>")
+    for t, per_row in zip(times, rows_values):
+        parts.append("<row><t>%d</t>" % t)
+        for _kind, uuid, name in legend:
+            values = per_row.get((uuid, name))
+            # a source missing from a row is unknown, as rrdtool writes it
+            parts.append("<v>%s</v>" % _format(_consolidate(values, cf) if values else float("nan")))
+        parts.append("</row>")
+    parts.append("</data></xport>")
+    return "".join(parts)
+
+
+def _text(status: int, message: str) -> tuple[int, bytes, str]:
+    return status, message.encode("utf-8"), "text/plain"
+
+
+def answer(sim, address: str, path: str) -> tuple[int, bytes, str] | None:
+    """(status, body, content type) for GET /rrd_updates on one listener; None = drop the connection."""
+    query = parse_qs(urlsplit(path).query)
+
+    def arg(name: str, default: str | None = None) -> str | None:
+        values = query.get(name)
+        return values[0] if values else default
+
+    session = arg("session_id") or ""
+    summary = "start=%s interval=%s cf=%s host=%s" % (arg("start"), arg("interval"), arg("cf"), arg("host"))
+    sim.calllog.record(address, "rrd_updates", False, summary)
+    fault = sim.faults.check("rrd_updates")
+    world = sim.world
+    if world.latency_ms:
+        time.sleep(world.latency_ms / 1000.0)
+    if fault is not None:
+        if fault["action"] == "drop":
+            return None
+        if fault["action"] == "delay":
+            time.sleep(fault["delay_s"])
+        else:
+            return _text(500, "Internal error: %s" % " ".join(str(e) for e in fault["error"]))
+    with world.lock:
+        if address not in world.hosts:
+            return _text(404, "no simulated host listens on %s" % address)
+        db, host = world.db_for_address(address)
+        sdb = world.sessions.get(session)
+        # xapi's HTTP handlers answer 401 when the session is missing or unknown to this pool
+        if not session or sdb is None or sdb is not db or session not in sdb.tables["session"]:
+            return _text(401, "Unauthorised")
+        try:
+            start = int(float(arg("start", "0") or 0))
+            interval = int(float(arg("interval", "0") or 0))
+        except ValueError:
+            return _text(400, "Bad request: start and interval must be numbers")
+        cf = (arg("cf", "AVERAGE") or "AVERAGE").upper()
+        if cf not in CFS:
+            return _text(400, "Bad request: unknown consolidation function %s" % cf)
+        want_host = (arg("host", "false") or "").lower() == "true"
+        body = build_xport(world, db, host, start, interval, cf, want_host, arg("vm_uuid"))
+    return 200, body.encode("utf-8"), "text/xml"
