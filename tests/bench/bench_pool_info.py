@@ -5,10 +5,11 @@
 
 """Benchmark of the pool_info read path against the XenAPI simulator (prints figures; not a timed test).
 
-Runs the same code pool_info runs (XenClient + read_overview) on a 1-host/1-VM datacenter and on a
-generated 64-host/2,000-VM pool, and prints for each: XenAPI calls counted by the client and by the
-simulator's own call log, wall time, peak Python memory (tracemalloc) and process max RSS, and
-whether the call counts are equal between the two sizes.
+Runs the same code pool_info runs (XenClient + read_pool_state + read_io_figures + pool_overview) on a
+1-host/1-VM datacenter and on a generated 64-host/2,000-VM pool, and prints for each: XenAPI calls
+counted by the client and by the simulator's own call log, rrd_updates requests (one per live host,
+io_metrics), wall time, peak Python memory (tracemalloc) and process max RSS, and whether the XenAPI
+call counts are equal between the two sizes and the rrd requests equal the live hosts.
 
     cd <repo> && .venv/bin/python tests/bench/bench_pool_info.py [--hosts 64 --vms 2000] [--playbook]
 
@@ -63,7 +64,12 @@ sys.path.insert(0, str(SIMULATOR))
 from simcommon.client import SimProcess  # noqa: E402
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient  # noqa: E402
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.overview import read_overview  # noqa: E402
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.overview import (  # noqa: E402
+    live_host_addresses,
+    pool_overview,
+    read_io_figures,
+)
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import POOL_CLASSES, read_pool_state  # noqa: E402
 
 PLAYBOOK = """\
 - hosts: localhost
@@ -85,8 +91,18 @@ def _sim_counters(control) -> collections.Counter:
 
 
 def _api_only(counter: collections.Counter) -> dict:
-    """Calls other than login/logout: a HOST_IS_SLAVE redirect adds a login without being a read."""
-    return {k: v for k, v in sorted(counter.items()) if not k.startswith("session.")}
+    """XenAPI calls other than login/logout: a HOST_IS_SLAVE redirect adds a login without being a read.
+
+    rrd_updates is an HTTP request per host, not a XenAPI call: it is counted on its own.
+    """
+    return {k: v for k, v in sorted(counter.items()) if not k.startswith("session.") and k != "rrd_updates"}
+
+
+def read_everything(client) -> tuple[dict, int, int, list[str]]:
+    """What pool_info does with io_metrics on: (overview, rrd requests sent, live hosts, warnings)."""
+    state = read_pool_state(client, POOL_CLASSES)
+    figures, warnings, requests = read_io_figures(client, state)
+    return pool_overview(state, figures=figures), requests, len(live_host_addresses(state)), warnings
 
 
 def run_case(label: str, sim_args: list[str], playbook: bool) -> dict:
@@ -101,13 +117,13 @@ def run_case(label: str, sim_args: list[str], playbook: bool) -> dict:
             sim.control.reset_calls()
             t0 = time.perf_counter()
             with XenClient(url, ready.get("username", "root"), password, ca_path=ready["ca_cert"], timeout=120) as client:
-                overview = read_overview(client)
+                overview, rrd_requests, live_hosts, warnings = read_everything(client)
             wall = time.perf_counter() - t0
             sim_calls = _sim_counters(sim.control)
             # second, untimed pass for memory: tracemalloc slows allocation-heavy parsing down
             tracemalloc.start()
             with XenClient(url, ready.get("username", "root"), password, ca_path=ready["ca_cert"], timeout=120) as again:
-                read_overview(again)
+                read_everything(again)
             _current, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             result = {
@@ -116,7 +132,12 @@ def run_case(label: str, sim_args: list[str], playbook: bool) -> dict:
                 "hosts": len(overview["hosts"]),
                 "vms": len(overview["vms"]),
                 "client_calls": client.call_count,
-                "sim_calls": sum(sim_calls.values()),
+                "sim_calls": sum(sim_calls.values()) - sim_calls.get("rrd_updates", 0),
+                "rrd_requests": rrd_requests,
+                "sim_rrd_requests": sim_calls.get("rrd_updates", 0),
+                "live_hosts": live_hosts,
+                "rrd_warnings": len(warnings),
+                "vms_with_io": sum(1 for vm in overview["vms"] if vm["net_kib_s"] is not None or vm["disk_kib_s"] is not None),
                 "client_api_calls": _api_only(collections.Counter(client.calls)),
                 "sim_api_calls": _api_only(sim_calls),
                 "wall_s": round(wall, 3),
@@ -169,7 +190,8 @@ def main() -> int:
     ]
     if args.json:
         print(json.dumps(cases, indent=2))
-    columns = ["label", "hosts", "vms", "client_calls", "sim_calls", "wall_s", "peak_python_mib", "max_rss_mib", "result_json_kib", "sim_startup_s"]
+    columns = ["label", "hosts", "vms", "client_calls", "sim_calls", "rrd_requests", "sim_rrd_requests", "live_hosts", "vms_with_io",
+               "wall_s", "peak_python_mib", "max_rss_mib", "result_json_kib", "sim_startup_s"]
     if args.playbook:
         columns += ["playbook_rc", "playbook_wall_s", "playbook_sim_calls"]
     print(" | ".join(columns))
@@ -182,7 +204,9 @@ def main() -> int:
     print("client counts equal between sizes:", same_client)
     print("simulator counts equal between sizes:", same_sim)
     print("client and simulator agree:", all(c["client_calls"] == c["sim_calls"] for c in cases))
-    return 0 if same_client and same_sim else 1
+    rrd_ok = all(c["rrd_requests"] == c["sim_rrd_requests"] == c["live_hosts"] and not c["rrd_warnings"] for c in cases)
+    print("rrd_updates requests = live hosts (1 per host, none per VM):", rrd_ok)
+    return 0 if same_client and same_sim and rrd_ok else 1
 
 
 if __name__ == "__main__":

@@ -178,6 +178,11 @@ class XenClient:
     def logged_in(self) -> bool:
         return self._session is not None
 
+    @property
+    def session_ref(self) -> str | None:
+        """The logged-in session's OpaqueRef, for xapi's HTTP handlers (/rrd_updates) that take session_id."""
+        return getattr(self._session, "_session", None) if self._session is not None else None
+
     def __enter__(self) -> "XenClient":
         self.login()
         return self

@@ -13,6 +13,7 @@ carry uuids (never OpaqueRefs) and units in their key names.
 from __future__ import annotations
 
 import typing as t
+from urllib.parse import urlsplit
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.rrd import Getter, read_pool_figures
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import POOL_CLASSES, PoolState, is_null, read_pool_state
@@ -255,13 +256,18 @@ def pool_overview(
     }
 
 
-def live_host_addresses(state: PoolState) -> dict[str, str]:
-    """Management address -> host name of every live host: the hosts that can serve rrd_updates."""
+def live_host_addresses(state: PoolState, master_host: str | None = None) -> dict[str, str]:
+    """Management address -> host name of every live host: the hosts that can serve rrd_updates.
+
+    `master_host` replaces the master's address: the name the user connected with is the one its
+    certificate is known to match.
+    """
     out = {}
-    for host in state.all("host").values():
+    for ref, host in state.all("host").items():
         metrics = state.get("host_metrics", host.get("metrics")) or {}
         if metrics.get("live") and host.get("address"):
-            out[host["address"]] = host.get("name_label", "")
+            address = master_host if master_host and ref == state.master_ref else host["address"]
+            out[address] = host.get("name_label", "")
     return out
 
 
@@ -273,7 +279,7 @@ def read_io_figures(
     A host that does not answer costs a warning and null figures for it and its VMs, not a failure:
     the rest of the overview is still worth having.
     """
-    hosts = live_host_addresses(state)
+    hosts = live_host_addresses(state, urlsplit(str(getattr(client, "url", ""))).hostname)
     figures, errors, requests = read_pool_figures(client, hosts, getter=getter)
     warnings = [
         "Host %s (%s) did not give its performance figures, its disk and network figures and those of its VMs are null: %s"

@@ -79,9 +79,8 @@ def http_get(url: str, context: ssl.SSLContext | None, timeout: float) -> tuple[
 
 
 def session_ref(client: t.Any) -> str:
-    """The OpaqueRef of the client's logged-in session (XenAPI.Session keeps it in `_session`)."""
-    session = getattr(client, "_session", None)
-    ref = getattr(session, "_session", None)
+    """The OpaqueRef of the client's logged-in session."""
+    ref = getattr(client, "session_ref", None)
     if not ref:
         raise RrdError("no logged-in XenAPI session", getattr(client, "url", ""), "Log in before reading performance figures.")
     return str(ref)
@@ -213,6 +212,7 @@ def summarize(parsed: dict[str, t.Any], host_disk_from_vms: bool = True) -> dict
     """
     series: dict[str, dict[str, list[float]]] = {}
     kinds: dict[str, str] = {}
+    rows: dict[str, int] = {}
     for _stamp, values in parsed["rows"]:
         per_object: dict[tuple[str, str], dict[str, float]] = {}
         for (kind, uuid, source), value in values.items():
@@ -220,6 +220,8 @@ def summarize(parsed: dict[str, t.Any], host_disk_from_vms: bool = True) -> dict
         host_disk: dict[str, float] = {}
         for (kind, uuid), sources in per_object.items():
             kinds[uuid] = kind
+            rows[uuid] = rows.get(uuid, 0) + 1
+            series.setdefault(uuid, {})
             figures = _row_figures(kind, sources)
             if kind == "vm":
                 for key in ("disk_read_kib_s", "disk_write_kib_s", "disk_kib_s"):
@@ -234,7 +236,7 @@ def summarize(parsed: dict[str, t.Any], host_disk_from_vms: bool = True) -> dict
                         series.setdefault(uuid, {}).setdefault(key, []).append(host_disk.get(key, 0.0))
     out: dict[str, dict[str, t.Any]] = {}
     for uuid, figures in series.items():
-        entry: dict[str, t.Any] = {"kind": kinds.get(uuid, ""), "rows": max(len(v) for v in figures.values())}
+        entry: dict[str, t.Any] = {"kind": kinds.get(uuid, ""), "rows": rows.get(uuid, 0)}
         for key in FIGURES:
             values = figures.get(key)
             entry[key] = {"avg": round(sum(values) / len(values), 1), "max": round(max(values), 1)} if values else None

@@ -12,7 +12,7 @@ VDIs, while SR.create (format) and SR.destroy replace or wipe them. The data
 lives in the LUN record, so it is saved with the state and disappears with the
 LUN. These routes are control routes: they are not recorded as ONTAP calls.
 
-Routes (under /sim/ontap/):
+Routes (under /sim/ontap/; `visible` also lists `targets`, see iscsi_targets):
   GET    luns/<serial>/data   -> {"serial", "lun_path", "size", "scsi_id", "data": <document or null>}
   PUT    luns/<serial>/data   body {"data": <document or null>} (POST is accepted too)
   DELETE luns/<serial>/data   wipe (data becomes null)
@@ -29,6 +29,21 @@ def lun_by_serial(state: OntapState, serial: str) -> dict | None:
         if lun["serial"] == serial:
             return lun
     return None
+
+
+def iscsi_targets(state: OntapState) -> list[dict]:
+    """What sendtargets discovery on the data LIFs answers to any initiator: one target per SVM whose
+    iSCSI service is enabled, with its enabled iSCSI data LIF portals (LUN masking is per igroup, not here)."""
+    out = []
+    for svm in sorted(state.svms.values(), key=lambda s: s["name"]):
+        service = state.iscsi.get(svm["uuid"])
+        if not service or not service["enabled"]:
+            continue
+        portals = ["%s:3260" % lif["address"] for lif in state.lifs.values()
+                   if lif["svm_uuid"] == svm["uuid"] and lif["enabled"] and "data_iscsi" in lif["services"]]
+        if portals:
+            out.append({"svm": svm["name"], "target_iqn": state.target_iqn(svm), "portals": sorted(portals)})
+    return out
 
 
 def san_control(state: OntapState, method: str, route: str, payload: dict) -> tuple[int, dict] | None:

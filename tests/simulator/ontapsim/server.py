@@ -32,7 +32,7 @@ from .errors import OntapError
 from .fixture import build_state, load_fixture, parse_generate
 from .model import OntapState, SimClock
 from .rest import RestApi
-from .san import san_control
+from .san import iscsi_targets, san_control
 from .zapi import WRITE_APIS, ZAPI_PATH, ZapiApi
 
 PASSWORD_FILE = "ontap-password"
@@ -117,7 +117,7 @@ class OntapSim:
         with self.state.lock:
             self.state.tick()
             if route == "visible" and method == "GET":
-                return 200, {"initiator": params.get("initiator", ""),
+                return 200, {"initiator": params.get("initiator", ""), "targets": iscsi_targets(self.state),
                              "luns": self.state.visible_luns(params.get("initiator", ""))}
             if route == "write" and method == "POST":
                 svm = self.state.svm_by_name(payload["svm"])

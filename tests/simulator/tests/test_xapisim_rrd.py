@@ -28,8 +28,7 @@ def rrd_sim_fixture(tmp_path_factory):
 def session_fixture(rrd_sim):
     """A session with the one VM of small.yml running (so the host reports a VM too)."""
     xen = connect(rrd_sim)
-    vm = next(ref for ref, rec in xen.xenapi.VM.get_all_records().items()
-              if not rec["is_a_template"] and not rec["is_control_domain"])
+    vm = [ref for ref, rec in xen.xenapi.VM.get_all_records().items() if not rec["is_a_template"] and not rec["is_control_domain"]][0]
     if xen.xenapi.VM.get_power_state(vm) != "Running":
         xen.xenapi.VM.start(vm, False, False)
     yield xen
@@ -86,14 +85,14 @@ def test_xport_shape_and_legend(rrd_sim, session):
     assert doc["end"] % 5 == 0 and doc["end"] <= time.time() + 1
     assert 11 <= doc["rows"] <= 13
     assert doc["rows"] == len(doc["data"]) and doc["columns"] == len(doc["legend"])
-    stamps = [t for t, _ in doc["data"]]
+    stamps = [t for t, _values in doc["data"]]
     assert stamps == sorted(stamps, reverse=True) and stamps[0] == doc["end"] and stamps[-1] == doc["start"]
     assert all(a - b == 5 for a, b in zip(stamps, stamps[1:]))
     for name in ("cpu_avg", "cpu0", "memory_total_kib", "pif_eth0_rx", "pif_eth0_tx"):
         assert "AVERAGE:host:%s:%s" % (known["host_uuid"], name) in doc["legend"]
     for name in ("cpu0", "memory", "vbd_xvda_read", "vbd_xvda_write", "vif_0_rx", "vif_0_tx"):
         assert "AVERAGE:vm:%s:%s" % (known["vm_uuid"], name) in doc["legend"]
-    assert all(not math.isnan(v) and v >= 0 for _, row in doc["data"] for v in row)
+    assert all(not math.isnan(v) and v >= 0 for _stamp, row in doc["data"] for v in row)
     calls = rrd_sim.control.calls()
     assert calls["counters"] == {"rrd_updates": 1} and calls["writes"] == 0
     assert session._session not in str(calls)  # pylint: disable=protected-access

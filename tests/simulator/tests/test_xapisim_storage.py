@@ -197,11 +197,11 @@ def test_fabric_from_ontap_control(tmp_path_factory):
         assert x.SR.get_physical_size(sr) == str(200 * GIB)
         found = x.SR.probe(member, full, "lvmoiscsi", {})
         assert x.SR.get_uuid(sr) in found
-        # the LUN disappears from the member's view: a re-plug there fails like a lost path
+        # the LUN disappears from the member's view: LVHDoISCSISR.attach wraps the failure as SRUnavailable (47)
         _FakeOntapControl.allowed = {x.host.get_iscsi_iqn(master)}
         member_pbd = [p for p in x.SR.get_PBDs(sr) if x.PBD.get_host(p) == member][0]
         x.PBD.unplug(member_pbd)
-        assert details(x.PBD.plug, member_pbd)[0] == "SR_BACKEND_FAILURE_141"
+        assert details(x.PBD.plug, member_pbd)[0] == "SR_BACKEND_FAILURE_47"
     finally:
         sim.stop()
         server.shutdown()

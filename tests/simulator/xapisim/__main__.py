@@ -12,7 +12,7 @@ import sys
 
 from simcommon import add_common_arguments, lifetime_watchdog, write_ready_file
 
-from . import datacenter
+from . import datacenter, san
 from .app import Simulator, make_ssl_context
 from .spec import Spec
 
@@ -23,8 +23,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--datacenter", default=None, help="datacenter description (YAML)")
     parser.add_argument("--generate", default=None, help="synthetic pool, e.g. hosts=64,vms=2000")
     parser.add_argument("--address-base", default="127.0.0.10", help="host i listens on base+i")
-    parser.add_argument("--ontap-control", default="",
-                        help="ONTAP simulator control URL (its ready.json 'control'); its visible LUNs join the iSCSI fabric")
+    parser.add_argument("--ontap-control", "--san", dest="ontap_control", default="",
+                        help="ONTAP simulator control URL (its ready.json 'control'); its visible LUNs join the iSCSI fabric "
+                             "and the SR data written on them lives in the ONTAP simulator's per-LUN data area")
+    parser.add_argument("--nfs-exports", default="",
+                        help="simulated NFS exports SERVER:/path[,SERVER:/path...] (also datacenter 'nfs_exports')")
     return parser.parse_args(argv)
 
 
@@ -41,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     sim.world.ontap_control = args.ontap_control
     with sim.world.lock:
         datacenter.build(sim.world, conf, args.address_base)
+        for export in san.parse_exports(args.nfs_exports):
+            san.upsert_export(sim.world, export)
         if args.load_state:
             sim.load(args.load_state)
     addresses = sorted(sim.world.hosts, key=lambda a: tuple(int(x) for x in a.split(".")))

@@ -17,6 +17,7 @@ from simcommon import CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan, tl
 
 from . import handlers_core, handlers_devices, handlers_ha, handlers_pool, handlers_storage, handlers_vm  # noqa: F401  pylint: disable=unused-import
 from . import rrd
+from . import san
 from .dispatch import Dispatcher, is_write, summarize
 from .model import VMRules
 from .spec import DT, Spec, XapiError
@@ -44,6 +45,16 @@ class XapiControl(ControlAPI):
             if method == "DELETE":
                 with self.world.lock:
                     self.world.iscsi = []
+                return 200, {"ok": True}
+        if route == "nfs/exports":
+            if method == "GET":
+                with self.world.lock:
+                    return 200, {"exports": san.list_exports(self.world)}
+            if method == "POST":
+                return 200, {"ok": True, "export": san.upsert_export(self.world, payload)}
+            if method == "DELETE":
+                with self.world.lock:
+                    self.world.nfs_exports = {}
                 return 200, {"ok": True}
         return super()._route(method, route, payload)
 
@@ -100,7 +111,8 @@ class Simulator:
                 "host_info": self.world.host_info,
                 "clock_offset": self.world.clock.offset,
                 "iscsi": self.world.iscsi,
-                "lun_sr": self.world.lun_sr,
+                "lun_data": self.world.lun_data,
+                "nfs_exports": self.world.nfs_exports,
             })
 
     def save(self, path: str) -> None:
@@ -131,7 +143,10 @@ class Simulator:
             world.host_info = data.get("host_info", world.host_info)
             world.username = data.get("username", world.username)
             world.iscsi = data.get("iscsi", [])
-            world.lun_sr = data.get("lun_sr", {})
+            world.lun_data = data.get("lun_data", {})
+            for scsi_id, sr_uuid in data.get("lun_sr", {}).items():  # states saved before the LUN data area
+                world.lun_data.setdefault(scsi_id, {"format": san.FORMAT, "sr_uuid": sr_uuid})
+            world.nfs_exports = data.get("nfs_exports", {})
             world.clock.advance(float(data.get("clock_offset", 0.0)) - world.clock.offset)
 
     # ------------------------------------------------------------------ listeners

@@ -16,6 +16,7 @@ import uuid as uuidlib
 import yaml
 
 from .model import MIB, VMRules, create_vm, mac_for, memory_overhead, recompute_pool_cpu_info, refresh_host_memory
+from . import san
 from .handlers_storage import upsert_target
 from .pooling import merge_host_into
 from .spec import NULL_REF
@@ -118,6 +119,8 @@ def build(world: World, conf: dict, address_base: str = "127.0.0.10") -> None:
         del master_host
     for tconf in conf.get("iscsi_targets") or []:
         upsert_target(world, tconf)
+    for econf in conf.get("nfs_exports") or []:
+        san.upsert_export(world, econf)
     for vconf in conf.get("vms") or []:
         make_vms(world, vconf, by_name, rules)
 

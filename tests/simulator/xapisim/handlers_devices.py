@@ -9,6 +9,7 @@ import copy
 import re
 import uuid as uuidlib
 
+from . import san
 from .dispatch import Context, constructor_values, handler
 from .model import DURATIONS, MIB, mac_for
 from .spec import NULL_REF, XapiError
@@ -183,10 +184,9 @@ def vif_unplug(ctx: Context, vif):
 
 # --------------------------------------------------------------------------- VDI / SR / PBD
 def _account_sr(ctx: Context, sr: str) -> None:
-    db = ctx.db
-    rec = db.get("SR", sr)
-    alloc = sum(db.get("VDI", v)["virtual_size"] for v in rec["VDIs"])
-    db.update("SR", sr, {"virtual_allocation": alloc, "physical_utilisation": alloc + 4 * MIB})
+    """Refresh the SR's usage from its VDIs and write the VDI set to the storage medium (see san.py)."""
+    san.account(ctx.db, sr)
+    san.persist_sr(ctx.world, ctx.db, sr)
 
 
 @handler("VDI", "create")

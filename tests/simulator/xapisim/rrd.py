@@ -8,7 +8,7 @@ Real hosts answer an rrdtool "xport" XML document (meta + legend + rows,
 newest row first) for the host itself (with host=true) and the VMs running
 on it. The figures here are the same ones the data-source calls return
 (handlers_pool.host_sources / handlers_vm.vm_sources), evaluated at past
-instants of the simulated clock, so there is one model of the numbers.
+instants (see history_elapsed), so there is one model of the numbers.
 
 Archives follow xcp-rrdd: 5 s steps for 10 minutes, 1 min for 2 hours,
 1 h for a week, 1 day for a year. `interval` picks the finest archive whose
@@ -57,6 +57,17 @@ class _WorldAt:
 
     def __getattr__(self, name):
         return getattr(self._world, name)
+
+
+def history_elapsed(clock, now_wall: float, now_elapsed: float, instant: float) -> float:
+    """The simulated instant whose figures an archived row at wall time `instant` shows.
+
+    History runs on the wall clock (one second per second, plus /sim/time jumps), so a row's values
+    depend on its timestamp only and do not alias at fast time scales, where one step would span whole
+    periods of the figures. At --time-scale 1 the newest raw row is what query_data_source says.
+    """
+    real_elapsed = (now_elapsed - clock.offset) * clock.scale
+    return clock.offset + real_elapsed - (now_wall - instant)
 
 
 def pick_archive(start: int, now: float, interval: int) -> tuple[int, int]:
@@ -120,8 +131,7 @@ def build_xport(world, db, host: str, start: int, interval: int, cf: str, want_h
         per_row: dict[tuple[str, str], list[float]] = {}
         for fraction in fractions:
             instant = t - step + step * fraction
-            # wall seconds map onto simulated seconds through the time scale, like every simulated duration
-            ctx = Context(_WorldAt(world, now_elapsed - (now_wall - instant) / world.clock.scale), db, host, None, "rrd_updates")
+            ctx = Context(_WorldAt(world, history_elapsed(world.clock, now_wall, now_elapsed, instant)), db, host, None, "rrd_updates")
             for kind, uuid, ref in objects:
                 for name, value in _sources(ctx, kind, ref).items():
                     per_row.setdefault((uuid, name), []).append(float(value))

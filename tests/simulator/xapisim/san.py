@@ -39,6 +39,7 @@ from .state import Database, World
 FORMAT = "xapisim-sr/1"
 NETAPP_NAA_PREFIX = "3600a0980"
 NFS_DEFAULT_SIZE = 1024 * 1024 * MIB  # 1 TiB export
+LVM_TYPES = ("lvm", "lvmoiscsi", "lvhdoiscsi", "lvmohba", "lvhd", "lvmofcoe")
 NFS_VERSIONS = ("3", "4", "4.0", "4.1", "4.2")
 VDI_META_FIELDS = ("name_label", "name_description", "virtual_size", "physical_utilisation", "type", "sharable",
                    "read_only", "is_a_snapshot")
@@ -96,28 +97,45 @@ def _ontap_request(world: World, serial: str, method: str = "GET", data=None) ->
         raise sm_failure(world, "SRUnavailable", "storage array unreachable") from None
 
 
+def _ontap_data_area(world: World, scsi_id: str) -> str:
+    """The ONTAP serial when this LUN's data lives in the ONTAP simulator's data area, else ""."""
+    serial = ontap_serial(scsi_id)
+    if not serial or not world.ontap_control or _static_lun(world, scsi_id) is not None:
+        return ""
+    return serial
+
+
 def lun_info(world: World, scsi_id: str) -> dict | None:
-    """{"size", "data"} of the LUN with this SCSIid (None: no such LUN anywhere in the fabric)."""
+    """{"size", "data"} of the LUN with this SCSIid (None: no such LUN anywhere in the fabric).
+
+    A control server that does not offer the data area (an older or fake ONTAP
+    control endpoint: no "serial" in its answer) makes the LUN's data live in
+    world.lun_data instead, with the size from the fabric view.
+    """
     lun = _static_lun(world, scsi_id)
     if lun is not None:
         return {"size": lun["size"], "data": world.lun_data.get(scsi_id)}
-    serial = ontap_serial(scsi_id)
-    if serial and world.ontap_control:
+    serial = _ontap_data_area(world, scsi_id)
+    if serial:
         answer = _ontap_request(world, serial)
-        if answer is not None:
+        if answer is not None and "serial" in answer:
             return {"size": int(answer["size"]), "data": answer.get("data")}
+    if scsi_id in world.lun_sizes:
+        return {"size": world.lun_sizes[scsi_id], "data": world.lun_data.get(scsi_id)}
     return None
 
 
 def write_lun(world: World, scsi_id: str, document: dict | None) -> None:
-    if _static_lun(world, scsi_id) is not None or not (ontap_serial(scsi_id) and world.ontap_control):
-        if document is None:
-            world.lun_data.pop(scsi_id, None)
-        else:
-            world.lun_data[scsi_id] = document
-        return
-    if _ontap_request(world, ontap_serial(scsi_id) or "", "PUT", document) is None:
-        raise sm_failure(world, "SRUnavailable", "LUN %s is gone" % scsi_id)
+    serial = _ontap_data_area(world, scsi_id)
+    if serial:
+        answer = _ontap_request(world, serial, "GET")
+        if answer is not None and "serial" in answer:
+            _ontap_request(world, serial, "PUT", document)
+            return
+    if document is None:
+        world.lun_data.pop(scsi_id, None)
+    else:
+        world.lun_data[scsi_id] = document
 
 
 def lun_sr_uuid(world: World, scsi_id: str) -> str:
@@ -283,7 +301,7 @@ def account(db: Database, sr: str, physical_size: int | None = None) -> None:
     rec = db.get("SR", sr)
     alloc = sum(db.get("VDI", v)["virtual_size"] for v in rec["VDIs"])
     values = {"virtual_allocation": alloc}
-    if rec["type"] in ("lvmoiscsi", "lvhdoiscsi"):
+    if rec["type"] in LVM_TYPES:
         values["physical_utilisation"] = alloc + 4 * MIB
     else:
         values["physical_utilisation"] = sum(db.get("VDI", v)["physical_utilisation"] for v in rec["VDIs"])

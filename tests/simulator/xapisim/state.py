@@ -251,7 +251,11 @@ class World:
         self.latency_ms = 0.0
         # simulated iSCSI fabric seen by the lvmoiscsi driver (see handlers_storage)
         self.iscsi: list[dict] = []
-        self.lun_sr: dict[str, str] = {}
+        self.lun_sr: dict[str, str] = {}  # legacy saved states only (see app.load)
+        # what is written on static-fabric LUNs and NFS exports (see san.py)
+        self.lun_data: dict[str, dict] = {}
+        self.nfs_exports: dict[str, dict] = {}
+        self.lun_sizes: dict[str, int] = {}  # last size seen in the ONTAP fabric view, by SCSIid
         self.ontap_control = ""
         self.rules = None
 

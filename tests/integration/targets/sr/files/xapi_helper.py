@@ -7,6 +7,7 @@
     xapi_helper.py READY vdi-create SR_UUID NAME SIZE_BYTES    a VDI on the SR (data that a reattach must keep)
     xapi_helper.py READY join HOST_NAME MASTER_NAME            the standalone host joins the master's pool
     xapi_helper.py READY unplug SR_UUID HOST_NAME              unplug that host's PBD (as after a failed boot-time plug)
+    xapi_helper.py READY vdi-destroy-all SR_UUID                destroy every VDI of the SR
 """
 
 from __future__ import annotations
@@ -31,17 +32,6 @@ def _host(ready: dict, name: str) -> dict:
     return next(h for h in ready["hosts"] if h["name"] == name)
 
 
-def _wait(session, task: str) -> None:
-    for _ in range(600):
-        record = session.xenapi.task.get_record(task)
-        if record["status"] != "pending":
-            if record["status"] != "success":
-                raise SystemExit("task failed: %s" % record["error_info"])
-            return
-        time.sleep(0.1)
-    raise SystemExit("task timed out")
-
-
 def main(ready_path: str, action: str, *args: str) -> None:
     with open(ready_path, encoding="utf-8") as handle:
         ready = json.load(handle)
@@ -51,17 +41,27 @@ def main(ready_path: str, action: str, *args: str) -> None:
     if action == "join":
         joiner, master = _host(ready, args[0]), _host(ready, args[1])
         session = _session(joiner["url_https"], ready, password)
+        # The joiner's xapi restarts as a pool member: its session dies, so watch the join from the master.
+        session.xenapi.pool.join(master["address"], ready["username"], password)
+        watcher = _session(master["url_https"], ready, password)
         try:
-            _wait(session, session.xenapi.Async.pool.join(master["address"], ready["username"], password))
+            for _ in range(600):
+                names = [watcher.xenapi.host.get_name_label(h) for h in watcher.xenapi.host.get_all()]
+                if args[0] in names:
+                    return
+                time.sleep(0.1)
+            raise SystemExit("%s did not appear in the pool" % args[0])
         finally:
-            session.xenapi.session.logout()
-        return
+            watcher.xenapi.session.logout()
     session = _session(master["url_https"], ready, password)
     try:
         sr = session.xenapi.SR.get_by_uuid(args[0])
         if action == "vdi-create":
             session.xenapi.VDI.create({"SR": sr, "name_label": args[1], "name_description": "", "virtual_size": args[2],
                                        "type": "user", "sharable": False, "read_only": False, "other_config": {}})
+        elif action == "vdi-destroy-all":
+            for vdi in session.xenapi.SR.get_VDIs(sr):
+                session.xenapi.VDI.destroy(vdi)
         elif action == "unplug":
             for pbd in session.xenapi.SR.get_PBDs(sr):
                 host = session.xenapi.PBD.get_host(pbd)
