@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import Changes, diff, map_changes, set_changes
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import join as joinlib
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import build_url
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import build_url, replace_host
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenConnectionError, XenError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
@@ -309,7 +309,8 @@ def designate(client: t.Any, target: str, timeout: float, reconnect: t.Callable[
     ref = target if target in hosts else next((r for r, h in hosts.items() if h.get("uuid") == target), None)
     if ref is None:
         raise PoolPlanError("HOST_NOT_FOUND", "host %s is not in the pool" % target)
-    address = hosts[ref].get("address", "")
+    # same scheme and port as the session we have: only the host changes (like the HOST_IS_SLAVE redirect)
+    address = replace_host(client.url, hosts[ref].get("address", "")) if getattr(client, "url", None) else hosts[ref].get("address", "")
     try:
         wait_task(client, client.call_async("pool.designate_new_master", ref), timeout=timeout)
     except XapiError as err:

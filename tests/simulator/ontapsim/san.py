@@ -16,10 +16,54 @@ Routes (under /sim/ontap/; `visible` also lists `targets`, see iscsi_targets):
   GET    luns/<serial>/data   -> {"serial", "lun_path", "size", "scsi_id", "data": <document or null>}
   PUT    luns/<serial>/data   body {"data": <document or null>} (POST is accepted too)
   DELETE luns/<serial>/data   wipe (data becomes null)
+  POST   chap   {"svm", "initiator", "user", "password"}: `vserver iscsi security create/modify -auth-type CHAP`
+                for that initiator (user "" = back to auth-type none). Only a salted hash is kept.
+  POST   login  {"initiator", "target_iqn", "user", "password"} -> {"ok", "chap"}: an iSCSI login's
+                authentication, as the target would judge it (the password travels in the body only).
 """
 from __future__ import annotations
 
-from .model import OntapState, scsi_id
+import hashlib
+import hmac
+import secrets
+
+from .model import OntapState, normalise_initiator, scsi_id
+
+CHAP_KEY = "iscsi_chap"  # in the SVM record: {initiator: {"user", "salt", "hash"}}
+
+
+def _digest(salt: str, password: str) -> str:
+    return hashlib.sha256((salt + password).encode("utf-8")).hexdigest()
+
+
+def chap_of(state: OntapState, svm: dict, initiator: str) -> dict | None:
+    return (svm.get(CHAP_KEY) or {}).get(normalise_initiator(initiator))
+
+
+def set_chap(state: OntapState, payload: dict) -> dict:
+    svm = state.svm_by_name(payload["svm"])
+    initiator = normalise_initiator(payload["initiator"])
+    table = svm.setdefault(CHAP_KEY, {})
+    if not payload.get("user"):
+        table.pop(initiator, None)
+        return {"ok": True, "svm": svm["name"], "initiator": initiator, "auth_type": "none"}
+    salt = secrets.token_hex(8)
+    table[initiator] = {"user": str(payload["user"]), "salt": salt, "hash": _digest(salt, str(payload.get("password", "")))}
+    return {"ok": True, "svm": svm["name"], "initiator": initiator, "auth_type": "chap"}
+
+
+def check_login(state: OntapState, payload: dict) -> dict:
+    """CHAP is per initiator on the SVM behind the target; initiators without an entry log in with auth-type none."""
+    for svm in state.svms.values():
+        if state.target_iqn(svm) != payload.get("target_iqn"):
+            continue
+        entry = chap_of(state, svm, payload.get("initiator", ""))
+        if entry is None:
+            return {"ok": True, "chap": False}
+        ok = hmac.compare_digest(entry["user"], str(payload.get("user", ""))) and hmac.compare_digest(
+            entry["hash"], _digest(entry["salt"], str(payload.get("password", ""))))
+        return {"ok": ok, "chap": True}
+    return {"ok": False, "chap": False}
 
 DATA_KEY = "host_data"
 
@@ -31,9 +75,10 @@ def lun_by_serial(state: OntapState, serial: str) -> dict | None:
     return None
 
 
-def iscsi_targets(state: OntapState) -> list[dict]:
+def iscsi_targets(state: OntapState, initiator: str = "") -> list[dict]:
     """What sendtargets discovery on the data LIFs answers to any initiator: one target per SVM whose
-    iSCSI service is enabled, with its enabled iSCSI data LIF portals (LUN masking is per igroup, not here)."""
+    iSCSI service is enabled, with its enabled iSCSI data LIF portals (LUN masking is per igroup, not here);
+    `chap` tells whether this initiator must authenticate (then xapisim asks POST login)."""
     out = []
     for svm in sorted(state.svms.values(), key=lambda s: s["name"]):
         service = state.iscsi.get(svm["uuid"])
@@ -42,12 +87,17 @@ def iscsi_targets(state: OntapState) -> list[dict]:
         portals = ["%s:3260" % lif["address"] for lif in state.lifs.values()
                    if lif["svm_uuid"] == svm["uuid"] and lif["enabled"] and "data_iscsi" in lif["services"]]
         if portals:
-            out.append({"svm": svm["name"], "target_iqn": state.target_iqn(svm), "portals": sorted(portals)})
+            out.append({"svm": svm["name"], "target_iqn": state.target_iqn(svm), "portals": sorted(portals),
+                        "chap": chap_of(state, svm, initiator) is not None})
     return out
 
 
 def san_control(state: OntapState, method: str, route: str, payload: dict) -> tuple[int, dict] | None:
-    """Answer a luns/<serial>/data route (caller holds state.lock); None when the route is not ours."""
+    """Answer a fabric route (caller holds state.lock); None when the route is not ours."""
+    if route == "chap" and method == "POST":
+        return 200, set_chap(state, payload)
+    if route == "login" and method == "POST":
+        return 200, check_login(state, payload)
     parts = route.split("/")
     if len(parts) != 3 or parts[0] != "luns" or parts[2] != "data":
         return None

@@ -117,7 +117,7 @@ class OntapSim:
         with self.state.lock:
             self.state.tick()
             if route == "visible" and method == "GET":
-                return 200, {"initiator": params.get("initiator", ""), "targets": iscsi_targets(self.state),
+                return 200, {"initiator": params.get("initiator", ""), "targets": iscsi_targets(self.state, params.get("initiator", "")),
                              "luns": self.state.visible_luns(params.get("initiator", ""))}
             if route == "write" and method == "POST":
                 svm = self.state.svm_by_name(payload["svm"])

@@ -134,7 +134,11 @@ def test_san_end_to_end(fabric):
     # multipath on the coordinator: one path per data LIF
     other = x.PBD.get_other_config(pbds[master])
     assert other["mpath-" + lun["scsi_id"]] == "[2, 2]" and other["multipathed"] == "true"
-    assert x.SR.get_sm_config(sr).get("multipathable") == "true"
+    assert x.PBD.get_device_config(pbds[master])["multihomelist"] == "192.0.2.31:3260,192.0.2.32:3260"
+    assert "multihomelist" not in x.PBD.get_device_config(pbds[member])
+    sm_config = x.SR.get_sm_config(sr)
+    assert sm_config["multipathable"] == "true" and sm_config["devserial"] == "scsi-" + lun["scsi_id"]
+    assert sm_config["allocation"] == "thick" and sm_config["use_vhd"] == "true"
     # secrets instead of CHAP passwords, one per PBD
     configs = [x.PBD.get_device_config(p) for p in pbds.values()]
     assert all("chappassword" not in c and "chappassword_secret" in c for c in configs)
@@ -159,8 +163,19 @@ def test_san_end_to_end(fabric):
     assert x.VDI.get_virtual_size(vdis["disk-b"]) == str(4 * MIB)  # LVHD rounds up to 2 MiB
     assert x.SR.get_physical_utilisation(sr) == str(10 * GIB + 4 * MIB + 4 * MIB)
     x.VDI.set_name_label(vdis["disk-b"], "disk-b-renamed")
+    # disks made by other code paths (VM.provision) land on the LUN too
+    pool = x.pool.get_all()[0]
+    x.pool.set_default_SR(pool, sr)
+    vm = x.VM.clone(x.VM.get_by_name_label("Debian Bookworm 12")[0], "from-template")
+    disks = x.VM.get_other_config(vm)["disks"].replace('sr=""', 'sr="%s"' % sr_uuid)
+    x.VM.remove_from_other_config(vm, "disks")
+    x.VM.add_to_other_config(vm, "disks", disks)
+    x.VM.provision(vm)
+    vdis["provisioned"] = [x.VBD.get_VDI(b) for b in x.VM.get_VBDs(vm) if x.VBD.get_type(b) == "Disk"][0]
+    provisioned_name = x.VDI.get_name_label(vdis["provisioned"])
+    names = sorted(["disk-a", "disk-b-renamed", provisioned_name])
     on_lun = ctl(ontap.ready["control"] + "/ontap/luns/%s/data" % lun["serial"])["data"]
-    assert sorted(v["name_label"] for v in on_lun["vdis"].values()) == ["disk-a", "disk-b-renamed"]
+    assert sorted(v["name_label"] for v in on_lun["vdis"].values()) == names
     vdi_uuids = sorted(x.VDI.get_uuid(v) for v in vdis.values())
     assert xml_texts(x.SR.probe(member, full, "lvmoiscsi", {}), "UUID") == [sr_uuid]
 
@@ -178,7 +193,7 @@ def test_san_end_to_end(fabric):
         x.PBD.plug(pbd)
     x.SR.scan(sr)
     back = {x.VDI.get_uuid(v): x.VDI.get_name_label(v) for v in x.SR.get_VDIs(sr)}
-    assert sorted(back) == vdi_uuids and sorted(back.values()) == ["disk-a", "disk-b-renamed"]
+    assert sorted(back) == vdi_uuids and sorted(back.values()) == names
     assert x.SR.get_physical_size(sr) == str(100 * GIB)
 
     # --- grow the LUN on ONTAP, SR.scan picks it up
@@ -260,3 +275,47 @@ def test_create_formats_the_lun(fabric):
         ctl(ontap.ready["control"] + "/ontap/luns/%s/data" % lun["serial"])
     assert info.value.code == 404
     assert details(x.SR.probe, host, full, "lvmoiscsi", {})[0] == "SR_BACKEND_FAILURE_107"
+
+
+def test_chap_on_ontap(fabric):
+    """CHAP configured per initiator on the SVM: discovery and login need it; PBDs use their secret."""
+    ontap, xen = fabric["ontap"], fabric["xen"]
+    api = RestClient(ontap.ready)
+    lun = make_lun(api, "xen_chap_vol", 10 * GIB)
+    x = connect(xen, 2).xenapi
+    host = x.pool.get_master(x.pool.get_all()[0])
+    iqn = x.host.get_iscsi_iqn(host)
+    status, body, _h = api.request("POST", "/api/protocols/san/igroups",
+                                   {"name": "chap", "svm.name": SVM, "os_type": "xen", "protocol": "iscsi",
+                                    "initiators": [{"name": iqn}]})
+    assert status == 201, body
+    assert api.request("POST", "/api/protocols/san/lun-maps",
+                       {"svm.name": SVM, "igroup.name": "chap", "lun.name": lun["path"]})[0] == 201
+    chap_url = ontap.ready["control"] + "/ontap/chap"
+    ctl(chap_url, "POST", {"svm": SVM, "initiator": iqn.upper(), "user": "xenchap", "password": CHAP_PASSWORD})
+    try:
+        assert details(x.SR.probe, host, {"target": PORTAL}, "lvmoiscsi", {})[0] == "SR_BACKEND_FAILURE_68"
+        wrong = {"target": PORTAL, "chapuser": "xenchap", "chappassword": "nope"}
+        assert details(x.SR.probe, host, wrong, "lvmoiscsi", {})[0] == "SR_BACKEND_FAILURE_68"
+        good = {"target": PORTAL, "chapuser": "xenchap", "chappassword": CHAP_PASSWORD}
+        err = details(x.SR.probe, host, good, "lvmoiscsi", {})
+        assert err[0] == "SR_BACKEND_FAILURE_96"
+        target_iqn = xml_texts(err[3], "TargetIQN")[0]
+        full = dict(good, targetIQN=target_iqn, SCSIid=lun["scsi_id"])
+        sr = x.SR.create(host, full, "0", "chap-sr", "", "lvmoiscsi", "", True, {})
+        pbd = x.SR.get_PBDs(sr)[0]
+        assert x.PBD.get_currently_attached(pbd) is True
+        assert "chappassword" not in x.PBD.get_device_config(pbd)
+        # the array changes the CHAP password: the next login (plug) fails, SRUnavailable around ISCSILogin
+        x.PBD.unplug(pbd)
+        ctl(chap_url, "POST", {"svm": SVM, "initiator": iqn, "user": "xenchap", "password": "rotated-on-array"})
+        err = details(x.PBD.plug, pbd)
+        assert err[0] == "SR_BACKEND_FAILURE_47" and "ISCSILogin" in err[2]
+        ctl(chap_url, "POST", {"svm": SVM, "initiator": iqn, "user": "xenchap", "password": CHAP_PASSWORD})
+        x.PBD.plug(pbd)
+        assert x.PBD.get_currently_attached(pbd) is True
+        for text in (json.dumps(xen.control.calls()), json.dumps(ctl(ontap.ready["control"] + "/calls")),
+                     json.dumps(ctl(ontap.ready["control"] + "/state"))):
+            assert CHAP_PASSWORD not in text and "rotated-on-array" not in text
+    finally:
+        ctl(chap_url, "POST", {"svm": SVM, "initiator": iqn, "user": ""})

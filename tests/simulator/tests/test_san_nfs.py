@@ -98,7 +98,7 @@ def test_iso_library(nfs_sim):
     x = connect(nfs_sim).xenapi
     master = x.pool.get_master(x.pool.get_all()[0])
     nfs_sim.control.request("POST", "nfs/exports", {"server": SERVER, "path": "/export/iso",
-                                                      "files": {"debian-12.iso": 650 * MIB, "notes.txt": 100}})
+                                                    "files": {"debian-12.iso": 650 * MIB, "notes.txt": 100}})
     assert details(x.SR.create, master, {}, "0", "isos", "", "iso", "iso", True, {})[0] == "SR_BACKEND_FAILURE_220"
     assert details(x.SR.create, master, {"location": "%s:/export/nope" % SERVER}, "0", "isos", "", "iso", "iso", True,
                    {})[0] == "SR_BACKEND_FAILURE_222"
@@ -110,7 +110,7 @@ def test_iso_library(nfs_sim):
     assert x.VDI.get_read_only(vdis["debian-12.iso"]) is True
     assert x.VDI.get_virtual_size(vdis["debian-12.iso"]) == str(650 * MIB)
     nfs_sim.control.request("POST", "nfs/exports", {"server": SERVER, "path": "/export/iso",
-                                                      "files": {"rocky-9.iso": 900 * MIB}})
+                                                    "files": {"rocky-9.iso": 900 * MIB}})
     x.SR.scan(sr)
     assert sorted(x.VDI.get_name_label(v) for v in x.SR.get_VDIs(sr)) == ["debian-12.iso", "rocky-9.iso"]
     assert x.SR.get_physical_utilisation(sr) == str(1550 * MIB)

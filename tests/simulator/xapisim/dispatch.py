@@ -14,6 +14,7 @@ import re
 import threading
 import time
 
+from . import san
 from .spec import NULL_REF, XapiError, parse_type
 from .state import Database, World
 from .wire import xml_value
@@ -379,6 +380,13 @@ class Dispatcher:
         return out
 
     def run(self, ctx: Context, cls: str, msg: str, spec_msg: dict, args: list):
+        try:
+            return self._run(ctx, cls, msg, spec_msg, args)
+        finally:
+            if self.world.storage_dirty:
+                san.flush_dirty(self.world)
+
+    def _run(self, ctx: Context, cls: str, msg: str, spec_msg: dict, args: list):
         custom = HANDLERS.get((cls, msg))
         if custom is not None:
             func, opts = custom

@@ -21,7 +21,7 @@ from xml.dom import minidom
 from . import handlers_devices, san
 from .dispatch import Context, handler
 from .model import MIB
-from .spec import NULL_REF, XapiError
+from .spec import XapiError
 from .state import Database, World
 
 ISCSI_TYPES = ("lvmoiscsi", "lvhdoiscsi")
@@ -80,7 +80,7 @@ def ontap_targets(world: World, iqn: str) -> list[dict]:
     # discovery answers every initiator; LUN masking (igroups) decides which LUNs it then sees
     for target in data.get("targets") or []:
         for portal in target.get("portals") or []:
-            entry_for(portal, target["target_iqn"])
+            entry_for(portal, target["target_iqn"])["chap_remote"] = bool(target.get("chap"))
     for entry in data.get("luns") or []:
         world.lun_sizes[entry["scsi_id"]] = int(entry["size"])
         for portal in entry.get("portals") or []:
@@ -145,7 +145,11 @@ def iscsi_resolve(ctx: Context, host: str, config: dict, need_lun: bool):
         raise sm_error(world, "ISCSITarget")
     user, secret = config.get("chapuser", ""), _secret_value(db, config, "chappassword")
     for target in reachable:
-        if target["chap_user"] and (user, secret) != (target["chap_user"], target["chap_password"]):
+        if target.get("chap_remote"):
+            # the array judges the login; the password goes in a POST body, never in a URL or log
+            if not san.ontap_login(world, iqn, target["iqn"], user, secret):
+                raise sm_error(world, "ISCSILogin")
+        elif target["chap_user"] and (user, secret) != (target["chap_user"], target["chap_password"]):
             raise sm_error(world, "ISCSILogin")
     wanted = config.get("targetIQN", "")
     if not wanted:
@@ -189,12 +193,17 @@ def iscsi_resolve(ctx: Context, host: str, config: dict, need_lun: bool):
     return found[0] if found else (targets[0], None)
 
 
-def iscsi_paths(ctx: Context, host: str, config: dict, scsi_id: str) -> int:
-    """Portals through which this host reaches the LUN (multipathd's path count with multihoming)."""
+def iscsi_portals(ctx: Context, host: str, config: dict, scsi_id: str) -> list[str]:
+    """"address:port" of every portal through which this host reaches the LUN (in discovery order)."""
     iqn = _host_iqn(ctx.db, host, config)
     wanted = config.get("targetIQN", "*")
-    return len({(t["address"], t["port"]) for t in fabric(ctx.world, iqn) if wanted in ("*", t["iqn"])
-                and any(lun["scsi_id"] == scsi_id and _visible(lun, iqn) for lun in t["luns"])})
+    out: list[str] = []
+    for t in fabric(ctx.world, iqn):
+        if wanted in ("*", t["iqn"]) and any(lun["scsi_id"] == scsi_id and _visible(lun, iqn) for lun in t["luns"]):
+            portal = "%s:%d" % (t["address"], t["port"])
+            if portal not in out:
+                out.append(portal)
+    return out
 
 
 def _move_passwords(db: Database, config: dict) -> dict:
@@ -336,7 +345,9 @@ def sr_create(ctx: Context, host, device_config, physical_size, name_label, name
     with world.lock:
         size, medium = _backend_create(ctx, runner, sr_type, device_config, physical_size)
         sr_uuid = str(uuidlib.uuid4())
-        extra = {"allocation": device_config.get("allocation", "thick"), "use_vhd": "true"} if sr_type in ISCSI_TYPES else {}
+        extra = {}
+        if sr_type in ISCSI_TYPES:  # LVHDSR.create: allocation, use_vhd and the device serial record
+            extra = {"allocation": device_config.get("allocation", "thick"), "use_vhd": "true", "devserial": "scsi-" + medium[1]}
         sr = db.create("SR", {"uuid": sr_uuid, "name_label": name_label, "name_description": name_description,
                               "type": sr_type, "content_type": content_type, "shared": bool(shared),
                               "physical_size": size, "physical_utilisation": 4 * MIB if sr_type in ISCSI_TYPES else 0,
@@ -534,7 +545,16 @@ def _attach_iscsi(ctx: Context, pbd: str, rec: dict, srrec: dict) -> int:
     if san.lun_sr_uuid(world, lun["scsi_id"]) != srrec["uuid"]:
         raise san.sm_failure(world, "SRUnavailable", "Volume group VG_XenStorage-%s not found" % srrec["uuid"])
     multipath = db.get("host", rec["host"])["multipathing"]
-    _multipath_config(ctx, pbd, lun["scsi_id"], iscsi_paths(ctx, rec["host"], config, lun["scsi_id"]) if multipath else None)
+    # multihomed defaults to the host's multipathing: log into every portal and keep multihomelist in step
+    # (BaseISCSI._synchroniseAddrList appends, never removes)
+    multihomed = config.get("multihomed", "true" if multipath else "false") == "true"
+    portals = iscsi_portals(ctx, rec["host"], config, lun["scsi_id"])
+    if multihomed:
+        known = [p for p in config.get("multihomelist", "").split(",") if p]
+        merged = known + [p for p in portals if p not in known]
+        if merged != known:
+            db.set("PBD", pbd, "device_config", dict(config, multihomelist=",".join(merged)))
+    _multipath_config(ctx, pbd, lun["scsi_id"], (len(portals) if multihomed else 1) if multipath else None)
     if multipath and srrec["sm_config"].get("multipathable") != "true":
         db.set("SR", rec["SR"], "sm_config", dict(srrec["sm_config"], multipathable="true"))
     return lun["size"]

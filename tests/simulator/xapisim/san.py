@@ -138,6 +138,18 @@ def write_lun(world: World, scsi_id: str, document: dict | None) -> None:
         world.lun_data[scsi_id] = document
 
 
+def ontap_login(world: World, initiator: str, target_iqn: str, user: str, password: str) -> bool:
+    """iSCSI login authentication against the ONTAP simulator (CHAP configured per initiator there)."""
+    body = json.dumps({"initiator": initiator, "target_iqn": target_iqn, "user": user, "password": password})
+    req = urllib.request.Request("%s/ontap/login" % world.ontap_control.rstrip("/"), data=body.encode("utf-8"),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:  # nosec - loopback control API of the ONTAP simulator
+            return bool(json.loads(resp.read().decode("utf-8")).get("ok"))
+    except (OSError, ValueError):
+        return False
+
+
 def lun_sr_uuid(world: World, scsi_id: str) -> str:
     info = lun_info(world, scsi_id)
     return str(((info or {}).get("data") or {}).get("sr_uuid", ""))
@@ -312,3 +324,19 @@ def account(db: Database, sr: str, physical_size: int | None = None) -> None:
 
 def is_uuid(value: str) -> bool:
     return bool(UUID_RE.match(value))
+
+
+def flush_dirty(world: World) -> None:
+    """After each API call: write the VDI set of every SR whose VDIs were created/destroyed by ANY code path
+    (VM.provision, HA statefiles, suspend images ...) to its medium. Best effort, like SM metadata updates."""
+    with world.lock:
+        dirty, world.storage_dirty = world.storage_dirty, set()
+        by_id = {id(db): db for db in world.dbs}
+        for db_id, sr in dirty:
+            db = by_id.get(db_id)
+            if db is None or sr not in db.tables["SR"]:
+                continue
+            try:
+                persist_sr(world, db, sr)
+            except XapiError:
+                pass

@@ -213,6 +213,8 @@ class Database:
         target = self.spec.relations.get((cls, field))
         if target is None or old == new:
             return
+        if cls == "VDI" and field == "SR":  # the VDI set on the storage medium changes (flushed by san.flush_dirty)
+            self.world.storage_dirty.update((id(self), sr) for sr in (old, new) if sr and sr != NULL_REF)
         tcls, tfield = target
         if old and old != NULL_REF and old in self.tables[tcls]:
             trec = self.tables[tcls][old]
@@ -256,6 +258,7 @@ class World:
         self.lun_data: dict[str, dict] = {}
         self.nfs_exports: dict[str, dict] = {}
         self.lun_sizes: dict[str, int] = {}  # last size seen in the ONTAP fabric view, by SCSIid
+        self.storage_dirty: set[tuple[int, str]] = set()  # (id(Database), SR ref) whose VDI set changed
         self.ontap_control = ""
         self.rules = None
 

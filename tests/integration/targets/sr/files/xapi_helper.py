@@ -8,6 +8,7 @@
     xapi_helper.py READY join HOST_NAME MASTER_NAME            the standalone host joins the master's pool
     xapi_helper.py READY unplug SR_UUID HOST_NAME              unplug that host's PBD (as after a failed boot-time plug)
     xapi_helper.py READY vdi-destroy-all SR_UUID                destroy every VDI of the SR
+    xapi_helper.py READY forget SR_UUID                         unplug every PBD and forget the SR (data stays on the LUN)
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ def main(ready_path: str, action: str, *args: str) -> None:
         if action == "vdi-create":
             session.xenapi.VDI.create({"SR": sr, "name_label": args[1], "name_description": "", "virtual_size": args[2],
                                        "type": "user", "sharable": False, "read_only": False, "other_config": {}})
+        elif action == "forget":
+            for pbd in session.xenapi.SR.get_PBDs(sr):
+                session.xenapi.PBD.unplug(pbd)
+            session.xenapi.SR.forget(sr)
         elif action == "vdi-destroy-all":
             for vdi in session.xenapi.SR.get_VDIs(sr):
                 session.xenapi.VDI.destroy(vdi)

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import join as joinlib
@@ -39,7 +41,7 @@ def run(world, desired=None, mem=None, check=False, **kwargs):
         poolsvc.close_all(plan)
     else:
         poolsvc.apply(client, state, plan, "root", world.password, kwargs.get("force_join", False),
-                      kwargs.get("purge_other_config", False), 30, lambda a: world.client(a))
+                      kwargs.get("purge_other_config", False), 30, lambda a: world.client(urlsplit(a).hostname or a))
     return state, plan
 
 
