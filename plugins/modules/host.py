@@ -55,6 +55,19 @@ options:
     description:
       - Storage multipathing. Change it only on a host in maintenance with its PBDs unplugged; xapi does not enforce this.
     type: bool
+  hosts:
+    description:
+      - Settings of several hosts in one run (one bulk read for all of them); each entry names a host by its name label.
+      - Mutually exclusive with O(name), O(uuid) and O(address). O(purge_other_config) applies to every entry.
+    type: list
+    elements: dict
+    suboptions:
+      name: {description: Name label of the host., type: str, required: true}
+      description: {description: Host description., type: str}
+      state: {description: See O(state)., type: str, choices: [enabled, disabled, maintenance]}
+      other_config: {description: See O(other_config)., type: dict}
+      iscsi_iqn: {description: See O(iscsi_iqn)., type: str}
+      multipathing: {description: See O(multipathing)., type: bool}
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.wait
@@ -93,17 +106,21 @@ EXAMPLES = r"""
 RETURN = r"""
 host:
   description: The host after the run (the prediction in check mode).
-  returned: success
+  returned: when O(hosts) is not given
   type: dict
   contains:
     name: {description: Name label., type: str, returned: success}
     description: {description: Description., type: str, returned: success}
     uuid: {description: Uuid., type: str, returned: success}
     address: {description: Management address., type: str, returned: success}
-    state: {description: V(enabled), V(disabled) or V(maintenance) (disabled with no VM)., type: str, returned: success}
+    state: {description: "V(enabled), V(disabled) or V(maintenance) (disabled with no VM).", type: str, returned: success}
     iscsi_iqn: {description: iSCSI IQN., type: str, returned: success}
     multipathing: {description: Multipathing., type: bool, returned: success}
     other_config: {description: other_config without the mirrored keys., type: dict, returned: success}
+hosts:
+  description: With O(hosts), host name -> the same dict as RV(host).
+  returned: when O(hosts) is given
+  type: dict
 evacuated:
   description: VM name -> name of the host it moved to (empty in check mode).
   returned: success
@@ -118,59 +135,79 @@ to_evacuate:
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import host as hostsvc
 
-ARGUMENT_SPEC = {
-    "name": {"type": "str", "aliases": ["name_label"]},
-    "uuid": {"type": "str"},
-    "address": {"type": "str"},
+SETTINGS_SPEC = {
     "description": {"type": "str"},
     "state": {"type": "str", "choices": list(hostsvc.STATES)},
     "other_config": {"type": "dict"},
-    "purge_other_config": {"type": "bool", "default": False},
     "iscsi_iqn": {"type": "str"},
     "multipathing": {"type": "bool"},
 }
 
+ARGUMENT_SPEC = dict(
+    SETTINGS_SPEC,
+    name={"type": "str", "aliases": ["name_label"]},
+    uuid={"type": "str"},
+    address={"type": "str"},
+    purge_other_config={"type": "bool", "default": False},
+    hosts={"type": "list", "elements": "dict", "options": dict(SETTINGS_SPEC, name={"type": "str", "required": True})},
+)
 
-def desired_state(params):
-    identity_by_name = not (params["uuid"] or params["address"])
-    other = params["other_config"]
+
+def desired_state(params, rename=False):
+    other = params.get("other_config")
     return {
-        "name": None if identity_by_name else params["name"],
-        "description": params["description"],
-        "state": params["state"],
+        "name": params.get("name") if rename else None,
+        "description": params.get("description"),
+        "state": params.get("state"),
         "other_config": {str(k): str(v) for k, v in other.items()} if other is not None else None,
-        "iscsi_iqn": params["iscsi_iqn"],
-        "multipathing": params["multipathing"],
+        "iscsi_iqn": params.get("iscsi_iqn"),
+        "multipathing": params.get("multipathing"),
     }
 
 
-def main():
-    module = XenModule(ARGUMENT_SPEC, wait=True, required_one_of=[("name", "uuid", "address")])
-    params = module.params
+def targets(state, params):
+    """(label, host ref, desired) for the single host or for every entry of hosts."""
+    if params["hosts"] is not None:
+        return [(item["name"], hostsvc.locate(state, name=item["name"]), desired_state(item)) for item in params["hosts"]]
     label = params["name"] or params["address"] or params["uuid"]
-    result = {}
-    with module.session("configure", "host", label) as client:
+    ref = hostsvc.locate(state, params["uuid"], params["address"], params["name"])
+    return [(label, ref, desired_state(params, rename=bool(params["uuid"] or params["address"])))]
+
+
+def main():
+    module = XenModule(ARGUMENT_SPEC, wait=True, required_one_of=[("name", "uuid", "address", "hosts")],
+                       mutually_exclusive=[("hosts", "name"), ("hosts", "uuid"), ("hosts", "address")])
+    params = module.params
+    purge = params["purge_other_config"]
+    before, after, moved, to_evacuate = {}, {}, {}, []
+    with module.session("configure", "host", params["name"] or params["address"] or params["uuid"] or "hosts") as client:
         state = hostsvc.read(client)
-        ref = hostsvc.locate(state, params["uuid"], params["address"], params["name"])
-        changes = hostsvc.plan(state, ref, desired_state(params), params["purge_other_config"])
-        before = hostsvc.view(state, ref)
-        if changes.fields.get("state", (None, None))[1] == "maintenance":
-            blocked = hostsvc.blockers(client, state, ref)
-            if blocked:
-                module.fail_json(
-                    msg="Failed to configure host '%s': CANNOT_EVACUATE_HOST %s. Shut these VMs down or make room on the other hosts."
-                    % (label, "; ".join("%s: %s" % item for item in sorted(blocked.items()))),
-                    error_code="CANNOT_EVACUATE_HOST", blocking_vms=blocked)
-            result["to_evacuate"] = hostsvc.resident_vms(state, ref)
-        moved = {}
-        if changes and not module.check_mode:
-            moved = hostsvc.apply(client, state, ref, changes, params["purge_other_config"], params["wait_timeout"])
-            after = hostsvc.view(hostsvc.read(client), ref)
-        else:
-            after = changes.predicted(before)
-    if not module.check_mode:
-        result.pop("to_evacuate", None)
-    module.exit_result(changed=bool(changes), before=before, after=after, host=after, evacuated=moved, **result)
+        plans = [(label, ref, hostsvc.plan(state, ref, desired, purge)) for label, ref, desired in targets(state, params)]
+        for label, ref, changes in plans:
+            if changes.fields.get("state", (None, None))[1] == "maintenance":
+                blocked = hostsvc.blockers(client, state, ref)
+                if blocked:
+                    module.fail_json(
+                        msg="Failed to configure host '%s': CANNOT_EVACUATE_HOST %s. Shut these VMs down or make room on the other hosts."
+                        % (label, "; ".join("%s: %s" % item for item in sorted(blocked.items()))),
+                        error_code="CANNOT_EVACUATE_HOST", blocking_vms=blocked)
+                to_evacuate += hostsvc.resident_vms(state, ref)
+            before[label] = hostsvc.view(state, ref)
+            after[label] = changes.predicted(before[label])
+        changed = any(changes for _label, _ref, changes in plans)
+        if changed and not module.check_mode:
+            for _label, ref, changes in plans:
+                if changes:
+                    moved.update(hostsvc.apply(client, state, ref, changes, purge, params["wait_timeout"]))
+            fresh = hostsvc.read(client)
+            after = {label: hostsvc.view(fresh, ref) for label, ref, _changes in plans}
+    result = {"evacuated": moved}
+    if module.check_mode:
+        result["to_evacuate"] = sorted(to_evacuate)
+    if params["hosts"] is None:
+        label = plans[0][0]
+        module.exit_result(changed=changed, before=before[label], after=after[label], host=after[label], **result)
+    module.exit_result(changed=changed, before=before, after=after, hosts=after, **result)
 
 
 if __name__ == "__main__":

@@ -215,10 +215,14 @@ def main():
     base = xen_client_kwargs(params)
 
     def open_host(member):
-        return XenClient(**dict(base, hostname=member.address, username=member.username, password=member.password))
+        kwargs = dict(base)
+        kwargs.update(hostname=member.address, username=member.username, password=member.password)
+        return XenClient(**kwargs)
 
     def reconnect(address):
-        return XenClient(**dict(base, hostname=address))
+        kwargs = dict(base)
+        kwargs["hostname"] = address
+        return XenClient(**kwargs)
 
     with module.session("configure", "pool", params["name"] or params["hostname"]) as client:
         state = poolsvc.read(client)

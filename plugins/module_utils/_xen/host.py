@@ -21,7 +21,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.pool import find_
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
 
-HOST_CLASSES = ("pool", "host", "VM")
+HOST_CLASSES = ("host", "VM")
 # xapi mirrors these other_config keys into fields; they are managed through their own options.
 MIRRORED_KEYS = ("iscsi_iqn", "multipathing")
 STATES = ("enabled", "disabled", "maintenance")
@@ -129,7 +129,10 @@ def apply(client: t.Any, state: PoolState, ref: str, changes: Changes, purge_oth
 
 
 def evacuate(client: t.Any, state: PoolState, ref: str, timeout: float) -> dict[str, str]:
-    before = {vm_ref for vm_ref, vm in state.all("VM").items() if vm.get("resident_on") == ref and not vm.get("is_control_domain")}
+    """Evacuate and report VM -> destination; VMs are read afresh because an earlier evacuation may have moved some here."""
+    del state  # the plan's state may be stale after other hosts were evacuated in the same run
+    current = client.call("VM.get_all_records")
+    before = {vm_ref for vm_ref, vm in current.items() if vm.get("resident_on") == ref and not vm.get("is_control_domain")}
     if not before:
         return {}
     wait_task(client, client.call_async("host.evacuate", ref), timeout=timeout)

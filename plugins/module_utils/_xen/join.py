@@ -271,4 +271,3 @@ def master_address(state: PoolState) -> str:
     """The coordinator's management address, as the joiners must reach it (host.address)."""
     host = state.get("host", state.master_ref) or {}
     return str(host.get("address") or "")
-

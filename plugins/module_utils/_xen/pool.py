@@ -235,7 +235,7 @@ def _check_eject(state: PoolState, result: PoolPlan) -> None:
 
 def predicted(state: PoolState, result: PoolPlan) -> dict[str, t.Any]:
     after = view(state, [c.name for c in result.joiners], [state.name_of("host", r) or "" for r in result.eject], result.master_name)
-    after.update({k: v for k, v in result.changes.after.items()})
+    after.update(result.changes.after)
     after["tags"] = sorted(after["tags"])
     return after
 

@@ -20,6 +20,7 @@ Routes (under /sim/ontap/; `visible` also lists `targets`, see iscsi_targets):
                 for that initiator (user "" = back to auth-type none). Only a salted hash is kept.
   POST   login  {"initiator", "target_iqn", "user", "password"} -> {"ok", "chap"}: an iSCSI login's
                 authentication, as the target would judge it (the password travels in the body only).
+  POST   lifs   {"name" | "address", "enabled"}: take a data LIF down/up (a lost path for the hosts).
 """
 from __future__ import annotations
 
@@ -30,13 +31,14 @@ import secrets
 from .model import OntapState, normalise_initiator, scsi_id
 
 CHAP_KEY = "iscsi_chap"  # in the SVM record: {initiator: {"user", "salt", "hash"}}
+DATA_KEY = "host_data"  # in the LUN record: the JSON document the hosts wrote
 
 
 def _digest(salt: str, password: str) -> str:
     return hashlib.sha256((salt + password).encode("utf-8")).hexdigest()
 
 
-def chap_of(state: OntapState, svm: dict, initiator: str) -> dict | None:
+def chap_of(svm: dict, initiator: str) -> dict | None:
     return (svm.get(CHAP_KEY) or {}).get(normalise_initiator(initiator))
 
 
@@ -57,15 +59,13 @@ def check_login(state: OntapState, payload: dict) -> dict:
     for svm in state.svms.values():
         if state.target_iqn(svm) != payload.get("target_iqn"):
             continue
-        entry = chap_of(state, svm, payload.get("initiator", ""))
+        entry = chap_of(svm, payload.get("initiator", ""))
         if entry is None:
             return {"ok": True, "chap": False}
         ok = hmac.compare_digest(entry["user"], str(payload.get("user", ""))) and hmac.compare_digest(
             entry["hash"], _digest(entry["salt"], str(payload.get("password", ""))))
         return {"ok": ok, "chap": True}
     return {"ok": False, "chap": False}
-
-DATA_KEY = "host_data"
 
 
 def lun_by_serial(state: OntapState, serial: str) -> dict | None:
@@ -88,8 +88,17 @@ def iscsi_targets(state: OntapState, initiator: str = "") -> list[dict]:
                    if lif["svm_uuid"] == svm["uuid"] and lif["enabled"] and "data_iscsi" in lif["services"]]
         if portals:
             out.append({"svm": svm["name"], "target_iqn": state.target_iqn(svm), "portals": sorted(portals),
-                        "chap": chap_of(state, svm, initiator) is not None})
+                        "chap": chap_of(svm, initiator) is not None})
     return out
+
+
+def set_lif_enabled(state: OntapState, payload: dict) -> tuple[int, dict]:
+    """Take a data LIF down or up (a path failure as the hosts see it; ONTAP: network interface modify -status-admin)."""
+    for lif in state.lifs.values():
+        if lif["name"] == payload.get("name") or lif["address"] == payload.get("address"):
+            lif["enabled"] = bool(payload.get("enabled", True))
+            return 200, {"ok": True, "name": lif["name"], "address": lif["address"], "enabled": lif["enabled"]}
+    return 404, {"error": "no LIF named %s" % (payload.get("name") or payload.get("address"))}
 
 
 def san_control(state: OntapState, method: str, route: str, payload: dict) -> tuple[int, dict] | None:
@@ -98,6 +107,8 @@ def san_control(state: OntapState, method: str, route: str, payload: dict) -> tu
         return 200, set_chap(state, payload)
     if route == "login" and method == "POST":
         return 200, check_login(state, payload)
+    if route == "lifs" and method == "POST":
+        return set_lif_enabled(state, payload)
     parts = route.split("/")
     if len(parts) != 3 or parts[0] != "luns" or parts[2] != "data":
         return None

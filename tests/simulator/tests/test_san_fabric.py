@@ -202,6 +202,16 @@ def test_san_end_to_end(fabric):
     assert status in (200, 202), body
     x.SR.scan(sr)
     assert x.SR.get_physical_size(sr) == str(150 * GIB)
+    # a data LIF goes down: the path count drops, the max seen stays (sm mpathcount)
+    mpath_key = "mpath-" + lun["scsi_id"]
+    master_pbd = [p for p in new_pbds if x.PBD.get_host(p) == master][0]
+    assert x.PBD.get_other_config(master_pbd)[mpath_key] == "[2, 2]"
+    ctl(ontap.ready["control"] + "/ontap/lifs", "POST", {"address": "192.0.2.32", "enabled": False})
+    x.SR.scan(sr)
+    assert x.PBD.get_other_config(master_pbd)[mpath_key] == "[1, 2]"
+    ctl(ontap.ready["control"] + "/ontap/lifs", "POST", {"address": "192.0.2.32", "enabled": True})
+    x.SR.scan(sr)
+    assert x.PBD.get_other_config(master_pbd)[mpath_key] == "[2, 2]"
 
     # --- restart xapisim (ontapsim keeps running): a fresh pool reattaches the SR from the LUN alone
     fabric["xen"].stop()

@@ -95,7 +95,7 @@ def test_space_reservation_and_igroup_attribute(sim):
     assert errno_of(srv, "igroup-set-attribute", initiator_group_name="nope", attribute="os-type", value="xen") != "0"
 
 
-def test_lun_data_area_and_targets(sim):
+def test_lun_data_area_and_targets(sim, tmp_path):
     api = RestClient(sim.ready)
     lun = api.get("/api/storage/luns", name="/vol/san2_vol1/lun0", fields="serial_number")[1]["records"][0]
     route = "ontap/luns/%s/data" % lun["serial_number"]
@@ -108,6 +108,11 @@ def test_lun_data_area_and_targets(sim):
     with pytest.raises(urllib.error.HTTPError) as info:
         control(sim, "PUT", route, {"data": [1, 2]})
     assert info.value.code == 400
+    saved = str(tmp_path / "ontap-state.json")
+    control(sim, "POST", "save", {"path": saved})
+    with open(saved, encoding="utf-8") as handle:
+        luns = json.load(handle)["luns"]
+    assert [v["host_data"] for v in luns.values() if v["serial"] == lun["serial_number"]] == [{"sr_uuid": "abc", "vdis": {}}]
     control(sim, "DELETE", route)
     assert control(sim, "GET", route)["data"] is None
     with pytest.raises(urllib.error.HTTPError) as info:

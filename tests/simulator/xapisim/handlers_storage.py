@@ -260,7 +260,7 @@ def iso_resolve(ctx: Context, config: dict) -> tuple[str, str, dict]:
     return server, path, export
 
 
-@handler("SR", "probe")
+@handler("SR", "probe", write=False)  # probing leaves no state behind in xapi
 def sr_probe(ctx: Context, host, device_config, sr_type, _sm_config=None):
     if sr_type not in SUPPORTED_TYPES:
         raise XapiError("SR_UNKNOWN_DRIVER", sr_type)
@@ -298,7 +298,7 @@ def _srlist(world: World, lun: dict | None) -> minidom.Document:
     return doc
 
 
-@handler("SR", "probe_ext")
+@handler("SR", "probe_ext", write=False)
 def sr_probe_ext(_ctx: Context, _host, _device_config, _sr_type, _sm_config=None):
     raise XapiError("SR_OPERATION_NOT_SUPPORTED")
 
@@ -495,6 +495,8 @@ def storage_scan(ctx: Context, sr: str) -> None:
         raise san.sm_failure(world, "SRUnavailable", "no SR %s on the storage" % rec["uuid"])
     san.sync_vdis(world, db, sr, doc)
     san.account(db, sr, physical_size=size)
+    if medium[0] == "lun":
+        _refresh_path_counts(ctx, sr, medium[1])
     san.persist_sr(world, db, sr)
     other = {k: v for k, v in db.get("SR", sr)["other_config"].items() if k != "dirty"}
     db.set("SR", sr, "other_config", other)
@@ -525,6 +527,19 @@ def _multipath_config(ctx: Context, pbd: str, scsi_id: str, paths: int | None) -
         other[key] = str([paths, seen])
         other["multipathed"] = "true"
     db.set("PBD", pbd, "other_config", other)
+
+
+def _refresh_path_counts(ctx: Context, sr: str, scsi_id: str) -> None:
+    """mpathcount after path events: active paths now, max kept, for every attached multipathed PBD."""
+    db = ctx.db
+    for pbd in db.get("SR", sr)["PBDs"]:
+        rec = db.get("PBD", pbd)
+        if not rec["currently_attached"] or not db.get("host", rec["host"])["multipathing"]:
+            continue
+        config = rec["device_config"]
+        multihomed = config.get("multihomed", "true") == "true"
+        paths = len(iscsi_portals(ctx, rec["host"], config, scsi_id))
+        _multipath_config(ctx, pbd, scsi_id, paths if multihomed else min(paths, 1))
 
 
 def _attach_iscsi(ctx: Context, pbd: str, rec: dict, srrec: dict) -> int:

@@ -81,3 +81,21 @@ def test_maintenance_refused_with_reasons_and_nothing_changed(world):
     assert result["error_code"] == "CANNOT_EVACUATE_HOST" and "db01: NO_HOSTS_AVAILABLE" in result["msg"]
     assert world.writes() == []
     assert db["host"][h2]["enabled"] is True
+
+
+def test_bulk_hosts_one_read_for_all(world):
+    args = {"hosts": [{"name": "xen-01", "description": "one"}, {"name": "xen-02", "iscsi_iqn": "iqn.x:2", "multipathing": True}]}
+    result = run(world, args, check=True, diff=True)
+    assert result["changed"] and set(result["diff"]["after"]) == {"xen-01", "xen-02"}
+    assert world.writes() == []
+    result = run(world, args)
+    assert result["hosts"]["xen-01"]["description"] == "one" and result["hosts"]["xen-02"]["multipathing"] is True
+    world.log.clear()
+    result = run(world, args)
+    assert result["changed"] is False
+    assert [c[1] for c in world.log if c[1].endswith("get_all_records")] == ["host.get_all_records", "VM.get_all_records"]
+
+
+def test_bulk_and_single_are_exclusive(world):
+    result = run(world, {"name": "xen-01", "hosts": [{"name": "xen-02"}]}, expect=Failed)
+    assert "mutually exclusive" in result["msg"]

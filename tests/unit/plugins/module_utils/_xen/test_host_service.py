@@ -38,7 +38,7 @@ def converge(world, name, desired, purge=False, check=False):
 
 def test_settings_drift_then_noop(world):
     desired = {"description": "rack 1", "iscsi_iqn": "iqn.2026-01.org.example:x2", "multipathing": True, "other_config": {"rack": "r1"}}
-    changes, _ = converge(world, "xen-02", desired, check=True)
+    changes, _unused = converge(world, "xen-02", desired, check=True)
     assert set(changes.fields) == {"description", "iscsi_iqn", "multipathing", "other_config"}
     assert world.writes() == []
     converge(world, "xen-02", desired)
@@ -46,7 +46,7 @@ def test_settings_drift_then_noop(world):
     assert rec["iscsi_iqn"] == "iqn.2026-01.org.example:x2" and rec["multipathing"] is True
     assert rec["other_config"]["rack"] == "r1"
     world.log.clear()
-    changes, _ = converge(world, "xen-02", desired)
+    changes, _unused = converge(world, "xen-02", desired)
     assert not changes
     assert world.writes() == []
 
@@ -65,9 +65,9 @@ def test_maintenance_evacuates_and_reports_destinations(world):
     assert changes.fields["state"] == ("enabled", "maintenance")
     assert moved == {"web01": "xen-01"}
     assert db["host"][host_ref(world, "xen-02")]["enabled"] is False
-    changes, _ = converge(world, "xen-02", {"state": "maintenance"})
+    changes, _unused = converge(world, "xen-02", {"state": "maintenance"})
     assert not changes
-    changes, _ = converge(world, "xen-02", {"state": "disabled"})
+    changes, _unused = converge(world, "xen-02", {"state": "disabled"})
     assert not changes  # an empty disabled host is fine as disabled
     converge(world, "xen-02", {"state": "enabled"})
     assert db["host"][host_ref(world, "xen-02")]["enabled"] is True

@@ -41,7 +41,7 @@ def test_vlan_on_every_host_check_then_apply_then_noop(world):
     assert plan.create is not None and len(plan.per_host) == 3
     assert sorted(plan.after["hosts"]) == ["xen-01", "xen-02", "xen-03"]
     assert world.writes() == []
-    net, _ = converge(world, desired)
+    net, _unused = converge(world, desired)
     assert sorted(p["VLAN"] for p in vlan_pifs(world, net)) == ["120", "120", "120"]
     assert world.db_of("10.0.0.1")["network"][net]["MTU"] == "9000"
     world.log.clear()
@@ -51,7 +51,7 @@ def test_vlan_on_every_host_check_then_apply_then_noop(world):
 
 def test_missing_vlan_on_one_host_is_added_there_only(world):
     desired = {"name": "storage-a", "device": "eth1", "vlan": 120}
-    net, _ = converge(world, desired)
+    net, _unused = converge(world, desired)
     db = world.db_of("10.0.0.1")
     victim = next(r for r, v in db["VLAN"].items() if db["PIF"][v["untagged_PIF"]]["host"] == next(
         h for h, rec in db["host"].items() if rec["name_label"] == "xen-02"))
@@ -73,7 +73,7 @@ def test_vlan_tag_taken_by_other_network_is_refused(world):
 
 def test_bond_create_mode_change_and_member_change_refused(world):
     desired = {"name": "vm-bond", "bond": {"members": ["eth2", "eth3"], "mode": "balance-slb"}}
-    net, _ = converge(world, desired)
+    net, _unused = converge(world, desired)
     db = world.db_of("10.0.0.1")
     assert len(db["Bond"]) == 3
     _net, plan = converge(world, dict(desired, bond={"members": ["eth3", "eth2"], "mode": "active-backup"}))
@@ -112,7 +112,7 @@ def test_adopt_physical_network_by_device_and_rename(world):
 
 
 def test_absent_destroys_vlans_then_network_and_refuses_physical(world):
-    net, _ = converge(world, {"name": "storage-a", "device": "eth1", "vlan": 120})
+    net, _unused = converge(world, {"name": "storage-a", "device": "eth1", "vlan": 120})
     _n, plan = converge(world, {"name": "storage-a", "state": "absent"})
     assert [s[0] for s in plan.steps] == ["VLAN.destroy"] * 3 + ["network.destroy"]
     assert net not in world.db_of("10.0.0.1")["network"]
