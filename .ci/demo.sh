@@ -16,17 +16,45 @@ export ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_DISPLAY_SKIPPED_HOSTS=false A
 
 stop_all() {
     "$PY" "$REPO/tests/simulator/simctl.py" stop --state-dir "$STATE/xapi" || true
+    "$PY" "$REPO/tests/simulator/simctl.py" stop --state-dir "$STATE/ontap" || true
     if [ "${KEEP_DEMO:-0}" != 1 ]; then rm -rf "$STATE"; else echo "demo state kept in $STATE"; fi
 }
 trap stop_all EXIT
+SCALE="${DEMO_TIME_SCALE:-0.02}"
 
-echo "== starting the simulated data centre (18 standalone hosts: 14 Intel, 4 AMD)"
+echo "== starting the simulated NetApp cluster (ONTAP REST + ZAPI)"
+"$PY" "$REPO/tests/simulator/simctl.py" start ontapsim --state-dir "$STATE/ontap" -- \
+    --fixture "$REPO/tests/simulator/ontap_fixtures/reference.yml" --time-scale "$SCALE" --lifetime 1800 > /dev/null
+ONTAP_CONTROL="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["control"])' "$STATE/ontap/ready.json")"
+
+echo "== starting the simulated data centre: 18 standalone hosts (14 Intel, 4 AMD), on the same SAN"
 "$PY" "$REPO/tests/simulator/simctl.py" start xapisim --state-dir "$STATE/xapi" -- \
-    --datacenter "$REPO/tests/simulator/datacenters/reference.yml" --time-scale "${DEMO_TIME_SCALE:-0.05}" \
-    --lifetime 1800 > /dev/null
+    --datacenter "$REPO/tests/simulator/datacenters/reference.yml" --time-scale "$SCALE" \
+    --san "$ONTAP_CONTROL" --lifetime 1800 > /dev/null
 
-# The simulator's endpoints become an inventory (one entry per pool; today every host is a pool of one).
-"$PY" "$REPO/.ci/sim_inventory.py" "$STATE/xapi/ready.json" "$STATE/inventory.yml" "$STATE/secrets.yml"
+# The reference inventory names real-looking hosts; this extra-vars file points it at the simulators.
+"$PY" "$REPO/.ci/sim_vars.py" "$STATE/xapi/ready.json" "$STATE/ontap/ready.json" "$STATE/sim-vars.yml"
+INVENTORY="$REPO/playbooks/inventories/reference"
+run_playbook() {
+    ansible-playbook -i "$INVENTORY" -e "@$STATE/sim-vars.yml" "$@"
+}
 
-echo "== pool overview (vdc.xenpool.pool_info on every pool)"
-ansible-playbook -i "$STATE/inventory.yml" -e "@$STATE/secrets.yml" "$REPO/playbooks/overview.yml"
+echo "== 1. the 18 standalone hosts, as installed"
+"$PY" - "$STATE/xapi/ready.json" <<'PYEOF'
+import json, sys
+ready = json.load(open(sys.argv[1]))
+for host in ready["hosts"]:
+    print("   %-14s %-14s %s" % (host["name"], host["cpu_vendor"], host["url_https"]))
+PYEOF
+
+echo "== 2. build the pools (vdc.xenpool.pool_build): pool-intel (14 hosts) and pool-amd (4 hosts)"
+run_playbook "$REPO/playbooks/pool_build.yml"
+
+echo "== 3. attach NetApp storage (vdc.xenpool.san_storage): igroup, volume, LUN, map, shared SR on every host"
+run_playbook "$REPO/playbooks/storage.yml"
+
+echo "== 4. run both again: nothing left to change"
+run_playbook "$REPO/playbooks/pool_build.yml" "$REPO/playbooks/storage.yml" | sed -n '/PLAY RECAP/,$p'
+
+echo "== 5. the console overview (vdc.xenpool.pool_info)"
+run_playbook "$REPO/playbooks/overview.yml"

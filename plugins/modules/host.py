@@ -101,6 +101,15 @@ EXAMPLES = r"""
       rack: r12
     state: enabled
   delegate_to: localhost
+
+- name: Settings of several hosts in one run
+  vdc.xenpool.host:
+    hostname: https://xen-intel-01.dc.example.org
+    password: "{{ vault_xen_root_password }}"
+    hosts:
+      - {name: xen-intel-01, iscsi_iqn: "iqn.2026-01.org.example.dc:xen-intel-01"}
+      - {name: xen-intel-02, iscsi_iqn: "iqn.2026-01.org.example.dc:xen-intel-02", multipathing: true}
+  delegate_to: localhost
 """
 
 RETURN = r"""

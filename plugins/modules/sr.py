@@ -49,7 +49,7 @@ options:
   type:
     description:
       - SR type. V(lvmoiscsi) (alias driver V(lvhdoiscsi)) is a shared LVM SR on an iSCSI LUN; V(nfs) a shared NFS SR;
-        V(iso) an NFS or CIFS ISO library; V(lvm) and V(ext) local SRs on a disk of O(host).
+        V(iso) an NFS or CIFS ISO library; V(lvm) and V(ext) local SRs on a disk of O(storage_host).
     type: str
     required: true
     choices: [lvmoiscsi, lvhdoiscsi, nfs, iso, lvm, ext]
@@ -59,7 +59,7 @@ options:
   content_type:
     description: Content type. Defaults to V(iso) for O(type=iso) and V(user) otherwise. Only used when the SR is created or reattached.
     type: str
-  host:
+  storage_host:
     description:
       - Host (name or uuid) of a local SR, and the host that probes. Defaults to the pool master.
     type: str
@@ -284,7 +284,7 @@ ARGUMENT_SPEC = {
     "type": {"type": "str", "required": True, "choices": list(sr_config.TYPES)},
     "shared": {"type": "bool"},
     "content_type": {"type": "str"},
-    "host": {"type": "str"},
+    "storage_host": {"type": "str"},
     "target": {"type": "list", "elements": "str"},
     "port": {"type": "int"},
     "target_iqn": {"type": "str"},
@@ -323,7 +323,7 @@ def desired_state(params: dict) -> dict:
     return {
         "type": sr_type, "name": params["name"], "description": params["description"], "uuid": params["uuid"],
         "shared": shared, "content_type": params["content_type"] or ("iso" if sr_type == "iso" else "user"),
-        "host": params["host"], "device_config": sr_config.build_device_config(sr_type, options),
+        "host": params["storage_host"], "device_config": sr_config.build_device_config(sr_type, options),
         "other_config": params["other_config"], "purge_other_config": params["purge_other_config"],
         "tags": params["tags"], "purge_tags": params["purge_tags"], "default": params["default"], "scan": params["scan"],
         "force_format": params["force_format"],

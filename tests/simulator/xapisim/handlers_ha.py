@@ -104,7 +104,7 @@ class Planner:
             self.possible = ok
             for vm, host in placement.items():
                 self.placed[host].append(vm)
-            self.free = {h: f for h, f in hosts}
+            self.free = dict(hosts)
         self.agile = agile
 
     def plan_exists(self, r: int) -> bool:
@@ -131,7 +131,7 @@ class Planner:
                     placement, ok = binpack([(vm, self.sizes[vm]) for vm in moving], hosts)
                     if not ok:
                         return False
-                    free = {h: f for h, f in hosts}
+                    free = dict(hosts)
                     for vm, host in placement.items():
                         placed[host].append(vm)
         return True

@@ -160,7 +160,7 @@ def refresh_host_memory(db: Database, host: str) -> None:
 def mac_for(seed: str, device: str) -> str:
     """Deterministic MAC from mac_seed and device like xapi (locally administered, unicast)."""
     rnd = random.Random("%s/%s" % (seed, device))
-    octets = [(rnd.randint(0, 255) & 0xFC) | 0x02] + [rnd.randint(0, 255) for _ in range(5)]
+    octets = [(rnd.randint(0, 255) & 0xFC) | 0x02] + [rnd.randint(0, 255) for _octet in range(5)]
     return ":".join("%02x" % o for o in octets)
 
 

@@ -131,5 +131,5 @@ def test_sr_info_lists_initiators_and_health(fake):
     assert [h["iscsi_iqn"] for h in result["hosts"]] == ["iqn.2024-01.org.example:xen-%02d" % i for i in (1, 2, 3)]
     assert result["hosts"][0]["is_master"] is True
     (only,) = result["srs"]
-    assert [(p["host"], p["plugged"], p["reason"]) for p in only["pbds"]] == [("xen-01", True, None), ("xen-02", True, None),
-                                                                            ("xen-03", False, "no PBD")]
+    expected = [("xen-01", True, None), ("xen-02", True, None), ("xen-03", False, "no PBD")]
+    assert [(p["host"], p["plugged"], p["reason"]) for p in only["pbds"]] == expected

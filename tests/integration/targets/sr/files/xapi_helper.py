@@ -46,7 +46,7 @@ def main(ready_path: str, action: str, *args: str) -> None:
         session.xenapi.pool.join(master["address"], ready["username"], password)
         watcher = _session(master["url_https"], ready, password)
         try:
-            for _ in range(600):
+            for _attempt in range(600):
                 names = [watcher.xenapi.host.get_name_label(h) for h in watcher.xenapi.host.get_all()]
                 if args[0] in names:
                     return

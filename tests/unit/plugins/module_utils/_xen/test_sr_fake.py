@@ -195,8 +195,8 @@ class StorageXapi(FakeXapi):
         ref = self.add("SR", uuid=uuid, name_label=name, name_description=description, type=sr_type, content_type=content_type,
                        shared=shared, physical_size=str(lun["size"] - LVM_OVERHEAD), physical_utilisation="0", virtual_allocation="0",
                        other_config={}, sm_config={}, tags=[], PBDs=[], VDIs=[])
-        hosts = [self.objects["pool"][self.pool_ref()]["master"]] + [h for h in self.objects["host"]
-                                                                      if h != self.objects["pool"][self.pool_ref()]["master"]]
+        master = self.objects["pool"][self.pool_ref()]["master"]
+        hosts = [master] + [h for h in self.objects["host"] if h != master]
         for h in hosts if shared else [host]:
             pbd = self.pbd_create({"host": h, "SR": ref, "device_config": device_config, "other_config": {}})
             try:

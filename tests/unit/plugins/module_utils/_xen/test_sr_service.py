@@ -52,8 +52,8 @@ def only_sr(xapi):
 
 
 def test_device_config_and_parsers():
-    dc = cfg.build_device_config("lvmoiscsi", {"target": ["192.0.2.21:3260", "192.0.2.22"], "target_iqn": "iqn.x", "scsi_id": "3600",
-                                                "chap_user": "u", "chap_password": "p"})
+    options = {"target": ["192.0.2.21:3260", "192.0.2.22"], "target_iqn": "iqn.x", "scsi_id": "3600", "chap_user": "u", "chap_password": "p"}
+    dc = cfg.build_device_config("lvmoiscsi", options)
     assert dc == {"target": "192.0.2.21,192.0.2.22", "port": "3260", "targetIQN": "iqn.x", "SCSIid": "3600", "chapuser": "u",
                   "chappassword": "p"}
     assert cfg.mask(dc)["chappassword"] == cfg.MASK and cfg.mask({"chappassword_secret": "u"})["chappassword_secret"] == cfg.MASK
