@@ -4,14 +4,13 @@
 set -eu
 
 TARGET_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=tests/integration/targets/ontap_modules/sim.sh
-source "${TARGET_DIR}/sim.sh"
-trap ontapsim_stop EXIT
+# shellcheck source=tests/integration/targets/setup_simulators/sim.sh
+source "${TARGET_DIR}/../setup_simulators/sim.sh"
+trap sim_stop_all EXIT
 
 for mode in always never; do
-    # shellcheck disable=SC2119  # no extra simulator arguments here
-    ontapsim_start
+    sim_start ontap ontapsim --fixture "${SIM_DIR}/ontap_fixtures/reference.yml"
     ansible-playbook -i localhost, -c local "${TARGET_DIR}/ontap_modules.yml" \
-        -e "ontapsim_ready_file=${ONTAPSIM_READY}" -e "ontap_use_rest=${mode}" "$@"
-    ontapsim_stop
+        -e "ontapsim_ready_file=${SIM_STATE}/ontap/ready.json" -e "ontap_use_rest=${mode}" "$@"
+    sim_stop ontap
 done
