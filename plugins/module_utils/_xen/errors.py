@@ -63,6 +63,19 @@ class XapiError(XenError):
         return cls("UNKNOWN_ERROR", [str(details)], method=method)
 
 
+class XenPlanError(XenError):
+    """A desired state that cannot be reached, found while planning: nothing was changed."""
+
+    def __init__(self, code: str, message: str, params: list[str] | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.params = params or []
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return "%s %s" % (self.code, self.message)
+
+
 class XenConnectionError(XenError):
     """The server could not be reached or spoken to (DNS, refused, TLS, timeout, HTTP error)."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import Changes, diff, map_changes
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenPlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.pool import find_host
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
@@ -27,17 +27,8 @@ MIRRORED_KEYS = ("iscsi_iqn", "multipathing")
 STATES = ("enabled", "disabled", "maintenance")
 
 
-class HostError(XenError):
+class HostError(XenPlanError):
     """A desired host state that cannot be reached; nothing was changed."""
-
-    def __init__(self, code: str, message: str, params: list[str] | None = None) -> None:
-        self.code = code
-        self.message = message
-        self.params = params or []
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        return "%s %s" % (self.code, self.message)
 
 
 def read(client: t.Any) -> PoolState:

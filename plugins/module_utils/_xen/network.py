@@ -16,7 +16,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import diff, map_changes
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenPlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, is_null, read_pool_state
 
 NETWORK_CLASSES = ("host", "network", "PIF", "Bond", "VLAN", "VIF")
@@ -25,17 +25,8 @@ IP_MODES = {"static": "Static", "dhcp": "DHCP", "none": "None"}
 BOND_MODES = ("balance-slb", "active-backup", "lacp")
 
 
-class NetworkError(XenError):
+class NetworkError(XenPlanError):
     """A desired network that cannot be reached; nothing was changed."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-        self.params: list[str] = []
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        return "%s %s" % (self.code, self.message)
 
 
 def read(client: t.Any) -> PoolState:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import Changes, diff, map_changes, set_changes
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import join as joinlib
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import build_url, replace_host
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenConnectionError, XenError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenConnectionError, XenError, XenPlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
 
@@ -28,17 +28,8 @@ POOL_CLASSES = ("pool", "host", "SR", "PIF", "VM")
 LOST_CONNECTION_CODES = ("SESSION_INVALID", "HOST_IS_SLAVE", "HANDLE_INVALID")
 
 
-class PoolPlanError(XenError):
+class PoolPlanError(XenPlanError):
     """The desired pool cannot be reached; nothing was changed. code names the first kind of problem."""
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
-        self.params: list[str] = []
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        return "%s %s" % (self.code, self.message)
 
 
 class Member(t.NamedTuple):

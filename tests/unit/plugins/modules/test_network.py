@@ -6,12 +6,10 @@
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
 from ansible_collections.vdc.xenpool.plugins.modules import network as network_module
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_pool_world import World
-from ansible_collections.vdc.xenpool.tests.unit.plugins.modules.test_pool import Exited, Failed, client_factory
+from ansible_collections.vdc.xenpool.tests.unit.plugins.modules.xen_harness import Exited, Failed, attach, run_module
 
 
 @pytest.fixture
@@ -21,26 +19,12 @@ def world(monkeypatch):
     w.standalone("xen-02", "10.0.0.2")
     w.client("10.0.0.2").call_async("pool.join", "10.0.0.1", "root", w.password)
     w.log.clear()
-    monkeypatch.setattr(module_mod, "XenClient", client_factory(w))
-
-    def exit_json(_self, **kwargs):
-        raise Exited(kwargs)
-
-    def fail_json(_self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise Failed(kwargs)
-
-    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json)
-    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
+    attach(monkeypatch, w)
     return w
 
 
 def run(world, args, expect=Exited, check=False, diff=False):
-    base = {"hostname": "10.0.0.1", "password": world.password, "_ansible_check_mode": check, "_ansible_diff": diff}
-    with patch_module_args(dict(base, **args)):
-        with pytest.raises(expect) as info:
-            network_module.main()
-    return info.value.args[0]
+    return run_module(network_module, "10.0.0.1", world, args, expect=expect, check=check, diff=diff)
 
 
 VLAN = {"name": "storage-a", "device": "eth1", "vlan": 120, "mtu": 9000}

@@ -6,29 +6,12 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
 from ansible_collections.vdc.xenpool.plugins.modules import pool as pool_module
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_pool_world import World
-
-
-class Exited(Exception):
-    pass
-
-
-class Failed(Exception):
-    pass
-
-
-def client_factory(world):
-    def make(hostname, username="root", password=None, **_kwargs):
-        address = urlsplit(hostname if "://" in hostname else "https://" + hostname).hostname
-        return world.client(address, username, password or "")
-    return make
+from ansible_collections.vdc.xenpool.tests.unit.plugins.modules.xen_harness import Exited, Failed, attach, run_module
 
 
 @pytest.fixture
@@ -37,27 +20,12 @@ def world(monkeypatch):
     for i in (1, 2, 3):
         w.standalone("xen-intel-%02d" % i, "10.0.0.%d" % i)
     w.standalone("xen-amd-01", "10.0.1.1", vendor="AuthenticAMD")
-    monkeypatch.setattr(module_mod, "XenClient", client_factory(w))
-    monkeypatch.setattr(pool_module, "XenClient", client_factory(w))
-
-    def exit_json(_self, **kwargs):
-        raise Exited(kwargs)
-
-    def fail_json(_self, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise Failed(kwargs)
-
-    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json)
-    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
+    attach(monkeypatch, w, pool_module)
     return w
 
 
 def run(world, args, expect=Exited, check=False, diff=False):
-    base = {"hostname": "https://10.0.0.1", "password": world.password, "_ansible_check_mode": check, "_ansible_diff": diff}
-    with patch_module_args(dict(base, **args)):
-        with pytest.raises(expect) as info:
-            pool_module.main()
-    return info.value.args[0]
+    return run_module(pool_module, "https://10.0.0.1", world, args, expect=expect, check=check, diff=diff)
 
 
 MEMBERS = [{"address": "https://10.0.0.3"}, {"address": "10.0.0.2"}]
