@@ -104,8 +104,14 @@ def test_join_same_vendor_then_eject(ref_sim):
     member = x.host.get_by_name_label("xen-intel-04")[0]
     assert member in x.host.get_all()
     assert details(x.pool.eject, x.pool.get_master(x.pool.get_all()[0]))[0] == "INTERNAL_ERROR"
+    member_pif = next(p for p in x.host.get_PIFs(member) if x.PIF.get_device(p) == "eth1")
+    vlan_net = x.network.create({"name_label": "vlan-77", "name_description": "", "other_config": {}, "tags": []})
+    x.VLAN.create(member_pif, "77", vlan_net)
+    assert len(x.VLAN.get_all()) == 1
     x.pool.eject(member)
     assert [x.host.get_name_label(h) for h in x.host.get_all()] == ["xen-intel-03"]
+    assert x.VLAN.get_all() == [], "the ejected host's VLAN went with its PIFs"
+    assert all(x.PIF.get_host(p) != member for p in x.PIF.get_all())
     again = login(ref_sim, "xen-intel-04")
     assert len(again.host.get_all()) == 1, "the ejected host is standalone again"
     assert again.pool.get_master(again.pool.get_all()[0]) == again.host.get_all()[0]

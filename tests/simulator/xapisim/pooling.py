@@ -111,6 +111,14 @@ def remove_host(world: World, db: Database, host: str) -> None:
             if db.get("pool", db.one("pool"))["default_SR"] == sr:
                 db.set("pool", db.one("pool"), "default_SR", NULL_REF)
             db.destroy("SR", sr)
+    host_pifs = set(hrec["PIFs"])
+    # The host's VLANs and bonds go with its PIFs: xapi keeps no record pointing at a PIF that is gone.
+    for vlan, vrec in list(db.tables["VLAN"].items()):
+        if vrec["tagged_PIF"] in host_pifs or vrec["untagged_PIF"] in host_pifs:
+            db.destroy("VLAN", vlan)
+    for bond, brec in list(db.tables["Bond"].items()):
+        if brec["master"] in host_pifs:
+            db.destroy("Bond", bond)
     for pif in list(hrec["PIFs"]):
         metrics = db.get("PIF", pif)["metrics"]
         db.destroy("PIF", pif)
