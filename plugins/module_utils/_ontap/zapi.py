@@ -174,7 +174,9 @@ class NetappLibInvoker:
 class ZapiClient:
     """Dict-level ZAPI client: one call per invoke, iterator paging with next-tag, call counting."""
 
-    def __init__(self, invoker: Invoker, max_records: int = 500) -> None:
+    # Page size of *-get-iter calls: the netapp.ontap collection's default too. A list read costs one call
+    # per 1024 records of a type, so an info read stays at one call per type up to that many objects.
+    def __init__(self, invoker: Invoker, max_records: int = 1024) -> None:
         self.invoker = invoker
         self.max_records = max_records
         self.calls: Counter = Counter()

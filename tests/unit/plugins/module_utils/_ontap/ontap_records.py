@@ -45,7 +45,7 @@ def script_volume_get(transport, fake, rest_rec=None, zapi_rec=None, sis=None, n
                     {"records": [rest_rec] if rest_rec else [], "num_records": 1 if rest_rec else 0})
         return
     query = {"volume-attributes": {"volume-id-attributes": {"name": name, "owning-vserver-name": "svm_xen"}}}
-    fake.expect("volume-get-iter", {"max-records": 500, "query": query, "desired-attributes": ZAPI_VOLUME_DESIRED},
+    fake.expect("volume-get-iter", {"max-records": 1024, "query": query, "desired-attributes": ZAPI_VOLUME_DESIRED},
                 iter_result("volume-attributes", [zapi_rec] if zapi_rec else []), vserver="svm_xen")
     if zapi_rec:
         fake.expect("sis-get-iter", None, iter_result("sis-status-info", [sis] if sis else []), vserver="svm_xen")

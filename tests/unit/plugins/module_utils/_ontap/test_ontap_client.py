@@ -104,8 +104,8 @@ def test_connection_refused_is_a_connection_error(monkeypatch):
 
 def test_zapi_get_iter_follows_next_tag():
     fake = FakeZapi()
-    fake.expect("volume-get-iter", {"max-records": 500}, iter_result("volume-attributes", [{"a": "1"}], next_tag="t1"))
-    fake.expect("volume-get-iter", {"max-records": 500, "tag": "t1"}, iter_result("volume-attributes", [{"a": "2"}, {"a": "3"}]))
+    fake.expect("volume-get-iter", {"max-records": 1024}, iter_result("volume-attributes", [{"a": "1"}], next_tag="t1"))
+    fake.expect("volume-get-iter", {"max-records": 1024, "tag": "t1"}, iter_result("volume-attributes", [{"a": "2"}, {"a": "3"}]))
     records = ZapiClient(fake).get_iter("volume-get-iter")
     assert [r["a"] for r in records] == ["1", "2", "3"]
     fake.assert_done()
