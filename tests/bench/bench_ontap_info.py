@@ -17,32 +17,13 @@ two sizes (they should be: one list request per object type, whatever the number
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
 import shutil
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).absolute().parents[2]
-SIMULATOR = REPO / "tests" / "simulator"
-
-
-def _collection_root() -> str:
-    """Make ansible_collections.vdc.xenpool importable from a bare checkout or an installed tree."""
-    if REPO.parent.parent.name == "ansible_collections":
-        return str(REPO.parent.parent.parent)
-    tmp = tempfile.mkdtemp(prefix="bench-ontap-")
-    ns = Path(tmp, "ansible_collections", "vdc")
-    ns.mkdir(parents=True)
-    (ns / "xenpool").symlink_to(REPO, target_is_directory=True)
-    atexit.register(shutil.rmtree, tmp, True)
-    return tmp
-
-
-sys.path.insert(0, _collection_root())
-sys.path.insert(0, str(SIMULATOR))
+from benchpaths import SIMULATOR  # noqa: E402 pylint: disable=wrong-import-position,import-error
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap import client as ontap_client  # noqa: E402 pylint: disable=wrong-import-position
 from ansible_collections.vdc.xenpool.plugins.modules.ontap_info import SUBSETS, gather  # noqa: E402 pylint: disable=wrong-import-position

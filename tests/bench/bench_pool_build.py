@@ -17,7 +17,6 @@ handful of bulk reads, whatever the number of fields managed), never a call per 
 from __future__ import annotations
 
 import argparse
-import atexit
 import collections
 import json
 import os
@@ -30,28 +29,7 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).absolute().parents[2]
-SIMULATOR = Path(os.environ.get("XENPOOL_SIMULATOR_DIR") or REPO / "tests" / "simulator")
-
-
-def _collection_root() -> str:
-    if REPO.parent.parent.name == "ansible_collections":
-        return str(REPO.parent.parent.parent)
-    tmp = tempfile.mkdtemp(prefix="xenpool-bench-")
-    Path(tmp, "ansible_collections", "vdc").mkdir(parents=True)
-    link = Path(tmp, "ansible_collections", "vdc", "xenpool")
-    link.symlink_to(REPO, target_is_directory=True)
-
-    def _cleanup() -> None:
-        link.unlink()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-    atexit.register(_cleanup)
-    return tmp
-
-
-COLLECTIONS_ROOT = _collection_root()
-sys.path.insert(0, str(SIMULATOR))
+from benchpaths import COLLECTIONS_ROOT, SIMULATOR  # noqa: E402 pylint: disable=wrong-import-position,import-error
 
 # pylint: disable=wrong-import-position
 from simcommon.client import SimProcess  # noqa: E402

@@ -22,7 +22,6 @@ reports the simulator-side call count of that run.
 from __future__ import annotations
 
 import argparse
-import atexit
 import collections
 import json
 import os
@@ -35,30 +34,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-REPO = Path(__file__).absolute().parents[2]
-SIMULATOR = Path(os.environ.get("XENPOOL_SIMULATOR_DIR") or REPO / "tests" / "simulator")
-
-
-def _collection_root() -> str:
-    """Make ansible_collections.vdc.xenpool importable (repo checkout or installed tree)."""
-    if REPO.parent.parent.name == "ansible_collections":
-        return str(REPO.parent.parent.parent)
-    tmp = tempfile.mkdtemp(prefix="xenpool-bench-")
-    Path(tmp, "ansible_collections", "vdc").mkdir(parents=True)
-    link = Path(tmp, "ansible_collections", "vdc", "xenpool")
-    link.symlink_to(REPO, target_is_directory=True)
-
-    def _cleanup() -> None:
-        link.unlink()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-    atexit.register(_cleanup)
-    return tmp
-
-
-COLLECTIONS_ROOT = _collection_root()
-sys.path.insert(0, COLLECTIONS_ROOT)
-sys.path.insert(0, str(SIMULATOR))
+from benchpaths import COLLECTIONS_ROOT, SIMULATOR  # noqa: E402 pylint: disable=wrong-import-position,import-error
 
 # pylint: disable=wrong-import-position
 from simcommon.client import SimProcess  # noqa: E402
