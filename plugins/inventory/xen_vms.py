@@ -91,7 +91,7 @@ EXAMPLES = r"""
 plugin: vdc.xenpool.xen_vms
 hostname: xen-01.example.com
 ca_path: /etc/pki/xen-ca.pem
-
+---
 # The same, with more groups built from the host variables
 plugin: vdc.xenpool.xen_vms
 hostname: https://xen-01.example.com
