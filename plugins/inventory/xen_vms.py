@@ -114,7 +114,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import MASK, XenClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.overview import _addresses
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.overview import guest_addresses
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
 
 # VM names, tags and other_config are written by whoever manages the VMs: they must never be templated.
@@ -151,7 +151,7 @@ def _int(value: t.Any) -> int:
 
 def first_ipv4(networks: dict[str, t.Any] | None) -> str | None:
     """The first IPv4 address, in device order, of a guest agent's `networks` map."""
-    for address in _addresses(networks or {}):
+    for address in guest_addresses(networks or {}):
         try:
             if ipaddress.ip_address(str(address)).version == 4:
                 return str(address)

@@ -141,7 +141,7 @@ to_evacuate:
   elements: str
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import host as hostsvc
 
 SETTINGS_SPEC = {

@@ -153,7 +153,7 @@ network:
       returned: when present
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import network as netsvc
 
 ARGUMENT_SPEC = {

@@ -110,7 +110,7 @@ transport:
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import IgroupService, norm_initiator
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
 
 MANAGED = ("os_type", "protocol", "initiators")
 

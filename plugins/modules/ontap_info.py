@@ -85,7 +85,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import I
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.iscsi import IscsiService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.volume import VolumeService
 

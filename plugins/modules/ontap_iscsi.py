@@ -77,7 +77,7 @@ transport:
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import LifService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.iscsi import IscsiService
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
 
 MANAGED = ("enabled",)
 

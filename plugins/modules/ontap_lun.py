@@ -109,7 +109,8 @@ transport:
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError, OntapUsageError
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService, lun_path
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.module import OntapModule, gib_to_bytes
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import gib_to_bytes
 
 MANAGED = ("path", "size_bytes", "os_type", "space_reservation")
 OS_TYPES = ["xen", "linux", "vmware", "windows", "windows_2008", "windows_gpt", "hyper_v", "solaris", "solaris_efi", "aix", "hpux",

@@ -95,7 +95,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import O
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import IgroupService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService, lun_path
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
 
 MANAGED = ("lun_path", "igroup", "lun_id")
 

@@ -83,7 +83,7 @@ transport:
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.volume import SnapshotService
 
 MANAGED = ("name", "volume")

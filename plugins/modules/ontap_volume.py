@@ -107,7 +107,8 @@ transport:
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.module import OntapModule, gib_to_bytes
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import gib_to_bytes
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.volume import VolumeService
 
 MANAGED = ("size_bytes", "space_guarantee", "snapshot_policy", "efficiency")

@@ -160,10 +160,8 @@ notes:
   elements: str
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import xen_client_kwargs
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import pool as poolsvc
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "aliases": ["name_label"]},
@@ -212,17 +210,12 @@ def members_of(params):
 def main():
     module = XenModule(ARGUMENT_SPEC, wait=True)
     params = module.params
-    base = xen_client_kwargs(params)
 
     def open_host(member):
-        kwargs = dict(base)
-        kwargs.update(hostname=member.address, username=member.username, password=member.password)
-        return XenClient(**kwargs)
+        return module.new_client(hostname=member.address, username=member.username, password=member.password)
 
     def reconnect(address):
-        kwargs = dict(base)
-        kwargs["hostname"] = address
-        return XenClient(**kwargs)
+        return module.new_client(hostname=address)
 
     with module.session("configure", "pool", params["name"] or params["hostname"]) as client:
         state = poolsvc.read(client)

@@ -473,7 +473,7 @@ vms:
       returned: success
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.overview import read_overview
 
 ARGUMENT_SPEC = {

@@ -268,8 +268,9 @@ actions:
   elements: str
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule, failure_message
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import scsi_id as scsi_id_of
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import failure_message
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.san import scsi_id as scsi_id_of
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import sr_config
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.sr import SrService

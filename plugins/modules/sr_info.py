@@ -65,7 +65,7 @@ srs:
   elements: dict
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.sr import SrService
 
 

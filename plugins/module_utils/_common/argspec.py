@@ -25,6 +25,18 @@ XEN_CONNECTION_SPEC: dict[str, dict[str, t.Any]] = {
     "timeout": {"type": "int", "default": 60},
 }
 
+ONTAP_CONNECTION_SPEC: dict[str, dict[str, t.Any]] = {
+    "hostname": {"type": "str", "required": True},
+    "port": {"type": "int"},
+    "username": {"type": "str", "required": True, "aliases": ["user"]},
+    "password": {"type": "str", "required": True, "no_log": True, "aliases": ["pass"]},
+    "validate_certs": {"type": "bool", "default": True},
+    "ca_path": {"type": "path"},
+    "https": {"type": "bool", "default": True},
+    "use_rest": {"type": "str", "default": "auto", "choices": ["auto", "always", "never"]},
+    "timeout": {"type": "int", "default": 60},
+}
+
 WAIT_SPEC: dict[str, dict[str, t.Any]] = {
     "wait": {"type": "bool", "default": True},
     "wait_timeout": {"type": "int", "default": 600},

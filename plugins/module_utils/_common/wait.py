@@ -14,10 +14,12 @@ from __future__ import annotations
 import time
 import typing as t
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError
+
 T = t.TypeVar("T")
 
 
-class WaitTimeout(Exception):
+class WaitTimeout(CollectionError):
     """The condition did not hold in time; `last` is the last value fetched."""
 
     def __init__(self, what: str, timeout: float, last: t.Any = None) -> None:

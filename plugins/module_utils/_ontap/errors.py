@@ -11,8 +11,10 @@ shape (Failed to <verb> <noun> '<name>': <CODE> <message>) whichever transport r
 
 from __future__ import annotations
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError
 
-class OntapError(Exception):
+
+class OntapError(CollectionError):
     """An error reported by ONTAP (REST error envelope, failed job or ZAPI errno).
 
     code is kept as a string because REST error codes are strings and ZAPI errnos are compared
@@ -52,3 +54,19 @@ class OntapUsageError(OntapError):
 
     def __init__(self, message: str) -> None:
         super().__init__("", message)
+
+
+TLS_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSLValidationError", "self-signed", "self signed",
+               "unable to get local issuer", "hostname mismatch", "doesn't match")
+
+
+def tls_hint(base_url: str, detail: str) -> str:
+    """Explain an untrusted certificate in terms of the module options that fix it."""
+    return ("TLS certificate of %s is not trusted (%s). Give the CA that signed it with ca_path, or set "
+            "validate_certs: false only for a lab or simulator." % (base_url, detail))
+
+
+def auth_hint(base_url: str, username: str) -> str:
+    """401 message that names the user but never the password."""
+    return ("Authentication failed on %s for user '%s' (HTTP 401): check username and password, and that the "
+            "account may use the http/ontapi applications." % (base_url, username))

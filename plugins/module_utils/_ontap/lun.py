@@ -6,27 +6,14 @@
 
 from __future__ import annotations
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.san import naa_id, scsi_id
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError, OntapUsageError
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, ref
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import zbool, zint
 
-NETAPP_NAA_PREFIX = "600a0980"
 LUN_FIELDS = ("uuid,name,svm.name,location.volume.name,location.logical_unit,space.size,space.guarantee.requested,"
               "os_type,serial_number,status.state,status.mapped")
 SAME_SIZE_CODES = ("1254226", "9042")
-
-
-def naa_id(serial: str | None) -> str | None:
-    """NAA type-6 id ONTAP reports for a LUN: NetApp prefix + hex of the 12 ASCII serial characters."""
-    if not serial:
-        return None
-    return NETAPP_NAA_PREFIX + serial.encode("ascii").hex()
-
-
-def scsi_id(serial: str | None) -> str | None:
-    """What XenServer shows as SCSIid (scsi_id -g): designator type 3 in front of the NAA id."""
-    naa = naa_id(serial)
-    return "3" + naa if naa else None
 
 
 def lun_path(volume: str, name: str) -> str:

@@ -19,29 +19,21 @@ from urllib.parse import urlencode, urlsplit, parse_qsl
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapAuthError, OntapConnectionError, OntapError, OntapTLSError
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import (
+    TLS_MARKERS,
+    OntapAuthError,
+    OntapConnectionError,
+    OntapError,
+    OntapTLSError,
+    auth_hint,
+    tls_hint,
+)
 
 from urllib.error import HTTPError
 
 Sender = t.Callable[[str, str, t.Optional[dict], t.Optional[dict]], t.Tuple[int, dict]]
 
 TERMINAL_JOB_STATES = ("success", "failure", "cancelled", "expired")
-TLS_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSLValidationError", "self-signed", "self signed",
-               "unable to get local issuer", "hostname mismatch", "doesn't match")
-
-
-def tls_hint(base_url: str, detail: str) -> str:
-    """Explain an untrusted certificate in terms of the module options that fix it."""
-    return ("TLS certificate of %s is not trusted (%s). Give the CA that signed it with ca_path, or set "
-            "validate_certs: false only for a lab or simulator." % (base_url, detail))
-
-
-def auth_hint(base_url: str, username: str) -> str:
-    """401 message that names the user but never the password."""
-    return ("Authentication failed on %s for user '%s' (HTTP 401): check username and password, and that the "
-            "account may use the http/ontapi applications." % (base_url, username))
-
-
 class RestClient:
     """Minimal ONTAP REST client: Basic auth, JSON, error envelopes, job polling and paging."""
 

@@ -21,8 +21,10 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import (
     OntapConnectionError,
     OntapError,
     OntapTLSError,
+    TLS_MARKERS,
+    auth_hint,
+    tls_hint,
 )
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.rest import TLS_MARKERS, auth_hint, tls_hint
 
 try:
     from netapp_lib.api.zapi import zapi as _zapi

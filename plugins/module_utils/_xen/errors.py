@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError
+
 # Codes after which the same call may succeed a little later: xapi refuses the call without doing
 # anything, so retrying is safe even for writes.
 RETRYABLE_CODES = frozenset(("OTHER_OPERATION_IN_PROGRESS", "HOST_IS_BUSY", "TOO_BUSY"))
@@ -31,7 +33,7 @@ HINTS = {
 }
 
 
-class XenError(Exception):
+class XenError(CollectionError):
     """Base of every error raised by the _xen layer."""
 
     @property

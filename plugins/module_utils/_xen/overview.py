@@ -181,7 +181,7 @@ def _nics(state: PoolState, vm: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     return sorted(nics, key=lambda n: (_int(n["device"], 99), n["mac"]))
 
 
-def _addresses(networks: dict[str, t.Any]) -> list[str]:
+def guest_addresses(networks: dict[str, t.Any]) -> list[str]:
     """Guest agent keys look like `0/ip`, `0/ipv4/0`, `0/ipv6/0`; keep the distinct addresses in device order."""
     found: list[str] = []
     for key in sorted(networks, key=lambda k: [_int(p, 0) if p.isdigit() else p for p in k.split("/")]):
@@ -195,7 +195,7 @@ def _vm(state: PoolState, vm: dict[str, t.Any], figures: dict[str, dict[str, t.A
     metrics = state.get("VM_metrics", vm.get("metrics")) or {}
     guest = state.get("VM_guest_metrics", vm.get("guest_metrics")) or {}
     networks = guest.get("networks") or {}
-    ips = _addresses(networks)
+    ips = guest_addresses(networks)
     primary = next((networks[k] for k in sorted(networks) if k.endswith("/ip") and networks[k]), ips[0] if ips else None)
     running = vm.get("power_state") == "Running"
     usage = [u for u in (_float(v) for v in (metrics.get("VCPUs_utilisation") or {}).values()) if u is not None]

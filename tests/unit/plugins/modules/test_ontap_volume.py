@@ -116,7 +116,7 @@ def test_ontap_error_has_message_shape(monkeypatch):
     script_volume_get("rest", fake)
     fake.error("POST", "/api/storage/volumes", RT, "917508", "aggregate not found", status=404)
     kind, result = run(monkeypatch, ontap_volume.main, "rest", fake, dict(ARGS, aggregate="nope"))
-    assert kind == "fail" and result["msg"] == "Failed to manage volume 'vol1': 917508 aggregate not found" and result["code"] == "917508"
+    assert kind == "fail" and result["msg"] == "Failed to manage volume 'vol1': 917508 aggregate not found" and result["error_code"] == "917508"
 
 
 def test_bad_password_is_clear_and_secret_free(monkeypatch):

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
+from ansible_collections.vdc.xenpool.plugins.module_utils._base import module as module_mod
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import rrd as rrd_mod
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.modules import pool_info

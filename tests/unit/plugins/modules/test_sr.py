@@ -11,7 +11,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
+from ansible_collections.vdc.xenpool.plugins.module_utils._base import module as module_mod
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import tasks as tasks_mod
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.modules import sr, sr_info

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
+from ansible_collections.vdc.xenpool.plugins.module_utils._base import module as module_mod
 
 
 class Exited(Exception):
@@ -32,9 +32,8 @@ def client_factory(world):
 
 def attach(monkeypatch, world, *modules) -> None:
     """Route every XenClient the modules open to `world`, and turn exit_json / fail_json into exceptions."""
+    del modules  # every client is opened by the module base, so patching it routes them all
     monkeypatch.setattr(module_mod, "XenClient", client_factory(world))
-    for module in modules:
-        monkeypatch.setattr(module, "XenClient", client_factory(world))
 
     def exit_json(_self, **kwargs):
         raise Exited(kwargs)

@@ -12,7 +12,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap import module as module_mod
+from ansible_collections.vdc.xenpool.plugins.module_utils._base import module as module_mod
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_fakes import (
     CLUSTER_PROBE, CLUSTER_REPLY, ZAPI_VERSION_REPLY, FakeRest, FakeZapi,
 )

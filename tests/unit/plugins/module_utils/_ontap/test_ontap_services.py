@@ -13,7 +13,8 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import O
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import IgroupService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.iscsi import IscsiService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import LifService
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService, naa_id, scsi_id
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.san import naa_id, scsi_id
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.rest import RestClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public

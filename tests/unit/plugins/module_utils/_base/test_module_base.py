@@ -10,8 +10,9 @@ import functools
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common import module as module_mod
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.module import XenModule, failure_message
+from ansible_collections.vdc.xenpool.plugins.module_utils._base import module as module_mod
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import failure_message
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import WaitTimeout
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError
