@@ -14,6 +14,7 @@ message shape, and runs the read -> plan -> apply-unless-check-mode -> result se
 from __future__ import annotations
 
 import contextlib
+import os
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -26,7 +27,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import
     xen_client_kwargs,
 )
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError, failure_message
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import scrub, url_secret
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import scrub, url_secret, url_without_secret
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap import client as ontap_client
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
@@ -56,6 +57,52 @@ class CollectionModule:
         self.module = AnsibleModule(argument_spec=merge_specs(*specs), supports_check_mode=supports_check_mode, **kwargs)
         self.params = self.module.params
         self.client: t.Any = None
+        self.validate_connection()
+
+    @property
+    def endpoint_label(self) -> str:
+        """The endpoint as messages may show it: the hostname without a password in its userinfo."""
+        return url_without_secret(str(self.params.get("hostname") or ""))
+
+    def connection_problems(self) -> list[tuple[str, str, str]]:
+        """(code, cause, fix) for connection options that cannot work; checked before any connection is made."""
+        p = self.params
+        problems = []
+        if not str(p.get("hostname") or "").strip():
+            problems.append(("INVALID_HOSTNAME", "hostname is empty", "Set hostname to the host name, address or URL of the endpoint"))
+        for key in ("timeout", "wait_timeout"):
+            value = p.get(key)
+            if value is not None and value <= 0:
+                problems.append(("INVALID_TIMEOUT", "%s is %s" % (key, value), "Set %s to a number of seconds greater than 0" % key))
+        ca_path = p.get("ca_path")
+        if ca_path and p.get("validate_certs", True) and not os.path.isfile(ca_path):
+            problems.append(("CA_PATH_NOT_FOUND", "ca_path %s is not a readable file" % ca_path,
+                             "Set ca_path to the PEM file with the CA certificate(s) that signed the endpoint's certificate"))
+        return problems
+
+    def cleartext_warning(self) -> str | None:
+        """Why credentials would travel in clear text, if they would; subclasses know their own option."""
+        return None
+
+    def validate_connection(self) -> None:
+        """Refuse unusable connection options with the one message shape; warn when credentials go in clear text.
+
+        A hostname with a password in its userinfo is shown without it, and the password is masked
+        everywhere else (see _secrets), because it would otherwise be echoed in every failure.
+        """
+        if url_secret(str(self.params.get("hostname") or "")) is not None:
+            self.module.warn("hostname carries a password in its URL; it is not used and is masked in output. Use the password option.")
+        warning = self.cleartext_warning()
+        if warning:
+            self.module.warn(warning)
+        problems = self.connection_problems()
+        if problems:
+            code = problems[0][0]
+            detail = "; ".join(cause for _code, cause, _fix in problems)
+            fix = ". ".join(fix for _code, _cause, fix in problems)
+            self.fail("connect to", self.endpoint_noun, self.endpoint_label, "%s %s" % (code, detail), hint=fix + ".", error_code=code)
+
+    endpoint_noun = "endpoint"
 
     def __getattr__(self, name: str) -> t.Any:
         return getattr(self.module, name)
@@ -100,7 +147,7 @@ class CollectionModule:
     @contextlib.contextmanager
     def session(self, verb: str, noun: str, name: t.Any = None) -> t.Iterator[t.Any]:
         """Yield an open client; any CollectionError becomes fail_json; the client is always closed."""
-        label = name if name is not None else self.params.get("hostname")
+        label = name if name is not None else self.endpoint_label
         try:
             yield self._open(verb, noun, label)
         except CollectionError as err:
@@ -145,6 +192,13 @@ class XenModule(CollectionModule):
     """A module that talks to a XenServer/XCP-ng pool through one XenAPI session."""
 
     connection_spec = XEN_CONNECTION_SPEC
+    endpoint_noun = "XenAPI"
+
+    def cleartext_warning(self) -> str | None:
+        if str(self.params.get("hostname") or "").strip().lower().startswith("http://"):
+            return ("hostname uses http://: the password travels in clear text. Use https:// (the default for a bare host name) "
+                    "with ca_path.")
+        return None
 
     def __init__(self, argument_spec: dict[str, dict[str, t.Any]], supports_check_mode: bool = True, wait: bool = False,
                  client_factory: t.Callable[..., XenClient] | None = None, **kwargs: t.Any) -> None:
@@ -161,7 +215,7 @@ class XenModule(CollectionModule):
         try:
             self.client = self.new_client()
         except ValueError as exc:
-            self.fail(verb, noun, label, "%s" % exc, hint="Check the hostname option")
+            self.fail(verb, noun, label, "INVALID_HOSTNAME %s" % exc, hint="Check the hostname option", error_code="INVALID_HOSTNAME")
         self.client.login()
         return self.client
 
@@ -174,6 +228,12 @@ class OntapModule(CollectionModule):
     """A module that talks to an ONTAP cluster over REST or ZAPI (chosen by the client layer)."""
 
     connection_spec = ONTAP_CONNECTION_SPEC
+    endpoint_noun = "ONTAP"
+
+    def cleartext_warning(self) -> str | None:
+        if self.params.get("https") is False:
+            return "https is false: the password travels in clear text to the cluster. Set https: true (the default)."
+        return None
 
     def _extra_result(self) -> dict[str, t.Any]:
         return {"transport": self.client.transport} if self.client is not None else {}
@@ -190,7 +250,7 @@ class OntapModule(CollectionModule):
                 validate_certs=p["validate_certs"], ca_path=p["ca_path"], timeout=p["timeout"], use_rest=p["use_rest"],
                 rest_sender=REST_SENDER, zapi_invoker=ZAPI_INVOKER)
         except CollectionError as exc:
-            self.fail("connect to", "ONTAP", p["hostname"], exc)
+            self.fail("connect to", "ONTAP", self.endpoint_label, exc)
         return self.client
 
     def _open(self, verb: str, noun: str, label: t.Any) -> ontap_client.OntapClient:
