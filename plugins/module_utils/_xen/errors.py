@@ -68,14 +68,19 @@ class XapiError(XenError):
 class XenPlanError(XenError):
     """A desired state that cannot be reached, found while planning: nothing was changed."""
 
-    def __init__(self, code: str, message: str, params: list[str] | None = None) -> None:
+    def __init__(self, code: str, message: str, params: list[str] | None = None, hint: str = "") -> None:
         self.code = code
         self.message = message
         self.params = params or []
+        self._hint = hint
         super().__init__(message)
 
     def __str__(self) -> str:
         return "%s %s" % (self.code, self.message)
+
+    @property
+    def hint(self) -> str:
+        return self._hint
 
 
 class XenConnectionError(XenError):
@@ -118,7 +123,3 @@ class XenTaskTimeout(XenError):
     @property
     def hint(self) -> str:
         return "The task may still finish on the server; raise wait_timeout or check the pool's task list."
-
-
-def is_retryable(err: BaseException) -> bool:
-    return isinstance(err, XapiError) and err.code in RETRYABLE_CODES

@@ -184,12 +184,24 @@ def plan(
         if dupes:
             raise PoolPlanError("DUPLICATE_MEMBER", "hosts declared twice: %s" % ", ".join(dupes))
         if purge_members:
+            _check_unresolved(result)
             result.eject = sorted((ref for ref in state.all("host") if ref not in declared_refs), key=lambda r: state.name_of("host", r) or "")
     if master is not None:
         _plan_master(state, result, master)
     if result.eject:
         _check_eject(state, result)
     return result
+
+
+def _check_unresolved(result: PoolPlan) -> None:
+    """A declared member that answers from this pool but matches no host record could be any host: purging
+    with it unresolved would eject a host the user declared under another address. Refuse before any write."""
+    if result.unresolved:
+        raise PoolPlanError(
+            "MEMBER_UNRESOLVED",
+            "members %s answer as members of this pool but match no host's address, host name or name label; "
+            "no host was ejected" % ", ".join(result.unresolved),
+            hint="Give each such member its host's name label (members[].name) or its management address, then run again")
 
 
 def _plan_master(state: PoolState, result: PoolPlan, master: str) -> None:

@@ -193,20 +193,6 @@ def parse_luns(xml_text: str | None) -> list[dict[str, t.Any]]:
     return luns
 
 
-def parse_target_iqns(xml_text: str | None) -> list[dict[str, t.Any]]:
-    """`<iscsi-target-iqns><TGT><Index/><IPAddress/>[<Port/>]<TargetIQN/></TGT>...`, wildcard entry dropped."""
-    if not xml_text or not xml_text.strip():
-        return []
-    root = _parse(xml_text, "target list")
-    targets = []
-    for item in root.iter("TGT"):
-        iqn = _text(item, "TargetIQN")
-        if iqn and iqn != "*":
-            port = _text(item, "Port")
-            targets.append({"address": _text(item, "IPAddress"), "port": int(port) if port.isdigit() else DEFAULT_ISCSI_PORT, "iqn": iqn})
-    return targets
-
-
 def probe_payload(params: t.Sequence[str]) -> str:
     """The driver's XML travels as the last parameter of SR_BACKEND_FAILURE_<n> ['', text, stderr]."""
     for value in reversed(list(params)):

@@ -92,3 +92,17 @@ def test_force_join_reports_skipped_checks(world):
     result = run(world, {"members": [{"address": "10.0.1.1"}], "force_join": True})
     assert result["forced_checks"][0]["code"] == "HOSTS_NOT_HOMOGENEOUS"
     assert "xen-amd-01" in result["pool"]["members"]
+
+
+def test_purge_refuses_a_member_known_only_by_another_address(world):
+    """Issue 9 (3): xen-intel-02 declared by a second IP answers from the pool but matches no record; never eject it."""
+    run(world, {"members": MEMBERS})
+    world.hosts["10.9.9.2"] = world.hosts["10.0.0.2"]  # a second address of xen-intel-02 (DNS alias, second IP)
+    world.log.clear()
+    result = run(world, {"members": [{"address": "10.9.9.2"}, {"address": "10.0.0.3"}], "purge_members": True}, expect=Failed)
+    assert result["error_code"] == "MEMBER_UNRESOLVED"
+    assert "10.9.9.2" in result["msg"] and "members[].name" in result["msg"]
+    assert world.writes() == []
+    assert world.member_names("10.0.0.1") == ["xen-intel-01", "xen-intel-02", "xen-intel-03"]
+    result = run(world, {"members": [{"address": "10.9.9.2", "name": "xen-intel-02"}, {"address": "10.0.0.3"}], "purge_members": True})
+    assert result["changed"] is False and result["ejected"] == []

@@ -65,10 +65,6 @@ def test_device_config_and_parsers():
     assert cfg.parse_sr_list("<SRlist><SR><UUID>u1</UUID><Devlist>/dev/sdb</Devlist><size>10</size></SR></SRlist>") == [
         {"uuid": "u1", "devlist": "/dev/sdb", "size_bytes": 10}]
     assert cfg.parse_sr_list("<SRlist/>") == []
-    targets = cfg.parse_target_iqns("<iscsi-target-iqns><TGT><Index>0</Index><IPAddress>a</IPAddress><Port>3261</Port>"
-                                    "<TargetIQN>iqn.t</TargetIQN></TGT><TGT><Index>1</Index><IPAddress>a</IPAddress>"
-                                    "<TargetIQN>*</TargetIQN></TGT></iscsi-target-iqns>")
-    assert targets == [{"address": "a", "port": 3261, "iqn": "iqn.t"}]
     assert cfg.parse_mpath("[1, 2]") == (1, 2) and cfg.parse_mpath("junk") == (None, None)
     assert cfg.drift({"target": "a", "chappassword": "x"}, {"target": "b", "chappassword_secret": "s"}) == ["target"]
     with pytest.raises(cfg.SrConfigError):

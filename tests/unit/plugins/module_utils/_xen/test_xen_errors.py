@@ -9,7 +9,6 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import (
     XapiError,
     XenConnectionError,
     XenTaskTimeout,
-    is_retryable,
 )
 
 
@@ -27,13 +26,6 @@ def test_from_details():
     assert "password" in err.hint
     odd = XapiError.from_details("garbage")
     assert odd.code == "UNKNOWN_ERROR" and odd.params == ["garbage"]
-
-
-def test_retryable():
-    assert is_retryable(XapiError("OTHER_OPERATION_IN_PROGRESS"))
-    assert is_retryable(XapiError("TOO_BUSY"))
-    assert not is_retryable(XapiError("HANDLE_INVALID"))
-    assert not is_retryable(ValueError("TOO_BUSY"))
 
 
 def test_connection_and_timeout_errors():
