@@ -18,15 +18,15 @@ import json
 import os
 import secrets
 import signal
+import socket
 import ssl
 import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler
-
-from simcommon import CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan
-from simcommon import add_common_arguments, lifetime_watchdog, tls_material, write_ready_file
+from simcommon import CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan, WatchedRequestHandler
+from simcommon import add_common_arguments, start_watchdog, tls_material, write_private_json, write_ready_file
+from simcommon.launch import bundled_names, resolve_data_file
 
 from .errors import OntapError
 from .fixture import build_state, load_fixture, parse_generate
@@ -57,7 +57,7 @@ class OntapSim:
         self.state = OntapState(SimClock(args.time_scale))
         fixture: dict = {}
         if args.fixture:
-            fixture = load_fixture(args.fixture)
+            fixture = load_fixture(resolve_data_file("ontapsim", args.fixture))
         if args.load_state:
             with open(args.load_state, encoding="utf-8") as handle:
                 self.state.load_dict(json.load(handle))
@@ -85,13 +85,11 @@ class OntapSim:
             return self.state.summary()
 
     def save(self, path: str) -> None:
+        """The full state for --load-state, mode 0600 (CHAP entries are salted hashes, never the secret)."""
         with self.state.lock:
             self.state.tick()
             data = self.state.to_dict()
-        tmp = "%s.%d.tmp" % (path, os.getpid())
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1, sort_keys=True)
-        os.replace(tmp, path)
+        write_private_json(path, data, indent=1, sort_keys=True)
 
     def advance(self, seconds: float) -> None:
         with self.state.lock:
@@ -134,7 +132,7 @@ class OntapSim:
 
 
 def make_handler(sim: OntapSim):
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(WatchedRequestHandler):
         """HTTP/1.1 handler for /api, the ZAPI servlet and /sim."""
 
         protocol_version = "HTTP/1.1"
@@ -211,6 +209,14 @@ def make_handler(sim: OntapSim):
             else:
                 self._rest(method, path, query, body)
 
+        def _drop(self) -> None:
+            """Fault action 'drop': close the connection without an answer."""
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
         def _fault(self, names: list[str]) -> dict | None:
             for name in dict.fromkeys(names):  # each distinct name counted once per call
                 fault = sim.faults.check(name)
@@ -236,15 +242,22 @@ def make_handler(sim: OntapSim):
                     summary += " <non-JSON body>"
             sim.calllog.record(self._endpoint(), name, method != "GET", summary)
             fault = self._fault([name, "%s %s" % (method, sim.rest.route_template(path))])
+            if fault is not None and fault.get("when") == "after":
+                with sim.state.lock:
+                    sim.state.tick()
+                    resp = sim.rest.handle(method, path, query, body)
             if fault is not None:
                 if fault["action"] == "drop":
-                    self.close_connection = True
+                    self._drop()
                     return
                 if fault["action"] == "delay":
                     time.sleep(fault["delay_s"])
                 else:
                     code, message, status = self._fault_code(fault)
                     self._json(status, {"error": {"message": message, "code": code}})
+                    return
+                if fault.get("when") == "after":
+                    self._json(resp.status, resp.body, resp.headers)
                     return
             with sim.state.lock:
                 sim.state.tick()
@@ -260,15 +273,23 @@ def make_handler(sim: OntapSim):
                 vfiler = ""
             sim.calllog.record(self._endpoint(), name, name in WRITE_APIS, "vfiler=%s" % vfiler if vfiler else "")
             fault = self._fault([name])
+            reply = None
+            if fault is not None and fault.get("when") == "after":
+                with sim.state.lock:
+                    sim.state.tick()
+                    _name, reply = sim.zapi.handle(body)
             if fault is not None:
                 if fault["action"] == "drop":
-                    self.close_connection = True
+                    self._drop()
                     return
                 if fault["action"] == "delay":
                     time.sleep(fault["delay_s"])
                 else:
                     code, message, _status = self._fault_code(fault)
                     self._send(200, sim.zapi.failed(code, message), "text/xml; charset=utf-8")
+                    return
+                if reply is not None:
+                    self._send(200, reply, "text/xml; charset=utf-8")
                     return
             with sim.state.lock:
                 sim.state.tick()
@@ -296,7 +317,9 @@ def make_handler(sim: OntapSim):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ontapsim", description="NetApp ONTAP 9.x REST + ZAPI simulator (loopback only)")
     add_common_arguments(parser)
-    parser.add_argument("--fixture", default=None, help="YAML cluster description (ontap_fixtures/reference.yml)")
+    parser.add_argument("--fixture", default=None,
+                        help="YAML cluster description (a file, or the name of a bundled one: %s)"
+                        % ", ".join(bundled_names("ontapsim")))
     parser.add_argument("--address", default="127.0.0.1", help="listen address, must be in 127.0.0.0/8")
     parser.add_argument("--generate", default=None, help="bulk objects for benchmarks, e.g. volumes=500,luns=1000")
     parser.add_argument("--username", default=None, help="API user (default: fixture 'username' or admin)")
@@ -323,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     port = server.server_address[1]
     signal.signal(signal.SIGTERM, lambda _signo, _frame: sim.request_shutdown())
     signal.signal(signal.SIGINT, lambda _signo, _frame: sim.request_shutdown())
-    lifetime_watchdog(args.lifetime, sim.request_shutdown)
+    server.watchdog = start_watchdog(args, sim.request_shutdown)
     base = "%s:%d" % (args.address, port)
     if args.ready_file:
         write_ready_file(args.ready_file, {

@@ -15,22 +15,26 @@ import urllib.parse
 import urllib.request
 
 from simcommon.client import SimProcess
+from simcommon.launch import data_dir
 
-SIM_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REFERENCE_FIXTURE = os.path.join(SIM_ROOT, "ontap_fixtures", "reference.yml")
+REFERENCE_FIXTURE = os.path.join(data_dir("ontapsim"), "reference.yml")
 
 
 def ontapsim_process(state_dir: str, extra: list[str] | None = None, fixture: str | None = REFERENCE_FIXTURE,
-                     time_scale: float = 0.01, lifetime: float = 300.0) -> SimProcess:
-    """An unstarted simulator process: use it as a context manager (it starts on enter, stops on exit)."""
-    args = ["--time-scale", str(time_scale), "--lifetime", str(lifetime)]
+                     time_scale: float = 0.01, lifetime: float | None = None) -> SimProcess:
+    """An unstarted simulator process: use it as a context manager (it starts on enter, stops on exit).
+
+    It stops with this process too (SimProcess passes --watch-pid); lifetime adds an absolute cap."""
+    args = ["--time-scale", str(time_scale)]
+    if lifetime:
+        args += ["--lifetime", str(lifetime)]
     if fixture:
         args = ["--fixture", fixture] + args
     return SimProcess("ontapsim", args + list(extra or []), state_dir)
 
 
 def start_ontapsim(state_dir: str, extra: list[str] | None = None, fixture: str | None = REFERENCE_FIXTURE,
-                   time_scale: float = 0.01, lifetime: float = 300.0) -> SimProcess:
+                   time_scale: float = 0.01, lifetime: float | None = None) -> SimProcess:
     """A started simulator; the caller must call .stop() (do not also use it in a with block)."""
     return ontapsim_process(state_dir, extra, fixture, time_scale, lifetime).start()
 

@@ -19,9 +19,11 @@ import time
 import urllib.error
 import urllib.request
 
+from .launch import PACKAGE_ROOT, child_env, command
 from .runtime import wait_ready_file
 
-SIMULATOR_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIMULATOR_ROOT = PACKAGE_ROOT
+DEFAULT_READY_TIMEOUT_S = 180.0
 
 
 class SimControl:
@@ -55,9 +57,10 @@ class SimControl:
         return self._request("POST", "calls/reset", {})
 
     def add_fault(self, method: str, nth: int = 1, action: str = "error", error: list | None = None,
-                  delay_s: float = 0.0, repeat: int = 1) -> dict:
+                  delay_s: float = 0.0, repeat: int = 1, when: str = "before") -> dict:
+        """Arm a fault; when="after" applies the call first, then answers with the fault (see simcommon.faults)."""
         return self._request("POST", "faults", {"method": method, "nth": nth, "action": action, "error": error,
-                                                "delay_s": delay_s, "repeat": repeat})
+                                                "delay_s": delay_s, "repeat": repeat, "when": when})
 
     def clear_faults(self) -> dict:
         return self._request("DELETE", "faults")
@@ -79,16 +82,20 @@ class SimProcess:
     """Context manager running python -m <module> with a ready file.
 
     Usage: with SimProcess("xapisim", ["--datacenter", path], state_dir) as sim: sim.ready, sim.control
+
+    The simulator watches this process (--watch-pid): if the harness dies without stopping it, it
+    exits by itself within a second or so. Pass watch_self=False to leave that out.
     """
 
-    def __init__(self, module: str, args: list[str], state_dir: str, ready_timeout: float = 60.0,
-                 python: str | None = None, stop_timeout: float = 10.0) -> None:
+    def __init__(self, module: str, args: list[str], state_dir: str, ready_timeout: float = DEFAULT_READY_TIMEOUT_S,
+                 python: str | None = None, stop_timeout: float = 15.0, watch_self: bool = True) -> None:
         self.module = module
         self.args = list(args)
         self.state_dir = state_dir
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
         self.python = python or sys.executable
+        self.watch_self = watch_self
         self.ready_file = os.path.join(state_dir, "ready.json")
         self.proc: subprocess.Popen | None = None
         self.ready: dict = {}
@@ -99,11 +106,12 @@ class SimProcess:
         os.makedirs(self.state_dir, exist_ok=True)
         if os.path.exists(self.ready_file):
             os.unlink(self.ready_file)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = SIMULATOR_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        cmd = [self.python, "-m", self.module] + self.args + ["--state-dir", self.state_dir, "--ready-file", self.ready_file]
+        cmd = command(self.module, self.python) + self.args + ["--state-dir", self.state_dir, "--ready-file", self.ready_file]
+        if self.watch_self:
+            cmd += ["--watch-pid", str(os.getpid())]
         self._log = open(os.path.join(self.state_dir, "%s.log" % self.module), "ab")  # pylint: disable=consider-using-with
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with
+        self.proc = subprocess.Popen(cmd, env=child_env(), stdout=self._log, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
+                                     stdin=subprocess.DEVNULL)
         try:
             self._wait_ready()
         except BaseException:

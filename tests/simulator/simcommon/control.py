@@ -64,7 +64,7 @@ class ControlAPI:
         if route == "faults" and method == "POST":
             spec = self.faults.add(payload["method"], nth=payload.get("nth", 1), action=payload.get("action", "error"),
                                    error=payload.get("error"), delay_s=payload.get("delay_s", 0.0),
-                                   repeat=payload.get("repeat", 1))
+                                   repeat=payload.get("repeat", 1), when=payload.get("when", "before"))
             return 200, {"ok": True, "fault": spec}
         if route == "faults" and method == "GET":
             return 200, {"faults": self.faults.faults()}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import select
 import socket
 import ssl
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TLS_HANDSHAKE_BYTE = 0x16
 PEEK_TIMEOUT_S = 10.0
@@ -25,6 +25,7 @@ class DualProtocolHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+    watchdog = None  # a simcommon.runtime.Watchdog told about every request (WatchedRequestHandler)
 
     def __init__(self, address, handler_cls, ssl_context: ssl.SSLContext | None, bind_and_activate: bool = True) -> None:
         self.ssl_context = ssl_context
@@ -55,3 +56,28 @@ class DualProtocolHTTPServer(ThreadingHTTPServer):
                     wrapped.close()
                 except OSError:
                     pass
+
+
+class WatchedRequestHandler(BaseHTTPRequestHandler):
+    """Tells the server's watchdog (if any) when a request starts and ends.
+
+    A request counts from the moment its request line was read (an idle keep-alive connection
+    waiting for the next request does not) until its answer was written or dropped.
+    """
+
+    _watch_open = False
+
+    def parse_request(self) -> bool:
+        watchdog = getattr(self.server, "watchdog", None)
+        if watchdog is not None and not self._watch_open:
+            watchdog.begin()
+            self._watch_open = True
+        return super().parse_request()
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        finally:
+            if self._watch_open:
+                self._watch_open = False
+                self.server.watchdog.end()

@@ -2,7 +2,7 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fixtures starting real simulator processes (bounded lifetime, stopped by the fixture)."""
+"""Fixtures starting real simulator processes (stopped by the fixture; they also stop when pytest is gone)."""
 from __future__ import annotations
 
 import os
@@ -14,12 +14,15 @@ import pytest
 
 SIM_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if SIM_ROOT not in sys.path:
+    # the checkout's packages win over an installed copy, so the tests test this tree
     sys.path.insert(0, SIM_ROOT)
 
 from simcommon.client import SimProcess  # noqa: E402  pylint: disable=wrong-import-position
+from simcommon.launch import data_dir  # noqa: E402  pylint: disable=wrong-import-position
 
-DATACENTERS = os.path.join(SIM_ROOT, "datacenters")
-FAST = ["--time-scale", "0.01", "--lifetime", "300"]
+DATACENTERS = data_dir("xapisim")
+# SimProcess adds --watch-pid <pytest's pid>: a simulator never outlives the test run.
+FAST = ["--time-scale", "0.01"]
 
 
 def start_sim(tmp_path_factory, name: str, datacenter: str | None = None, extra: list[str] | None = None) -> SimProcess:
@@ -28,7 +31,7 @@ def start_sim(tmp_path_factory, name: str, datacenter: str | None = None, extra:
     if datacenter:
         args += ["--datacenter", os.path.join(DATACENTERS, datacenter)]
     args += extra or []
-    return SimProcess("xapisim", args, state_dir, ready_timeout=60).start()
+    return SimProcess("xapisim", args, state_dir).start()
 
 
 def password(sim: SimProcess) -> str:

@@ -95,6 +95,28 @@ def test_faults_rest_and_zapi(sim, api):
     assert 'status="passed"' in text
 
 
+def test_drop_after_apply_rest_and_zapi(sim, api):
+    """when="after": ONTAP did the work, the client never got the answer (no retry with urllib)."""
+    api.control("POST", "faults", {"method": "POST /api/protocols/san/igroups", "action": "drop", "when": "after"})
+    with pytest.raises((urllib.error.URLError, http.client.HTTPException, ConnectionError)):
+        api.request("POST", "/api/protocols/san/igroups", {"name": "lost_answer_ig", "svm.name": "svm_xen",
+                                                           "os_type": "xen"})
+    assert api.get("/api/protocols/san/igroups", name="lost_answer_ig")[1]["num_records"] == 1
+    # a retry of the same POST now meets the object it created itself
+    status, body, _h = api.request("POST", "/api/protocols/san/igroups", {"name": "lost_answer_ig",
+                                                                          "svm.name": "svm_xen", "os_type": "xen"})
+    assert status >= 400 and body["error"]["code"] == "5374023"
+    api.control("POST", "faults", {"method": "igroup-create", "action": "drop", "when": "after"})
+    body = ("<netapp xmlns=\"http://www.netapp.com/filer/admin\" version=\"1.110\" vfiler=\"svm_xen\">"
+            "<igroup-create><initiator-group-name>zapi_lost_ig</initiator-group-name>"
+            "<initiator-group-type>iscsi</initiator-group-type><os-type>xen</os-type></igroup-create></netapp>")
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        zapi_post(sim, body.encode("utf-8"))
+    assert api.get("/api/protocols/san/igroups", name="zapi_lost_ig")[1]["num_records"] == 1
+    api.control("POST", "faults", {"method": "GET /api/cluster", "action": "delay", "delay_s": 0.2, "when": "after"})
+    assert api.get("/api/cluster")[0] == 200
+
+
 def test_jobs_follow_simulated_time(api):
     status, body, headers = api.request("POST", "/api/storage/volumes", {"name": "slow_vol", "svm.name": "svm_xen",
                                                                          "aggregates": [{"name": "aggr1"}], "size": GIB})
@@ -116,6 +138,7 @@ def test_save_and_load_state(sim, api, tmp_path):
                                                        "initiators": [{"name": "iqn.2024-04.test.save:h"}]})
     path = str(tmp_path / "state.json")
     api.control("POST", "save", {"path": path})
+    assert os.stat(path).st_mode & 0o777 == 0o600
     summary = api.control("GET", "state")
     with open(path, encoding="utf-8") as handle:
         saved = json.load(handle)

@@ -9,7 +9,10 @@ import argparse
 import json
 import os
 import ssl
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler
@@ -17,8 +20,10 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from cryptography import x509
 
-from simcommon import (CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan, add_common_arguments, tls_material,
-                       wait_ready_file, write_ready_file)
+from simcommon import (CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan, WatchedRequestHandler, Watchdog,
+                       add_common_arguments, tls_material, wait_ready_file, write_private_json, write_ready_file)
+from simcommon import launch
+from simcommon.runtime import DEFAULT_IDLE_TIMEOUT_S, DEFAULT_LIFETIME_S, pid_alive
 
 
 def test_calllog_counts_and_writes():
@@ -46,8 +51,13 @@ def test_faultplan_nth_and_repeat():
     plan.clear()
     plan.add("VM.start", action="drop")
     assert plan.check("VM.start")["action"] == "drop"
+    assert plan.faults()[0]["when"] == "before"
+    plan.add("VM.clone", action="drop", when="after")
+    assert plan.check("VM.clone")["when"] == "after"
     with pytest.raises(ValueError):
         plan.add("x", action="explode")
+    with pytest.raises(ValueError):
+        plan.add("x", action="drop", when="during")
 
 
 def test_tls_material_sans_and_reuse(tmp_path):
@@ -79,7 +89,80 @@ def test_ready_file_roundtrip_and_timeout(tmp_path):
 
 def test_common_arguments_defaults():
     args = add_common_arguments(argparse.ArgumentParser()).parse_args(["--state-dir", "/tmp/x"])
-    assert args.port == 0 and args.time_scale == 1.0 and args.lifetime == 3600.0 and args.latency_ms == 0.0
+    assert args.port == 0 and args.time_scale == 1.0 and args.latency_ms == 0.0
+    assert args.watch_pid == [] and args.idle_timeout == DEFAULT_IDLE_TIMEOUT_S == 1800.0
+    assert args.lifetime == DEFAULT_LIFETIME_S >= 4 * 3600, "the absolute cap is a last resort, far beyond any slow run"
+    args = add_common_arguments(argparse.ArgumentParser()).parse_args(
+        ["--state-dir", "/tmp/x", "--watch-pid", "12", "--watch-pid", "34", "--idle-timeout", "0"])
+    assert args.watch_pid == [12, 34] and args.idle_timeout == 0.0
+
+
+def _expired_within(watchdog: Watchdog, seconds: float) -> str | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        reason = watchdog.expired()
+        if reason:
+            return reason
+        time.sleep(0.05)
+    return None
+
+
+def test_watchdog_idle_timeout_counts_requests_in_progress():
+    watchdog = Watchdog(lambda: None, idle_timeout=0.3)
+    watchdog.begin()  # a long request in progress is not idle time
+    assert _expired_within(watchdog, 0.6) is None
+    watchdog.end()
+    assert watchdog.expired() is None, "the end of a request is activity too"
+    assert "idle" in (_expired_within(watchdog, 2) or "")
+    assert Watchdog(lambda: None).expired() is None, "0 = no idle timeout, no cap"
+
+
+def test_watchdog_lifetime_cap_and_watched_process():
+    assert "cap" in (_expired_within(Watchdog(lambda: None, lifetime=0.2), 2) or "")
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # pylint: disable=consider-using-with
+    try:
+        watchdog = Watchdog(lambda: None, watch_pids=[child.pid])
+        assert watchdog.expired() is None and pid_alive(child.pid)
+        child.kill()
+        deadline = time.monotonic() + 5
+        while pid_alive(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not pid_alive(child.pid), "a zombie (killed, not yet reaped) counts as gone"
+        child.wait(10)
+        assert "watched process %d is gone" % child.pid == watchdog.expired()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+
+
+def test_watchdog_thread_calls_back_once():
+    fired = threading.Event()
+    watchdog = Watchdog(fired.set, idle_timeout=0.2, poll_s=0.05).start()
+    assert fired.wait(5) and "idle" in watchdog.reason
+
+
+def test_private_json_is_0600(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text("{}")
+    os.chmod(path, 0o644)
+    write_private_json(str(path), {"a": 1})
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_bundled_data_and_launch_environment():
+    assert os.path.isfile(os.path.join(launch.data_dir("xapisim"), "reference.yml"))
+    assert os.path.isfile(os.path.join(launch.data_dir("ontapsim"), "reference.yml"))
+    assert launch.resolve_data_file("xapisim", "small").endswith(os.path.join("", "small.yml"))
+    assert launch.resolve_data_file("xapisim", "/no/such/file.yml") == "/no/such/file.yml"
+    assert "reference" in launch.bundled_names("ontapsim")
+    assert launch.command("xapisim", "/py") == ["/py", "-m", "xapisim"]
+    with pytest.raises(ValueError):
+        launch.command("nosim")
+    env = launch.child_env({"PYTHONPATH": "/elsewhere"})
+    # a checkout (editable or not installed) puts the package root first; a site install needs nothing
+    assert env["PYTHONPATH"] in ("/elsewhere", launch.PACKAGE_ROOT + os.pathsep + "/elsewhere")
 
 
 def test_control_api_routes():
@@ -111,6 +194,38 @@ class _Hello(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         return
+
+
+class _Watched(WatchedRequestHandler, _Hello):
+    protocol_version = "HTTP/1.1"
+
+
+def test_watched_handler_reports_each_request(tmp_path):
+    del tmp_path
+    seen = []
+
+    class Recorder:
+        def begin(self):
+            seen.append("begin")
+
+        def end(self):
+            seen.append("end")
+
+    server = DualProtocolHTTPServer(("127.0.0.1", 0), _Watched, None)
+    server.watchdog = Recorder()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for _attempt in range(2):
+            with urllib.request.urlopen("http://127.0.0.1:%d/" % server.server_address[1], timeout=5) as resp:
+                assert resp.read() == b"hello"
+        deadline = time.monotonic() + 5
+        while len(seen) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert seen == ["begin", "end", "begin", "end"]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_dual_protocol_server_serves_http_and_https_on_one_port(tmp_path):

@@ -2,7 +2,7 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Entry point: PYTHONPATH=tests/simulator python -m xapisim --datacenter FILE --state-dir DIR ..."""
+"""Entry point: `xapisim --datacenter FILE|NAME --state-dir DIR ...` (or `python -m xapisim`)."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,8 @@ import os
 import signal
 import sys
 
-from simcommon import add_common_arguments, lifetime_watchdog, write_ready_file
+from simcommon import add_common_arguments, start_watchdog, write_ready_file
+from simcommon.launch import bundled_names, resolve_data_file
 
 from . import datacenter, san
 from .app import Simulator, make_ssl_context
@@ -20,7 +21,9 @@ from .spec import Spec
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="xapisim", description="Stateful XenAPI (xapi) simulator")
     add_common_arguments(parser)
-    parser.add_argument("--datacenter", default=None, help="datacenter description (YAML)")
+    parser.add_argument("--datacenter", default=None,
+                        help="datacenter description (YAML file, or the name of a bundled one: %s)"
+                        % ", ".join(bundled_names("xapisim")))
     parser.add_argument("--generate", default=None, help="synthetic pool, e.g. hosts=64,vms=2000")
     parser.add_argument("--address-base", default="127.0.0.10", help="host i listens on base+i")
     parser.add_argument("--ontap-control", "--san", dest="ontap_control", default="",
@@ -34,7 +37,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.makedirs(args.state_dir, exist_ok=True)
-    conf = datacenter.load(args.datacenter) if args.datacenter else {}
+    conf = datacenter.load(resolve_data_file("xapisim", args.datacenter)) if args.datacenter else {}
     if args.generate:
         conf = datacenter.generated(args.generate, conf)
     if not conf.get("host_groups") and not args.load_state:
@@ -52,9 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     ssl_context, ca_path = make_ssl_context(args.state_dir, addresses)
     port = sim.listen(addresses, args.port, ssl_context)
     password_file = os.path.join(args.state_dir, "xapisim-password")
-    with open(password_file, "w", encoding="utf-8") as handle:
+    fd = os.open(password_file + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(sim.world.password)
-    os.chmod(password_file, 0o600)
+    os.chmod(password_file + ".tmp", 0o600)
+    os.replace(password_file + ".tmp", password_file)
     hosts = []
     with sim.world.lock:
         for address in addresses:
@@ -70,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         sim.stopped.set()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    lifetime_watchdog(args.lifetime, sim.stopped.set)
+    watchdog = start_watchdog(args, sim.stopped.set)
+    for server in sim.servers:
+        server.watchdog = watchdog
     if args.ready_file:
         write_ready_file(args.ready_file, ready)
     try:

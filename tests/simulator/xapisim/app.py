@@ -6,25 +6,25 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import ssl
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 
-from simcommon import CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan, tls_material
+from simcommon import CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan, WatchedRequestHandler, tls_material
+from simcommon import write_private_json
 
 from . import handlers_core, handlers_devices, handlers_ha, handlers_pool, handlers_storage, handlers_vm  # noqa: F401  pylint: disable=unused-import
 from . import rrd
 from . import san
-from .dispatch import Dispatcher, is_write, summarize
+from .dispatch import SECRET_WORDS, Dispatcher, is_write, summarize
 from .model import VMRules
 from .spec import DT, Spec, XapiError
 from .state import World
 from .wire import envelope_failure, envelope_success, json_response, xml_request, xml_response
 
 JSON_PATHS = ("/jsonrpc", "/json")
+REDACTED = "***"
 HANDLER_MODULES = (handlers_core, handlers_devices, handlers_ha, handlers_pool, handlers_storage, handlers_vm)
 
 
@@ -81,7 +81,11 @@ class Simulator:
 
     # ------------------------------------------------------------------ calls
     def invoke(self, address: str, method: str, params: list):
-        """Run one API call; returns the value or raises XapiError / DropConnection."""
+        """Run one API call; returns the value or raises XapiError / DropConnection.
+
+        A fault with when="after" lets the call take effect first and then loses, delays or
+        replaces its answer (what a client sees when the server did the work but the reply
+        never arrived)."""
         fault = self.faults.check(method)
         _is_async, cls, msg, spec_msg = self.dispatcher.resolve(method)
         args = list(params)
@@ -91,17 +95,28 @@ class Simulator:
                             summarize(spec_msg, args, cls))
         if self.world.latency_ms:
             time.sleep(self.world.latency_ms / 1000.0)
-        if fault is not None:
-            if fault["action"] == "drop":
-                raise DropConnection()
-            if fault["action"] == "delay":
-                time.sleep(fault["delay_s"])
-            else:
-                raise XapiError(*fault["error"])
+        if fault is None:
+            return self.dispatcher.call(address, method, params)
+        if fault.get("when") == "after":
+            try:
+                result = self.dispatcher.call(address, method, params)
+            except XapiError:
+                if fault["action"] == "delay":
+                    time.sleep(fault["delay_s"])
+                    raise
+                result = None
+            _apply_fault(fault)
+            return result
+        _apply_fault(fault)
         return self.dispatcher.call(address, method, params)
 
     # ------------------------------------------------------------------ state
     def state(self) -> dict:
+        """GET /sim/state: the saved-state document with every secret redacted (as in the call log)."""
+        return redact_state(self.full_state())
+
+    def full_state(self) -> dict:
+        """Everything --load-state needs, secrets included (only ever written to 0600 files)."""
         with self.world.lock:
             dbs = self.world.dbs
             return _encode({
@@ -116,11 +131,8 @@ class Simulator:
             })
 
     def save(self, path: str) -> None:
-        data = self.state()
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, path)
+        """POST /sim/save and --save-state-on-exit: the full state, mode 0600 (it holds the secrets load needs)."""
+        write_private_json(path, self.full_state())
 
     def load(self, path: str) -> None:
         with open(path, encoding="utf-8") as handle:
@@ -183,6 +195,41 @@ class Simulator:
             server.server_close()
 
 
+def _apply_fault(fault: dict) -> None:
+    """The fault's effect on the answer: drop the connection, wait, or fail with its error."""
+    if fault["action"] == "drop":
+        raise DropConnection()
+    if fault["action"] == "delay":
+        time.sleep(fault["delay_s"])
+        return
+    raise XapiError(*fault["error"])
+
+
+def redact_state(data: dict) -> dict:
+    """A copy of a state document without secrets: secret.value, and every map entry whose key names a
+    password/secret (CHAP passwords of static iSCSI targets included). Keys ending in `_secret` hold the
+    uuid of a secret object, not the secret, and are kept."""
+    def walk(value, key: str = ""):
+        if isinstance(value, dict):
+            return {k: (REDACTED if _secret_key(k) and not isinstance(v, (dict, list)) else walk(v, k))
+                    for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        return value
+
+    out = walk(data)
+    for db in out.get("dbs", []):
+        for rec in (db.get("tables", {}).get("secret") or {}).values():
+            if isinstance(rec, dict) and "value" in rec:
+                rec["value"] = REDACTED
+    return out
+
+
+def _secret_key(key) -> bool:
+    key = str(key)
+    return bool(SECRET_WORDS.search(key)) and not key.endswith("_secret") and key not in ("secret", "secrets")
+
+
 def _encode(value):
     if isinstance(value, DT):
         return {"__dt__": str(value)}
@@ -204,7 +251,7 @@ def _decode(value):
 
 
 def make_handler(sim: Simulator):
-    class XapiHandler(BaseHTTPRequestHandler):
+    class XapiHandler(WatchedRequestHandler):
         """One listener's HTTP handling: XML-RPC, JSON-RPC, OPTIONS and /sim/."""
 
         protocol_version = "HTTP/1.1"
