@@ -155,6 +155,7 @@ network:
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import network as netsvc
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.validate import BOND_MODES
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True, "aliases": ["name_label"]},
@@ -170,7 +171,7 @@ ARGUMENT_SPEC = {
         "type": "dict",
         "options": {
             "members": {"type": "list", "elements": "str", "required": True},
-            "mode": {"type": "str", "choices": list(netsvc.BOND_MODES), "default": "balance-slb"},
+            "mode": {"type": "str", "choices": list(BOND_MODES), "default": "balance-slb"},
         },
     },
     "ip_configuration": {
@@ -211,17 +212,21 @@ def main():
         mutually_exclusive=[("vlan", "bond"), ("device", "parent_network"), ("device", "bond")],
     )
     params = module.params
-    if params["vlan"] is not None and not (0 <= params["vlan"] <= 4094):
-        module.fail_json(msg="Failed to configure network '%s': VLAN_TAG_INVALID %s. Use a tag between 0 and 4094." % (params["name"], params["vlan"]))
-    with module.session("configure", "network", params["name"]) as client:
-        state = netsvc.read(client)
-        net, plan = netsvc.plan(state, desired_state(params), params["purge_other_config"], params["allow_management_interface"])
-        before = netsvc.view(state, net)
-        after = plan.after
-        if plan.changed and not module.check_mode:
-            net = netsvc.apply(client, net, plan)
-            after = netsvc.view(netsvc.read(client), net) if not plan.destroy else {"state": "absent"}
-    module.exit_result(changed=plan.changed, before=before, after=after, network=after)
+    desired = desired_state(params)
+
+    def plan(state):
+        # In check mode the parent of a VLAN may be a bond network that an earlier task only predicted.
+        result = netsvc.plan(state, desired, params["purge_other_config"], params["allow_management_interface"],
+                             pending_parent=module.check_mode)
+        for note in result.notes:
+            module.warn(note)
+        return result
+
+    def apply(client, _state, result):
+        net = netsvc.apply(client, result)
+        return netsvc.view(netsvc.read(client), net) if not result.destroy else {"state": "absent"}
+
+    module.converge("configure", "network", params["name"], netsvc.read, plan, apply, "network")
 
 
 if __name__ == "__main__":

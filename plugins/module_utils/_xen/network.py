@@ -15,29 +15,27 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import to_int
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import diff, map_changes
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenPlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, is_null, read_pool_state
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.validate import check_network
 
 NETWORK_CLASSES = ("host", "network", "PIF", "Bond", "VLAN", "VIF")
 OWNER_KEY = "vdc.xenpool.owner"
 IP_MODES = {"static": "Static", "dhcp": "DHCP", "none": "None"}
-BOND_MODES = ("balance-slb", "active-backup", "lacp")
 
 
 class NetworkError(XenPlanError):
     """A desired network that cannot be reached; nothing was changed."""
 
+    def __init__(self, code: str, message: str, hint: str = "") -> None:
+        super().__init__(code, message, hint=hint)
+
 
 def read(client: t.Any) -> PoolState:
     return read_pool_state(client, NETWORK_CLASSES)
-
-
-def _int(value: t.Any, default: int = -1) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def _host_names(state: PoolState) -> dict[str, str]:
@@ -46,7 +44,7 @@ def _host_names(state: PoolState) -> dict[str, str]:
 
 def physical_pif(state: PoolState, host: str, device: str) -> tuple[str, dict[str, t.Any]] | None:
     for ref, pif in state.all("PIF").items():
-        if pif.get("host") == host and pif.get("device") == device and pif.get("physical") and _int(pif.get("VLAN")) == -1:
+        if pif.get("host") == host and pif.get("device") == device and pif.get("physical") and to_int(pif.get("VLAN"), -1) == -1:
             return ref, pif
     return None
 
@@ -69,7 +67,7 @@ def find_network(state: PoolState, name: str, device: str | None = None, adopt: 
         return named[0][0]
     if adopt and device:
         nets = {pif.get("network") for ref, pif in state.all("PIF").items()
-                if pif.get("device") == device and pif.get("physical") and _int(pif.get("VLAN")) == -1}
+                if pif.get("device") == device and pif.get("physical") and to_int(pif.get("VLAN"), -1) == -1}
         nets.discard(None)
         if len(nets) == 1:
             return nets.pop()
@@ -95,7 +93,7 @@ def view(state: PoolState, net: str | None) -> dict[str, t.Any]:
         "state": "present",
         "name": rec.get("name_label", ""),
         "description": rec.get("name_description", ""),
-        "mtu": _int(rec.get("MTU"), 1500),
+        "mtu": to_int(rec.get("MTU"), 1500),
         "other_config": {k: v for k, v in (rec.get("other_config") or {}).items() if k != OWNER_KEY},
         "hosts": {},
     }
@@ -106,7 +104,7 @@ def view(state: PoolState, net: str | None) -> dict[str, t.Any]:
         pif = found[1]
         entry: dict[str, t.Any] = {
             "device": pif.get("device", ""),
-            "vlan": _int(pif.get("VLAN")),
+            "vlan": to_int(pif.get("VLAN"), -1),
             "ip_mode": str(pif.get("ip_configuration_mode", "None")).lower(),
             "ip": pif.get("IP", ""),
             "netmask": pif.get("netmask", ""),
@@ -121,111 +119,151 @@ def view(state: PoolState, net: str | None) -> dict[str, t.Any]:
     return out
 
 
-class NetworkPlan:
-    """Every write the desired network needs, as (method, args, description) steps in order."""
+NET = "<network>"  # placeholder in a step's args for the ref of a network created by the same plan
 
-    def __init__(self) -> None:
+
+class NetworkPlan(Plan):
+    """The writes of one network, in order, as Steps whose `call` is (method, args); refused before the first one."""
+
+    def __init__(self, net: str | None, before: dict[str, t.Any]) -> None:
+        super().__init__(before=before)
+        self.net = net
         self.create: dict[str, t.Any] | None = None
-        self.steps: list[tuple[str, tuple, str]] = []
-        self.per_host: list[tuple[str, str, tuple]] = []  # (method, host ref, extra args) needing the network ref
         self.destroy = False
-        self.after: dict[str, t.Any] = {}
+        self.notes: list[str] = []
+
+    def call(self, method: str, args: tuple, obj: str = "", detail: t.Any = None, destructive: bool = False,
+             host: str | None = None) -> None:
+        self.add(method, obj, detail, destructive=destructive, call=(method, args), host=host)
 
     @property
     def changed(self) -> bool:
-        return bool(self.create is not None or self.steps or self.per_host or self.destroy)
+        return bool(self.create is not None or self.steps or self.destroy)
 
 
-def plan(state: PoolState, desired: dict[str, t.Any], purge_other_config: bool = False, allow_management: bool = False) -> tuple[str | None, NetworkPlan]:
-    """Compute the writes; raise NetworkError for anything impossible before a single write."""
-    result = NetworkPlan()
+def plan(state: PoolState, desired: dict[str, t.Any], purge_other_config: bool = False, allow_management: bool = False,
+         pending_parent: bool = False) -> NetworkPlan:
+    """Every write the declaration needs; NetworkError / InputError for anything impossible, before a single write.
+
+    pending_parent: a parent_network that does not exist yet is taken as created by an earlier task of the same
+    run (check mode of a play that creates the bond first), so the VLANs on it are predicted instead of refused.
+    """
+    check_network(desired)
     device = desired.get("device")
     net = find_network(state, desired["name"], device, adopt=desired.get("vlan") is None and desired.get("bond") is None)
-    before = view(state, net)
-    hosts = _host_names(state)
+    result = NetworkPlan(net, view(state, net))
     if desired.get("state") == "absent":
-        if net is None:
-            result.after = before
-            return net, result
-        _plan_destroy(state, net, result)
+        if net is not None:
+            _plan_destroy(state, net, result)
         result.after = {"state": "absent"}
-        return net, result
-    current = {
-        "name": before.get("name"),
-        "description": before.get("description"),
-        "mtu": before.get("mtu"),
-        "other_config": before.get("other_config"),
-    }
-    want = {k: desired.get(k) for k in ("name", "description", "mtu", "other_config")}
-    after = dict(before) if net else {"state": "present", "name": desired["name"], "description": desired.get("description") or "",
-                                      "mtu": desired.get("mtu") or 1500, "other_config": dict(desired.get("other_config") or {}), "hosts": {}}
+        return result
+    after = _plan_settings(state, net, desired, purge_other_config, result)
+    hosts = _host_names(state)
+    if desired.get("vlan") is not None:
+        _plan_vlan(state, net, desired, hosts, result, after, pending_parent)
+    elif desired.get("bond") is not None:
+        _plan_bond(state, net, desired["bond"], hosts, result, after, allow_management)
+    if desired.get("ip_configuration"):
+        _plan_ip(state, net, desired["ip_configuration"], hosts, result, after, allow_management)
+    result.after = after
+    return result
+
+
+def _plan_settings(state: PoolState, net: str | None, desired: dict[str, t.Any], purge_other_config: bool,
+                   result: NetworkPlan) -> dict[str, t.Any]:
+    """Create the network or converge its own fields; returns the predicted view."""
+    before = result.before
     if net is None:
         result.create = {
             "name_label": desired["name"], "name_description": desired.get("description") or "",
             "MTU": str(desired.get("mtu") or 1500),
             "other_config": dict(desired.get("other_config") or {}, **{OWNER_KEY: "vdc.xenpool"}), "tags": [],
         }
-    else:
-        changes = diff(current, want, maps=("other_config",), purge={"other_config": purge_other_config})
-        after.update(changes.after)
-        if "name" in changes:
-            result.steps.append(("network.set_name_label", (net, want["name"]), "rename"))
-        if "description" in changes:
-            result.steps.append(("network.set_name_description", (net, want["description"]), "description"))
-        if "mtu" in changes:
-            result.steps.append(("network.set_MTU", (net, str(want["mtu"])), "mtu"))
-        if "other_config" in changes:
-            to_set, to_remove = map_changes(current["other_config"], changes.after["other_config"], purge_other_config)
-            for key in to_remove + sorted(k for k in to_set if k in current["other_config"]):
-                result.steps.append(("network.remove_from_other_config", (net, key), "other_config"))
-            for key in sorted(to_set):
-                result.steps.append(("network.add_to_other_config", (net, key, to_set[key]), "other_config"))
-    after["hosts"] = {k: dict(v) for k, v in (after.get("hosts") or {}).items()}
-    if desired.get("vlan") is not None:
-        _plan_vlan(state, net, desired, hosts, result, after)
-    elif desired.get("bond") is not None:
-        _plan_bond(state, net, desired["bond"], hosts, result, after)
-    if desired.get("ip_configuration"):
-        _plan_ip(state, net, desired["ip_configuration"], hosts, result, after, allow_management)
-    result.after = after
-    return net, result
+        result.add("create network", desired["name"])
+        return {"state": "present", "name": desired["name"], "description": desired.get("description") or "",
+                "mtu": desired.get("mtu") or 1500, "other_config": dict(desired.get("other_config") or {}), "hosts": {}}
+    current = {k: before.get(k) for k in ("name", "description", "mtu", "other_config")}
+    want = {k: desired.get(k) for k in ("name", "description", "mtu", "other_config")}
+    changes = diff(current, want, maps=("other_config",), purge={"other_config": purge_other_config})
+    after = dict(before, **changes.after)
+    after["hosts"] = {k: dict(v) for k, v in (before.get("hosts") or {}).items()}
+    if "name" in changes:
+        result.call("network.set_name_label", (net, want["name"]), "name", want["name"])
+    if "description" in changes:
+        result.call("network.set_name_description", (net, want["description"]), "description", want["description"])
+    if "mtu" in changes:
+        result.call("network.set_MTU", (net, str(want["mtu"])), "mtu", want["mtu"])
+    if "other_config" in changes:
+        to_set, to_remove = map_changes(current["other_config"], changes.after["other_config"], purge_other_config)
+        for key in to_remove + sorted(k for k in to_set if k in current["other_config"]):
+            result.call("network.remove_from_other_config", (net, key), "other_config", key)
+        for key in sorted(to_set):
+            result.call("network.add_to_other_config", (net, key, to_set[key]), "other_config", key)
+    return after
 
 
-def _tagged_pif(state: PoolState, host: str, desired: dict[str, t.Any]) -> str:
+def _tagged_pif(state: PoolState, host: str, desired: dict[str, t.Any], pending_parent: bool) -> str | None:
+    """The PIF that carries the VLAN on host; None when it will be the interface of a parent network not created yet."""
     hname = state.name_of("host", host)
     if desired.get("parent_network"):
         parent = find_network(state, desired["parent_network"])
+        if parent is None and pending_parent:
+            return None
         found = pif_on(state, host, parent)
         if not found:
-            raise NetworkError("PIF_NOT_FOUND", "host %s has no interface on network '%s'" % (hname, desired["parent_network"]))
+            raise NetworkError("PIF_NOT_FOUND", "host %s has no interface on network '%s'" % (hname, desired["parent_network"]),
+                               hint="Create network '%s' (its bond or NIC) on every host first" % desired["parent_network"])
         return found[0]
-    if not desired.get("device"):
-        raise NetworkError("INVALID_VALUE", "a VLAN needs device or parent_network")
     found = physical_pif(state, host, desired["device"])
     if not found:
-        raise NetworkError("PIF_NOT_FOUND", "host %s has no physical interface %s" % (hname, desired["device"]))
+        raise NetworkError("PIF_NOT_FOUND", "host %s has no physical interface %s" % (hname, desired["device"]),
+                           hint="Check the device name; every host of the pool needs it")
     return found[0]
 
 
-def _plan_vlan(state: PoolState, net: str | None, desired: dict[str, t.Any], hosts: dict[str, str], result: NetworkPlan, after: dict) -> None:
+def _plan_vlan(state: PoolState, net: str | None, desired: dict[str, t.Any], hosts: dict[str, str], result: NetworkPlan,
+               after: dict, pending_parent: bool) -> None:
     tag = int(desired["vlan"])
     for host, hname in sorted(hosts.items(), key=lambda kv: kv[1]):
-        tagged = _tagged_pif(state, host, desired)
+        tagged = _tagged_pif(state, host, desired, pending_parent)
         existing = None
         for vlan in state.all("VLAN").values():
-            if vlan.get("tagged_PIF") == tagged and _int(vlan.get("tag")) == tag:
+            if tagged is not None and vlan.get("tagged_PIF") == tagged and to_int(vlan.get("tag"), -1) == tag:
                 existing = state.get("PIF", vlan.get("untagged_PIF")) or {}
         if existing is not None:
             if existing.get("network") != net:
                 raise NetworkError("PIF_VLAN_EXISTS", "VLAN %d on host %s already belongs to network '%s'"
-                                   % (tag, hname, state.name_of("network", existing.get("network"))))
+                                   % (tag, hname, state.name_of("network", existing.get("network"))),
+                                   hint="Use another tag, or manage that network under its own name")
             continue
-        result.per_host.append(("VLAN.create", host, (tagged, str(tag))))
-        after["hosts"][hname] = {"device": (state.get("PIF", tagged) or {}).get("device", ""), "vlan": tag, "ip_mode": "none",
-                                 "ip": "", "netmask": "", "gateway": "", "management": False}
+        device = (state.get("PIF", tagged) or {}).get("device", "") if tagged else "bond"
+        result.call("VLAN.create", (tagged, str(tag), NET), hname, "VLAN %d on %s" % (tag, device), host=host)
+        after["hosts"][hname] = {"device": device, "vlan": tag, "ip_mode": "none", "ip": "", "netmask": "", "gateway": "",
+                                 "management": False}
+    if pending_parent and find_network(state, desired.get("parent_network") or "") is None and desired.get("parent_network"):
+        result.notes.append("network '%s' does not exist yet; the VLAN is predicted on the interface it will have on every host"
+                            % desired["parent_network"])
 
 
-def _plan_bond(state: PoolState, net: str | None, bond: dict[str, t.Any], hosts: dict[str, str], result: NetworkPlan, after: dict) -> None:
+def _bond_pifs(state: PoolState, host: str, hname: str, members: list[str], allow_management: bool) -> list[str]:
+    pifs = []
+    for device in members:
+        found = physical_pif(state, host, device)
+        if not found:
+            raise NetworkError("PIF_NOT_FOUND", "host %s has no physical interface %s" % (hname, device),
+                               hint="Bond only NICs that exist on every host of the pool")
+        if not is_null(found[1].get("bond_slave_of")):
+            raise NetworkError("PIF_ALREADY_BONDED", "interface %s on host %s is already in another bond" % (device, hname),
+                               hint="Destroy that bond first, or bond other NICs")
+        if found[1].get("management") and not allow_management:
+            raise NetworkError("PIF_IS_MANAGEMENT_INTERFACE", "interface %s on host %s is the management interface" % (device, hname),
+                               hint="Set allow_management_interface: true to move management onto the bond")
+        pifs.append(found[0])
+    return pifs
+
+
+def _plan_bond(state: PoolState, net: str | None, bond: dict[str, t.Any], hosts: dict[str, str], result: NetworkPlan,
+               after: dict, allow_management: bool) -> None:
     members = sorted(bond["members"])
     mode = bond.get("mode") or "balance-slb"
     for host, hname in sorted(hosts.items(), key=lambda kv: kv[1]):
@@ -233,23 +271,15 @@ def _plan_bond(state: PoolState, net: str | None, bond: dict[str, t.Any], hosts:
         if existing:
             have = sorted((state.get("PIF", s) or {}).get("device", "") for s in existing[1].get("slaves") or [])
             if have != members:
-                raise NetworkError("BOND_MEMBERS_DIFFER", "bond on host %s has members %s, not %s; destroy and recreate it to change members"
-                                   % (hname, ",".join(have), ",".join(members)))
+                raise NetworkError("BOND_MEMBERS_DIFFER", "bond on host %s has members %s, not %s"
+                                   % (hname, ",".join(have), ",".join(members)),
+                                   hint="Destroy the network (state: absent) and declare it again to change members")
             if existing[1].get("mode") != mode:
-                result.steps.append(("Bond.set_mode", (existing[0], mode), "bond mode on %s" % hname))
+                result.call("Bond.set_mode", (existing[0], mode), hname, "bond mode %s" % mode, host=host)
                 after["hosts"][hname]["bond"] = {"mode": mode, "members": members}
             continue
-        pifs = []
-        for device in members:
-            found = physical_pif(state, host, device)
-            if not found:
-                raise NetworkError("PIF_NOT_FOUND", "host %s has no physical interface %s" % (hname, device))
-            if not is_null(found[1].get("bond_slave_of")):
-                raise NetworkError("PIF_ALREADY_BONDED", "interface %s on host %s is already in another bond" % (device, hname))
-            if found[1].get("management") and len(members) < 2:
-                raise NetworkError("PIF_IS_MANAGEMENT_INTERFACE", "interface %s on host %s is the management interface" % (device, hname))
-            pifs.append(found[0])
-        result.per_host.append(("Bond.create", host, (pifs, "", mode, {})))
+        pifs = _bond_pifs(state, host, hname, members, allow_management)
+        result.call("Bond.create", (NET, pifs, "", mode, {}), hname, "bond %s (%s)" % (",".join(members), mode), host=host)
         after["hosts"][hname] = {"device": "bond", "vlan": -1, "ip_mode": "none", "ip": "", "netmask": "", "gateway": "",
                                  "management": False, "bond": {"mode": mode, "members": members}}
 
@@ -257,15 +287,14 @@ def _plan_bond(state: PoolState, net: str | None, bond: dict[str, t.Any], hosts:
 def _plan_ip(state: PoolState, net: str | None, configs: list[dict[str, t.Any]], hosts: dict[str, str], result: NetworkPlan,
              after: dict, allow_management: bool) -> None:
     by_name = {name: ref for ref, name in hosts.items()}
+    missing = sorted(conf["host"] for conf in configs if conf["host"] not in by_name)
+    if missing:
+        raise NetworkError("HOST_NOT_FOUND", "no host %s in the pool" % ", ".join("'%s'" % m for m in missing),
+                           hint="Remove those hosts from ip_configuration, or join them to the pool first")
     for conf in configs:
-        host = by_name.get(conf["host"])
-        if host is None:
-            raise NetworkError("HOST_NOT_FOUND", "no host '%s' in the pool" % conf["host"])
+        host = by_name[conf["host"]]
         mode = conf.get("mode") or "static"
         want = {"ip_mode": mode, "ip": conf.get("ip") or "", "netmask": conf.get("netmask") or "", "gateway": conf.get("gateway") or ""}
-        if mode == "static" and not (want["ip"] and want["netmask"]):
-            raise NetworkError("INVALID_VALUE", "static IP configuration of host %s needs ip and netmask" % conf["host"])
-        found = pif_on(state, host, net)
         entry = after["hosts"].setdefault(conf["host"], {})
         have = {k: entry.get(k, "") for k in want}
         if mode != "static":
@@ -274,52 +303,63 @@ def _plan_ip(state: PoolState, net: str | None, configs: list[dict[str, t.Any]],
         if have == want:
             continue
         if entry.get("management") and not allow_management:
-            raise NetworkError("PIF_IS_MANAGEMENT_INTERFACE", "the interface of network '%s' on host %s is the management interface; "
-                               "set allow_management_interface to reconfigure it" % (state.name_of("network", net), conf["host"]))
-        pif = found[0] if found else None
-        result.per_host.append(("PIF.reconfigure_ip", host, (pif, IP_MODES[mode], conf.get("ip") or "", conf.get("netmask") or "",
-                                                             conf.get("gateway") or "", conf.get("dns") or "")))
+            raise NetworkError("PIF_IS_MANAGEMENT_INTERFACE", "the interface of network '%s' on host %s is the management interface"
+                               % (state.name_of("network", net), conf["host"]),
+                               hint="Set allow_management_interface: true to reconfigure it")
+        found = pif_on(state, host, net)
+        args = (found[0] if found else None, IP_MODES[mode], conf.get("ip") or "", conf.get("netmask") or "",
+                conf.get("gateway") or "", conf.get("dns") or "")
+        result.call("PIF.reconfigure_ip", args, conf["host"], "%s %s" % (mode, conf.get("ip") or ""), host=host)
         entry.update(want)
 
 
 def _plan_destroy(state: PoolState, net: str, result: NetworkPlan) -> None:
+    name = state.name_of("network", net)
     for pif_ref, pif in state.all("PIF").items():
         if pif.get("network") != net:
             continue
         if pif.get("management"):
             raise NetworkError("PIF_IS_MANAGEMENT_INTERFACE", "network '%s' carries the management interface of host %s"
-                               % (state.name_of("network", net), state.name_of("host", pif.get("host"))))
+                               % (name, state.name_of("host", pif.get("host"))), hint="Move the management interface first")
         if pif.get("physical"):
             raise NetworkError("OPERATION_NOT_ALLOWED", "network '%s' is on the physical interface %s; it cannot be destroyed"
-                               % (state.name_of("network", net), pif.get("device")))
+                               % (name, pif.get("device")), hint="Physical networks stay; rename them instead")
+        hname = state.name_of("host", pif.get("host"))
         if not is_null(pif.get("VLAN_master_of")):
-            result.steps.append(("VLAN.destroy", (pif["VLAN_master_of"],), "VLAN"))
+            result.call("VLAN.destroy", (pif["VLAN_master_of"],), hname, "VLAN", destructive=True)
         for bond_ref, bond in state.all("Bond").items():
             if bond.get("master") == pif_ref:
-                result.steps.append(("Bond.destroy", (bond_ref,), "bond"))
+                result.call("Bond.destroy", (bond_ref,), hname, "bond", destructive=True)
     vifs = [v for v in state.all("VIF").values() if v.get("network") == net]
     if vifs:
-        raise NetworkError("NETWORK_CONTAINS_VIF", "network '%s' has %d virtual interfaces" % (state.name_of("network", net), len(vifs)))
-    result.steps.append(("network.destroy", (net,), "destroy"))
+        raise NetworkError("NETWORK_CONTAINS_VIF", "network '%s' has %d virtual interfaces" % (name, len(vifs)),
+                           hint="Move or remove the VMs' interfaces first")
+    result.call("network.destroy", (net,), name, destructive=True)
     result.destroy = True
 
 
-def apply(client: t.Any, net: str | None, result: NetworkPlan) -> str | None:
+def apply(client: t.Any, result: NetworkPlan) -> str | None:
+    """Run the plan's calls in order; NET in a call's args is the network created by the plan (or found by it)."""
+    net = result.net
     if result.create is not None:
         net = client.call("network.create", result.create)
-    for method, args, _why in result.steps:
+    for step in result.steps:
+        if "call" not in step:
+            continue
+        method, args = step["call"]
+        args = tuple(net if a == NET else a for a in args)
+        if method == "VLAN.create" and args[0] is None:
+            raise NetworkError("PIF_NOT_FOUND", "the parent network of the VLAN does not exist on host %s" % step["object"],
+                               hint="Create the parent network first")
+        if method == "PIF.reconfigure_ip" and args[0] is None:
+            args = (_pif_of(client, step["host"], net),) + args[1:]
         client.call(method, *args)
-    for method, host, args in result.per_host:
-        if method == "VLAN.create":
-            client.call("VLAN.create", args[0], args[1], net)
-        elif method == "Bond.create":
-            client.call("Bond.create", net, *args)
-        elif method == "PIF.reconfigure_ip":
-            pif = args[0]
-            if pif is None:
-                pif = next((ref for ref, rec in client.call("PIF.get_all_records").items()
-                            if rec.get("host") == host and rec.get("network") == net), None)
-            if pif is None:
-                raise NetworkError("PIF_NOT_FOUND", "no interface of the network on host %s" % host)
-            client.call("PIF.reconfigure_ip", pif, *args[1:])
     return net
+
+
+def _pif_of(client: t.Any, host: str, net: str | None) -> str:
+    """The PIF a VLAN or bond created earlier in this run gave the network on host (not in the plan's state)."""
+    pif = next((ref for ref, rec in client.call("PIF.get_all_records").items() if rec.get("host") == host and rec.get("network") == net), None)
+    if pif is None:
+        raise NetworkError("PIF_NOT_FOUND", "no interface of the network on host %s" % host)
+    return pif

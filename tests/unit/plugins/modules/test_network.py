@@ -48,7 +48,8 @@ def test_create_check_apply_noop_delete(world):
 
 def test_invalid_tag_and_exclusive_options(world):
     result = run(world, {"name": "x", "device": "eth1", "vlan": 5000}, expect=Failed)
-    assert "VLAN_TAG_INVALID" in result["msg"]
+    assert result["msg"].startswith("Failed to configure network 'x': INVALID_VALUE vlan 5000 is outside 0-4094")
+    assert world.writes() == []
     result = run(world, {"name": "x", "vlan": 10, "bond": {"members": ["eth2"]}}, expect=Failed)
     assert "mutually exclusive" in result["msg"]
 
@@ -58,3 +59,18 @@ def test_management_interface_is_protected(world):
     result = run(world, args, expect=Failed)
     assert result["error_code"] == "PIF_IS_MANAGEMENT_INTERFACE"
     assert world.writes() == []
+
+
+def test_bad_ip_after_vlans_writes_nothing_and_says_what_to_do(world):
+    """Issue 9 (6): the network and its VLANs were created before PIF.reconfigure_ip refused 999.1.1.1."""
+    args = dict(VLAN, ip_configuration=[{"host": "xen-01", "ip": "999.1.1.1", "netmask": "255.255.255.0"}])
+    result = run(world, args, expect=Failed)
+    assert result["msg"] == ("Failed to configure network 'storage-a': INVALID_VALUE ip of host xen-01: '999.1.1.1' is not an IPv4 "
+                             "or IPv6 address. Correct these options; nothing was changed")
+    assert world.writes() == []
+
+
+def test_plan_is_in_the_result(world):
+    result = run(world, VLAN, check=True)
+    assert result["plan"][0] == "create network storage-a"
+    assert "VLAN.create xen-01: VLAN 120 on eth1" in result["plan"]

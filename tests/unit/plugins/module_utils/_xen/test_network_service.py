@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import network as netsvc
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenPlanError
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_pool_world import World
 
 
@@ -25,10 +26,20 @@ def world():
 def converge(world, desired, check=False, allow_management=False, purge=False):
     client = world.client("10.0.0.1")
     state = netsvc.read(client)
-    net, plan = netsvc.plan(state, dict({"state": "present"}, **desired), purge, allow_management)
+    plan = netsvc.plan(state, dict({"state": "present"}, **desired), purge, allow_management, pending_parent=check)
+    net = plan.net
     if plan.changed and not check:
-        net = netsvc.apply(client, net, plan)
+        net = netsvc.apply(client, plan)
     return net, plan
+
+
+def calls(plan, method=None):
+    """The XenAPI methods of the plan's steps, in order."""
+    return [s["call"][0] for s in plan.steps if "call" in s and (method is None or s["call"][0] == method)]
+
+
+def hosts_of(plan, method):
+    return [s["object"] for s in plan.steps if s.get("call", ("",))[0] == method]
 
 
 def vlan_pifs(world, net):
@@ -38,7 +49,7 @@ def vlan_pifs(world, net):
 def test_vlan_on_every_host_check_then_apply_then_noop(world):
     desired = {"name": "storage-a", "device": "eth1", "vlan": 120, "mtu": 9000}
     _net, plan = converge(world, desired, check=True)
-    assert plan.create is not None and len(plan.per_host) == 3
+    assert plan.create is not None and calls(plan) == ["VLAN.create"] * 3
     assert sorted(plan.after["hosts"]) == ["xen-01", "xen-02", "xen-03"]
     assert world.writes() == []
     net, _unused = converge(world, desired)
@@ -57,7 +68,7 @@ def test_missing_vlan_on_one_host_is_added_there_only(world):
         h for h, rec in db["host"].items() if rec["name_label"] == "xen-02"))
     world.client("10.0.0.1").call("VLAN.destroy", victim)
     _net, plan = converge(world, desired, check=True)
-    assert [db["host"][h]["name_label"] for _m, h, _a in plan.per_host] == ["xen-02"]
+    assert hosts_of(plan, "VLAN.create") == ["xen-02"]
     converge(world, desired)
     assert len(vlan_pifs(world, net)) == 3
 
@@ -77,7 +88,7 @@ def test_bond_create_mode_change_and_member_change_refused(world):
     db = world.db_of("10.0.0.1")
     assert len(db["Bond"]) == 3
     _net, plan = converge(world, dict(desired, bond={"members": ["eth3", "eth2"], "mode": "active-backup"}))
-    assert [s[0] for s in plan.steps] == ["Bond.set_mode"] * 3
+    assert calls(plan) == ["Bond.set_mode"] * 3
     assert {b["mode"] for b in db["Bond"].values()} == {"active-backup"}
     with pytest.raises(netsvc.NetworkError) as info:
         converge(world, dict(desired, bond={"members": ["eth1", "eth2"], "mode": "active-backup"}))
@@ -91,7 +102,7 @@ def test_storage_ip_configuration_and_management_protection(world):
     converge(world, {"name": "storage-a", "device": "eth1", "vlan": 120})
     desired = {"name": "storage-a", "ip_configuration": [{"host": "xen-02", "mode": "static", "ip": "10.120.0.12", "netmask": "255.255.255.0"}]}
     _net, plan = converge(world, desired)
-    assert [m for m, _h, _a in plan.per_host] == ["PIF.reconfigure_ip"]
+    assert calls(plan) == ["PIF.reconfigure_ip"]
     world.log.clear()
     _net, plan = converge(world, desired)
     assert not plan.changed
@@ -114,9 +125,71 @@ def test_adopt_physical_network_by_device_and_rename(world):
 def test_absent_destroys_vlans_then_network_and_refuses_physical(world):
     net, _unused = converge(world, {"name": "storage-a", "device": "eth1", "vlan": 120})
     _n, plan = converge(world, {"name": "storage-a", "state": "absent"})
-    assert [s[0] for s in plan.steps] == ["VLAN.destroy"] * 3 + ["network.destroy"]
+    assert calls(plan) == ["VLAN.destroy"] * 3 + ["network.destroy"]
+    assert all(s["destructive"] for s in plan.steps)
     assert net not in world.db_of("10.0.0.1")["network"]
     _n, plan = converge(world, {"name": "storage-a", "state": "absent"})
     assert not plan.changed
     with pytest.raises(netsvc.NetworkError):
         converge(world, {"name": "Pool-wide network associated with eth1", "state": "absent"})
+
+
+@pytest.mark.parametrize("desired, needle", [
+    ({"name": "b", "bond": {"members": ["eth2"], "mode": "balance-slb"}}, "at least 2 distinct NICs"),
+    ({"name": "b", "bond": {"members": ["eth2", "eth2"], "mode": "balance-slb"}}, "at least 2 distinct NICs"),
+    ({"name": "m", "device": "eth1", "vlan": 120, "mtu": -9000}, "mtu -9000 is outside 68-65535"),
+    ({"name": "m", "device": "eth1", "vlan": 120, "mtu": 99999999}, "mtu 99999999 is outside 68-65535"),
+    ({"name": "", "device": "eth1", "vlan": 120}, "name is empty"),
+    ({"name": "v", "device": "eth1", "vlan": 4095}, "vlan 4095 is outside 0-4094"),
+    ({"name": "v", "vlan": 12}, "a VLAN needs device or parent_network"),
+    ({"name": "s", "device": "eth1", "vlan": 120, "ip_configuration": [{"host": "xen-01", "ip": "999.1.1.1", "netmask": "255.255.255.0"}]},
+     "'999.1.1.1' is not an IPv4 or IPv6 address"),
+    ({"name": "s", "device": "eth1", "vlan": 120, "ip_configuration": [{"host": "xen-01", "ip": "10.1.1.1", "netmask": "255.0.255.0"}]},
+     "not a contiguous IPv4 netmask"),
+    ({"name": "s", "device": "eth1", "vlan": 120, "ip_configuration": [{"host": "xen-01", "ip": "fd00::5", "netmask": "64",
+                                                                       "gateway": "10.0.0.1"}]}, "not of the address family"),
+])
+def test_bad_input_is_refused_before_any_write(world, desired, needle):
+    """Issue 9 (6): these were written (a one-NIC bond, MTU -9000) or written half-way (network and VLANs before a bad IP)."""
+    with pytest.raises(XenPlanError) as info:
+        converge(world, desired)
+    assert needle in str(info.value)
+    assert info.value.code == "INVALID_VALUE" and info.value.hint
+    assert world.writes() == []
+
+
+def test_ipv6_static_configuration_is_accepted(world):
+    _net, plan = converge(world, {"name": "s6", "device": "eth1", "vlan": 130,
+                                  "ip_configuration": [{"host": "xen-02", "ip": "fd00::12", "netmask": "64", "gateway": "fd00::1"}]},
+                          check=True)
+    assert calls(plan) == ["VLAN.create"] * 3 + ["PIF.reconfigure_ip"]
+
+
+def test_bonding_the_management_nic_needs_the_explicit_option(world):
+    desired = {"name": "mgmt-bond", "bond": {"members": ["eth0", "eth1"], "mode": "active-backup"}}
+    with pytest.raises(netsvc.NetworkError) as info:
+        converge(world, desired)
+    assert info.value.code == "PIF_IS_MANAGEMENT_INTERFACE" and "allow_management_interface" in info.value.hint
+    assert world.writes() == []
+    _net, plan = converge(world, desired, check=True, allow_management=True)
+    assert calls(plan) == ["Bond.create"] * 3
+
+
+def test_vlan_on_a_bond_network_that_is_only_predicted(world):
+    """Issue 9 (9): --check of a fresh pool predicts the VLAN on the bond created by the task before it."""
+    _net, plan = converge(world, {"name": "vm-prod", "parent_network": "vm-bond", "vlan": 200}, check=True)
+    assert calls(plan) == ["VLAN.create"] * 3
+    assert plan.notes and "vm-bond" in plan.notes[0]
+    assert world.writes() == []
+    with pytest.raises(netsvc.NetworkError) as info:
+        converge(world, {"name": "vm-prod", "parent_network": "vm-bond", "vlan": 200})
+    assert info.value.code == "PIF_NOT_FOUND" and world.writes() == []
+
+
+def test_ip_configuration_for_unknown_hosts_names_them_all(world):
+    with pytest.raises(netsvc.NetworkError) as info:
+        converge(world, {"name": "s", "device": "eth1", "vlan": 120, "ip_configuration": [
+            {"host": "xen-09", "ip": "10.1.1.9", "netmask": "255.255.255.0"},
+            {"host": "xen-08", "ip": "10.1.1.8", "netmask": "255.255.255.0"}]})
+    assert info.value.code == "HOST_NOT_FOUND" and "'xen-08', 'xen-09'" in str(info.value)
+    assert world.writes() == []
