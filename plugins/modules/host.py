@@ -15,8 +15,8 @@ description:
   - The host is found by O(uuid), else by O(address), else by O(name). When O(uuid) or O(address) is given,
     O(name) is the name label the host must have.
   - O(state=maintenance) disables the host and evacuates its VMs to the other enabled hosts, waits, and
-    reports where each VM went. When xapi says some VM cannot be moved, the module changes nothing and
-    names every such VM with xapi's reason.
+    reports where each VM went. With O(wait=false) it returns once the evacuation has started, with the task in RV(tasks).
+  - When xapi says some VM cannot be moved, the module changes nothing and names every such VM with xapi's reason.
 author:
   - vdc.xenpool contributors (!UNKNOWN)
 options:
@@ -49,7 +49,9 @@ options:
     type: bool
     default: false
   iscsi_iqn:
-    description: iSCSI initiator IQN of the host.
+    description:
+      - iSCSI initiator name of the host, checked against RFC 3720 before any change
+        (C(iqn.YYYY-MM.reversed.domain[:name]), C(eui.<16 hex digits>) or C(naa.<hex>)).
     type: str
   multipathing:
     description:
@@ -134,6 +136,13 @@ evacuated:
   description: VM name -> name of the host it moved to (empty in check mode).
   returned: success
   type: dict
+tasks:
+  description:
+    - With O(wait=false), the references of the evacuation tasks left running (poll them with C(task.get_record)).
+    - Empty when the module waited.
+  returned: success
+  type: list
+  elements: str
 to_evacuate:
   description: Names of the VMs that would be moved, in check mode.
   returned: check mode
@@ -178,7 +187,7 @@ def targets(state, params):
     """(label, host ref, desired) for the single host or for every entry of hosts."""
     if params["hosts"] is not None:
         return [(item["name"], hostsvc.locate(state, name=item["name"]), desired_state(item)) for item in params["hosts"]]
-    label = params["name"] or params["address"] or params["uuid"]
+    label = params["address"] or params["uuid"] or params["name"]
     ref = hostsvc.locate(state, params["uuid"], params["address"], params["name"])
     return [(label, ref, desired_state(params, rename=bool(params["uuid"] or params["address"])))]
 
@@ -188,35 +197,32 @@ def main():
                        mutually_exclusive=[("hosts", "name"), ("hosts", "uuid"), ("hosts", "address")])
     params = module.params
     purge = params["purge_other_config"]
-    before, after, moved, to_evacuate = {}, {}, {}, []
-    with module.session("configure", "host", params["name"] or params["address"] or params["uuid"] or "hosts") as client:
-        state = hostsvc.read(client)
-        plans = [(label, ref, hostsvc.plan(state, ref, desired, purge)) for label, ref, desired in targets(state, params)]
-        for label, ref, changes in plans:
-            if changes.fields.get("state", (None, None))[1] == "maintenance":
-                blocked = hostsvc.blockers(client, state, ref)
-                if blocked:
-                    module.fail_json(
-                        msg="Failed to configure host '%s': CANNOT_EVACUATE_HOST %s. Shut these VMs down or make room on the other hosts."
-                        % (label, "; ".join("%s: %s" % item for item in sorted(blocked.items()))),
-                        error_code="CANNOT_EVACUATE_HOST", blocking_vms=blocked)
-                to_evacuate += hostsvc.resident_vms(state, ref)
-            before[label] = hostsvc.view(state, ref)
-            after[label] = changes.predicted(before[label])
-        changed = any(changes for _label, _ref, changes in plans)
-        if changed and not module.check_mode:
-            for _label, ref, changes in plans:
-                if changes:
-                    moved.update(hostsvc.apply(client, state, ref, changes, purge, params["wait_timeout"]))
-            fresh = hostsvc.read(client)
-            after = {label: hostsvc.view(fresh, ref) for label, ref, _changes in plans}
-    result = {"evacuated": moved}
-    if module.check_mode:
-        result["to_evacuate"] = sorted(to_evacuate)
-    if params["hosts"] is None:
-        label = plans[0][0]
-        module.exit_result(changed=changed, before=before[label], after=after[label], host=after[label], **result)
-    module.exit_result(changed=changed, before=before, after=after, hosts=after, **result)
+    single = params["hosts"] is None
+    opened = {}
+
+    def read(client):
+        opened["client"] = client  # the plan asks xapi which VMs would block an evacuation (a read)
+        return hostsvc.read(client)
+
+    def plan(state):
+        result = hostsvc.plan_all(opened["client"], state, targets(state, params), purge)
+        if single:
+            label = result.targets[0][0]
+            result.before, result.after = result.before[label], result.after[label]
+        return result
+
+    def apply(client, state, result):
+        after = hostsvc.apply_all(client, state, result, purge, params["wait_timeout"], params["wait"])
+        return next(iter(after.values())) if single else after
+
+    def extra(result):
+        out = {"evacuated": result.evacuated, "tasks": result.tasks}
+        if module.check_mode:
+            out["to_evacuate"] = sorted(result.to_evacuate)
+        return out
+
+    label = params["address"] or params["uuid"] or params["name"] or "hosts"
+    module.converge("configure", "host", label, read, plan, apply, "host" if single else "hosts", extra)
 
 
 if __name__ == "__main__":

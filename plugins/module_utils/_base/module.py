@@ -172,11 +172,13 @@ class CollectionModule:
         plan: t.Callable[[t.Any], Plan],
         apply: t.Callable[[t.Any, t.Any, Plan], t.Any],
         result_key: str,
+        extra: t.Callable[[Plan], dict[str, t.Any]] | None = None,
     ) -> None:
         """The runner: read -> plan (a value) -> apply unless check mode -> result with diff and plan.
 
         `plan(current)` raises PlanError to refuse before any write; its `after` is the check-mode
-        prediction. `apply(client, current, plan)` returns the state after the change.
+        prediction. `apply(client, current, plan)` returns the state after the change. `extra(plan)`,
+        called last, adds module-specific result keys (what was evacuated, the task refs of wait: false).
         """
         with self.session(verb, noun, name) as client:
             current = read(client)
@@ -184,8 +186,9 @@ class CollectionModule:
             after = the_plan.after
             if the_plan.changed and not self.check_mode:
                 after = apply(client, current, the_plan)
+        more = extra(the_plan) if extra is not None else {}
         self.exit_result(changed=the_plan.changed, before=the_plan.before, after=after,
-                         plan=the_plan.summary(), **{result_key: after if after is not None else {}})
+                         plan=the_plan.summary(), **dict(more, **{result_key: after if after is not None else {}}))
 
 
 class XenModule(CollectionModule):

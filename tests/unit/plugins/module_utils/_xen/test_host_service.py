@@ -32,7 +32,7 @@ def converge(world, name, desired, purge=False, check=False):
     changes = hostsvc.plan(state, ref, desired, purge)
     moved = {}
     if changes and not check:
-        moved = hostsvc.apply(client, state, ref, changes, purge, 30)
+        moved, _task = hostsvc.apply(client, state, ref, changes, purge, 30)
     return changes, moved
 
 
