@@ -15,6 +15,8 @@ description:
   - IQNs are compared case-insensitively and reported lower-case, as ONTAP stores them.
   - Initiators are only added unless O(purge_initiators=true), which makes the list exact.
   - An igroup that still has LUN maps is not deleted; unmap first with M(vdc.xenpool.ontap_lun_map).
+  - The name is matched exactly. An empty name, a name with characters ONTAP does not allow in igroup names (such as V(*))
+    and initiators that are not iSCSI names (RFC 3720 C(iqn.), C(eui.), C(naa.)) are refused before any call.
 options:
   state:
     description: Whether the igroup should exist.
@@ -90,16 +92,12 @@ igroup:
     os_type: {description: "OS type.", type: str, returned: success}
     protocol: {description: "Protocol.", type: str, returned: success}
     initiators: {description: "Lower-case initiator names, sorted.", type: list, elements: str, returned: success}
-initiators_added:
-  description: Initiators added (or that would be added in check mode).
-  returned: when state is present and the igroup existed
+plan:
+  description: The planned steps, one line each, e.g. the initiators added and removed (also in check mode).
+  returned: always
   type: list
   elements: str
-initiators_removed:
-  description: Initiators removed because of O(purge_initiators).
-  returned: when state is present and the igroup existed
-  type: list
-  elements: str
+  sample: ["add initiators to igroup xenpool1: iqn.2026-01.com.example:xen3"]
 transport:
   description: Which ONTAP API ran, V(rest) or V(zapi).
   returned: always
@@ -107,64 +105,111 @@ transport:
   sample: rest
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import IgroupService, norm_initiator
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
-from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+import typing as t
 
-MANAGED = ("os_type", "protocol", "initiators")
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import IgroupService
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_iqn, check_name
+
+OS_TYPES = ["xen", "linux", "vmware", "windows", "hyper_v", "solaris", "aix", "hpux", "netware", "openvms"]
+SPEC: dict[str, dict[str, t.Any]] = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "svm": {"type": "str", "required": True},
+    "name": {"type": "str", "required": True},
+    "initiators": {"type": "list", "elements": "str"},
+    "purge_initiators": {"type": "bool", "default": False},
+    "os_type": {"type": "str", "default": "xen", "choices": OS_TYPES},
+    "protocol": {"type": "str", "default": "iscsi", "choices": ["iscsi", "mixed"]},
+}
+
+
+def desired_state(params: dict) -> dict:
+    """The wanted igroup: checked name, initiators lower-cased and checked (None leaves members alone)."""
+    check_name("svm", params["svm"], "svm")
+    check_name("igroup", params["name"])
+    wanted = None if params["initiators"] is None else sorted({check_iqn(i) for i in params["initiators"]})
+    return {"os_type": params["os_type"], "protocol": params["protocol"], "initiators": wanted}
+
+
+def read(client: t.Any, params: dict) -> dict:
+    """The igroup, and its maps when it would be deleted (a mapped igroup is never deleted)."""
+    igroup = IgroupService(client).get(params["svm"], params["name"])
+    maps = LunMapService(client).list(params["svm"], igroup=params["name"]) if igroup and params["state"] == "absent" else []
+    return {"igroup": igroup, "maps": maps}
+
+
+def membership(current: dict, desired: dict, purge: bool) -> tuple[list[str], list[str]]:
+    """(initiators to add, initiators to remove): add-only unless purge makes the list exact."""
+    have = set(current["initiators"])
+    wanted = desired["initiators"]
+    add = sorted(set(wanted or []) - have)
+    remove = sorted(have - set(wanted)) if wanted is not None and purge else []
+    return add, remove
+
+
+def plan_igroup(state: dict, params: dict, desired: dict) -> Plan:
+    current = public(state["igroup"])
+    obj = "igroup " + params["name"]
+    if params["state"] == "absent":
+        if current is None:
+            return Plan(None, None, changed=False)
+        if state["maps"]:
+            raise PlanError("IGROUP_MAPPED", "igroup %s is still mapped to %s" % (params["name"], ", ".join(sorted(m["lun_path"] for m in state["maps"]))),
+                            "Unmap first with vdc.xenpool.ontap_lun_map state=absent (nothing was changed)")
+        plan = Plan(current, None, changed=True)
+        plan.add("delete", obj, destructive=True)
+        return plan
+    if current is None:
+        plan = Plan(None, {"name": params["name"], "uuid": None, "svm": params["svm"], "os_type": desired["os_type"],
+                           "protocol": desired["protocol"], "initiators": desired["initiators"] or []}, changed=True)
+        plan.add("create", obj, "os_type %s, protocol %s, initiators: %s" % (desired["os_type"], desired["protocol"],
+                                                                             ", ".join(desired["initiators"] or []) or "none"))
+        return plan
+    if current["protocol"] != desired["protocol"]:
+        raise PlanError("PROTOCOL_FIXED", "igroup %s has protocol %s, requested %s" % (params["name"], current["protocol"], desired["protocol"]),
+                        "The protocol is fixed at creation; delete and recreate the igroup (nothing was changed)")
+    add, remove = membership(current, desired, params["purge_initiators"])
+    after = dict(current, os_type=desired["os_type"], initiators=sorted((set(current["initiators"]) - set(remove)) | set(add)))
+    plan = Plan(current, after, changed=bool(add or remove or current["os_type"] != desired["os_type"]))
+    if remove:
+        plan.add("remove initiators from", obj, ", ".join(remove), destructive=True)
+    if add:
+        plan.add("add initiators to", obj, ", ".join(add))
+    if current["os_type"] != desired["os_type"]:
+        plan.add("set", obj, "os_type: %s -> %s" % (current["os_type"], desired["os_type"]))
+    return plan
+
+
+def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
+    service = IgroupService(client)
+    current = state["igroup"]
+    if params["state"] == "absent":
+        service.delete(current)
+        return None
+    if current is None:
+        return public(service.create(params["svm"], params["name"], desired["os_type"], desired["protocol"], desired["initiators"] or []))
+    add, remove = membership(current, desired, params["purge_initiators"])
+    service.remove_initiators(current, remove)
+    service.add_initiators(current, add)
+    if current["os_type"] != desired["os_type"]:
+        service.set_os_type(current, desired["os_type"])
+    return public(service.get(params["svm"], params["name"]))
 
 
 def main() -> None:
-    om = OntapModule({
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "svm": {"type": "str", "required": True},
-        "name": {"type": "str", "required": True},
-        "initiators": {"type": "list", "elements": "str"},
-        "purge_initiators": {"type": "bool", "default": False},
-        "os_type": {"type": "str", "default": "xen", "choices": ["xen", "linux", "vmware", "windows", "hyper_v", "solaris", "aix", "hpux",
-                                                                 "netware", "openvms"]},
-        "protocol": {"type": "str", "default": "iscsi", "choices": ["iscsi", "mixed"]},
-    })
+    om = OntapModule(SPEC)
     p = om.params
-    client = om.connect()
-    service = IgroupService(client)
-    wanted = None if p["initiators"] is None else sorted({norm_initiator(i) for i in p["initiators"]})
+    verb = "delete" if p["state"] == "absent" else "manage"
     try:
-        current = service.get(p["svm"], p["name"])
-        if p["state"] == "absent":
-            if current:
-                maps = LunMapService(client).list(p["svm"], igroup=p["name"])
-                if maps:
-                    om.fail("delete", "igroup", p["name"], "still mapped to %s" % ", ".join(sorted(m["lun_path"] for m in maps)),
-                            "Unmap first with vdc.xenpool.ontap_lun_map state=absent (nothing was changed)")
-                if not om.check_mode:
-                    service.delete(current)
-            om.exit(bool(current), "igroup", current, None, MANAGED)
-        if current is None:
-            after = {"name": p["name"], "uuid": None, "svm": p["svm"], "os_type": p["os_type"], "protocol": p["protocol"],
-                     "initiators": wanted or []}
-            if not om.check_mode:
-                after = service.create(p["svm"], p["name"], p["os_type"], p["protocol"], wanted or [])
-            om.exit(True, "igroup", None, after, MANAGED)
-        if current["protocol"] != p["protocol"]:
-            om.fail("update", "igroup", p["name"], "protocol is %s, requested %s" % (current["protocol"], p["protocol"]),
-                    "the protocol is fixed at creation; delete and recreate the igroup")
-        have = set(current["initiators"])
-        add = sorted(set(wanted or []) - have)
-        remove = sorted(have - set(wanted)) if wanted is not None and p["purge_initiators"] else []
-        os_change = current["os_type"] != p["os_type"]
-        changed = bool(add or remove or os_change)
-        after = dict(current, os_type=p["os_type"], initiators=sorted((have - set(remove)) | set(add)))
-        if changed and not om.check_mode:
-            service.remove_initiators(current, remove)
-            service.add_initiators(current, add)
-            if os_change:
-                service.set_os_type(current, p["os_type"])
-            after = service.get(p["svm"], p["name"])
-        om.exit(changed, "igroup", current, after, MANAGED, initiators_added=add, initiators_removed=remove)
-    except OntapError as exc:
-        om.fail("manage" if p["state"] == "present" else "delete", "igroup", p["name"], exc)
+        desired = desired_state(p)
+    except PlanError as err:
+        om.fail(verb, "igroup", p["name"], err)
+    om.converge(verb, "igroup", p["name"], read=lambda client: read(client, p), plan=lambda state: plan_igroup(state, p, desired),
+                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="igroup")
 
 
 if __name__ == "__main__":

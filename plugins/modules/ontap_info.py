@@ -24,7 +24,7 @@ options:
     default: [all]
     choices: [all, cluster, svms, aggregates, volumes, luns, igroups, lun_maps, lifs, iscsi_services]
   svm:
-    description: Only return objects of this SVM (SVMs and aggregates are not filtered).
+    description: Only return objects of this SVM (SVMs and aggregates are not filtered). Matched exactly, never as a pattern.
     type: str
 extends_documentation_fragment:
   - vdc.xenpool.ontap_connection
@@ -79,10 +79,13 @@ transport:
   sample: rest
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import AggregateService, ClusterService, LifService, SvmService
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import AggregateService, ClusterService, SvmService
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_name
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import IgroupService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.iscsi import IscsiService
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lif import LifService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
@@ -116,6 +119,11 @@ def main() -> None:
         "svm": {"type": "str"},
     })
     subsets = set(SUBSETS) if "all" in om.params["gather_subset"] else set(om.params["gather_subset"])
+    if om.params["svm"] is not None:
+        try:
+            check_name("svm", om.params["svm"], "svm")
+        except PlanError as err:
+            om.fail("read", "ONTAP objects of", om.params["hostname"], err)
     client = om.connect()
     try:
         info = gather(client, subsets, om.params["svm"])

@@ -67,6 +67,11 @@ iscsi:
       elements: str
       returned: success
       sample: ["192.0.2.11:3260", "192.0.2.12:3260"]
+plan:
+  description: The planned steps, one line each (also in check mode).
+  returned: always
+  type: list
+  elements: str
 transport:
   description: Which ONTAP API ran, V(rest) or V(zapi).
   returned: always
@@ -74,42 +79,78 @@ transport:
   sample: rest
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import LifService
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.iscsi import IscsiService
-from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+import typing as t
 
-MANAGED = ("enabled",)
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.iscsi import IscsiService
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lif import LifService
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_name
+
+SPEC: dict[str, dict[str, t.Any]] = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "svm": {"type": "str", "required": True},
+    "enabled": {"type": "bool", "default": True},
+}
+
+
+def desired_state(params: dict) -> dict:
+    """The wanted service; the SVM name is checked before any call (an empty one would select every SVM's service)."""
+    return {"svm": check_name("svm", params["svm"]), "enabled": params["enabled"]}
+
+
+def read(client: t.Any, params: dict) -> dict:
+    """The service and the SVM's iSCSI portals (the portals are what XenServer logs in to)."""
+    service = IscsiService(client).get(params["svm"])
+    portals = LifService(client).iscsi_portals(params["svm"]) if params["state"] == "present" else []
+    return {"service": public(service), "raw": service, "portals": portals}
+
+
+def plan_iscsi(state: dict, params: dict, desired: dict) -> Plan:
+    current = state["service"]
+    label = "iSCSI service of SVM " + desired["svm"]
+    if params["state"] == "absent":
+        plan = Plan(current, None, changed=current is not None)
+        if current is not None:
+            plan.add("stop and delete" if current.get("enabled") else "delete", label, destructive=True)
+        return plan
+    before = dict(current, portals=state["portals"]) if current else None
+    if current is None:
+        plan = Plan(None, {"svm": desired["svm"], "enabled": desired["enabled"], "target_name": None, "target_alias": None,
+                           "portals": state["portals"]}, changed=True)
+        plan.add("create", label, "started" if desired["enabled"] else "stopped")
+        return plan
+    plan = Plan(before, dict(before, enabled=desired["enabled"]), changed=current["enabled"] != desired["enabled"])
+    if plan.changed:
+        plan.add("start" if desired["enabled"] else "stop", label)
+    return plan
+
+
+def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
+    service = IscsiService(client)
+    if params["state"] == "absent":
+        service.delete(state["raw"])
+        return None
+    if state["raw"] is None:
+        after = service.create(desired["svm"], desired["enabled"])
+    else:
+        after = service.set_enabled(state["raw"], desired["enabled"])
+    return dict(public(after) or {}, portals=state["portals"])
 
 
 def main() -> None:
-    om = OntapModule({
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "svm": {"type": "str", "required": True},
-        "enabled": {"type": "bool", "default": True},
-    })
+    om = OntapModule(SPEC)
     p = om.params
-    client = om.connect()
-    service = IscsiService(client)
+    verb = "manage" if p["state"] == "present" else "delete"
     try:
-        current = service.get(p["svm"])
-        if p["state"] == "absent":
-            if current and not om.check_mode:
-                service.delete(current)
-            om.exit(bool(current), "iscsi", current, None, MANAGED)
-        changed = current is None or current["enabled"] != p["enabled"]
-        if current is None:
-            after = {"svm": p["svm"], "enabled": p["enabled"], "target_name": None, "target_alias": None}
-            if not om.check_mode:
-                after = service.create(p["svm"], p["enabled"])
-        else:
-            after = dict(current, enabled=p["enabled"])
-            if changed and not om.check_mode:
-                after = service.set_enabled(current, p["enabled"])
-        after = dict(after or {}, portals=LifService(client).iscsi_portals(p["svm"]))
-        om.exit(changed, "iscsi", current, after, MANAGED)
-    except OntapError as exc:
-        om.fail("manage" if p["state"] == "present" else "delete", "iSCSI service of SVM", p["svm"], exc)
+        desired = desired_state(p)
+    except PlanError as err:
+        om.fail(verb, "iSCSI service of SVM", p["svm"], err)
+    om.converge(verb, "iSCSI service of SVM", p["svm"], read=lambda client: read(client, p),
+                plan=lambda state: plan_iscsi(state, p, desired),
+                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="iscsi")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ description:
   - A LUN only grows. A smaller O(size_gib) fails and changes nothing.
   - O(os_type) is fixed when the LUN is created; a different O(os_type) on an existing LUN is an error.
   - A mapped LUN is never deleted; unmap it first with M(vdc.xenpool.ontap_lun_map) O(vdc.xenpool.ontap_lun_map#module:state=absent).
+  - Names are matched exactly; empty names, names with characters ONTAP does not allow and sizes that are not positive
+    are refused before any call.
 options:
   state:
     description: Whether the LUN should exist.
@@ -100,6 +102,11 @@ lun:
     scsi_id: {description: "SCSIid as XenServer shows it (C(3) plus the NAA id).", type: str, returned: success,
               sample: 3600a098077663049712b4e3475636b33}
     mapped: {description: "Whether the LUN is mapped to an igroup.", type: bool, returned: success}
+plan:
+  description: The planned steps, one line each (also in check mode).
+  returned: always
+  type: list
+  elements: str
 transport:
   description: Which ONTAP API ran, V(rest) or V(zapi).
   returned: always
@@ -107,67 +114,113 @@ transport:
   sample: rest
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError, OntapUsageError
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService, lun_path
-from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import gib_to_bytes
+import typing as t
 
-MANAGED = ("path", "size_bytes", "os_type", "space_reservation")
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService, check_lun_resize, lun_path
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import MAX_LUN_BYTES, MIN_LUN_BYTES, check_name, check_size
+
 OS_TYPES = ["xen", "linux", "vmware", "windows", "windows_2008", "windows_gpt", "hyper_v", "solaris", "solaris_efi", "aix", "hpux",
             "netware", "openvms"]
+SPEC: dict[str, dict[str, t.Any]] = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "svm": {"type": "str", "required": True},
+    "volume": {"type": "str", "required": True},
+    "name": {"type": "str", "required": True},
+    "size_gib": {"type": "float"},
+    "os_type": {"type": "str", "default": "xen", "choices": OS_TYPES},
+    "space_reservation": {"type": "bool"},
+}
+GIB = 1024 ** 3
+
+
+def desired_state(params: dict) -> dict:
+    """The wanted LUN, every option checked against ONTAP's rules before any call."""
+    check_name("svm", params["svm"], "svm")
+    check_name("volume", params["volume"], "volume")
+    check_name("LUN", params["name"])
+    return {"path": lun_path(params["volume"], params["name"]), "size_bytes": check_size("LUN", params["size_gib"], MIN_LUN_BYTES, MAX_LUN_BYTES),
+            "os_type": params["os_type"], "space_reservation": params["space_reservation"]}
+
+
+def read(client: t.Any, params: dict, desired: dict) -> dict:
+    """The LUN, and its maps when it is mapped and would be deleted (to name them in the refusal)."""
+    lun = LunService(client).get(params["svm"], desired["path"])
+    maps = []
+    if lun is not None and lun.get("mapped") and params["state"] == "absent":
+        maps = LunMapService(client).list(params["svm"], lun_path=desired["path"])
+    return {"lun": lun, "maps": maps}
+
+
+def plan_lun(state: dict, params: dict, desired: dict) -> Plan:
+    """Create, grow, set the reservation or delete; every refusal happens here, before the first write."""
+    current = public(state["lun"])
+    path = desired["path"]
+    if params["state"] == "absent":
+        if current is None:
+            return Plan(None, None, changed=False)
+        if current.get("mapped"):
+            igroups = ", ".join(sorted(m["igroup"] for m in state["maps"])) or "an igroup"
+            raise PlanError("LUN_MAPPED", "LUN %s is mapped to %s" % (path, igroups),
+                            "Unmap it first with vdc.xenpool.ontap_lun_map state=absent (nothing was changed)")
+        plan = Plan(current, None, changed=True)
+        plan.add("delete", "LUN " + path, destructive=True)
+        return plan
+    if current is None:
+        if desired["size_bytes"] is None:
+            raise PlanError("MISSING_OPTION", "size_gib is required to create a LUN", "Give size_gib (nothing was changed)")
+        after = {"path": path, "name": params["name"], "uuid": None, "svm": params["svm"], "volume": params["volume"],
+                 "size_bytes": desired["size_bytes"], "os_type": desired["os_type"], "space_reservation": desired["space_reservation"],
+                 "serial": None, "naa_id": None, "scsi_id": None, "mapped": False}
+        plan = Plan(None, after, changed=True)
+        plan.add("create", "LUN " + path, "%.2f GiB, os_type %s" % (desired["size_bytes"] / GIB, desired["os_type"]))
+        return plan
+    if current["os_type"] != desired["os_type"]:
+        raise PlanError("OS_TYPE_FIXED", "LUN %s has os_type %s, requested %s" % (path, current["os_type"], desired["os_type"]),
+                        "ONTAP fixes os_type when a LUN is created; set os_type: %s, or recreate the LUN after moving its data "
+                        "(nothing was changed)" % current["os_type"])
+    plan = Plan(current, dict(current), changed=False)
+    if desired["size_bytes"] is not None and desired["size_bytes"] != current["size_bytes"]:
+        check_lun_resize(current, desired["size_bytes"])
+        plan.after["size_bytes"] = desired["size_bytes"]
+        plan.add("grow", "LUN " + path, "%.2f -> %.2f GiB" % (current["size_bytes"] / GIB, desired["size_bytes"] / GIB))
+    if desired["space_reservation"] is not None and desired["space_reservation"] != current["space_reservation"]:
+        plan.after["space_reservation"] = desired["space_reservation"]
+        plan.add("set", "LUN " + path, "space_reservation: %s -> %s" % (current["space_reservation"], desired["space_reservation"]))
+    return Plan(plan.before, plan.after, plan.steps, changed=bool(plan.steps))
+
+
+def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
+    service = LunService(client)
+    current = state["lun"]
+    if params["state"] == "absent":
+        service.delete(current)
+        return None
+    if current is None:
+        return public(service.create(params["svm"], desired["path"], desired["size_bytes"], desired["os_type"], desired["space_reservation"]))
+    after = current
+    if desired["size_bytes"] is not None and desired["size_bytes"] > current["size_bytes"]:
+        after = service.resize(current, desired["size_bytes"]) or after
+    if desired["space_reservation"] is not None and desired["space_reservation"] != current["space_reservation"]:
+        after = service.set_space_reservation(after, desired["space_reservation"]) or after
+    return public(after)
 
 
 def main() -> None:
-    om = OntapModule({
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "svm": {"type": "str", "required": True},
-        "volume": {"type": "str", "required": True},
-        "name": {"type": "str", "required": True},
-        "size_gib": {"type": "float"},
-        "os_type": {"type": "str", "default": "xen", "choices": OS_TYPES},
-        "space_reservation": {"type": "bool"},
-    })
+    om = OntapModule(SPEC)
     p = om.params
-    path = lun_path(p["volume"], p["name"])
-    size = gib_to_bytes(p["size_gib"])
-    service = LunService(om.connect())
+    verb = "delete" if p["state"] == "absent" else "manage"
+    label = "/vol/%s/%s" % (p["volume"], p["name"])
     try:
-        current = service.get(p["svm"], path)
-        if p["state"] == "absent":
-            if current and current.get("mapped"):
-                om.fail("delete", "LUN", path, "the LUN is mapped",
-                        "Unmap it first with vdc.xenpool.ontap_lun_map state=absent (nothing was changed)")
-            if current and not om.check_mode:
-                service.delete(current)
-            om.exit(bool(current), "lun", current, None, MANAGED)
-        if current is None:
-            if size is None:
-                om.fail("create", "LUN", path, "size_gib is required to create a LUN")
-            after = {"path": path, "name": p["name"], "uuid": None, "svm": p["svm"], "volume": p["volume"], "size_bytes": size,
-                     "os_type": p["os_type"], "space_reservation": p["space_reservation"], "serial": None, "naa_id": None,
-                     "scsi_id": None, "mapped": False}
-            if not om.check_mode:
-                after = service.create(p["svm"], path, size, p["os_type"], p["space_reservation"])
-            om.exit(True, "lun", None, after, MANAGED)
-        if current["os_type"] != p["os_type"]:
-            om.fail("update", "LUN", path, "os_type is %s, requested %s" % (current["os_type"], p["os_type"]),
-                    "ONTAP fixes os_type when a LUN is created; recreate the LUN (after moving its data) or set os_type: %s"
-                    % current["os_type"])
-        if size is not None and size < current["size_bytes"]:
-            raise OntapUsageError("shrinking from %d to %d bytes is refused; LUNs only grow (nothing was changed)" % (current["size_bytes"], size))
-        grow = size is not None and size > current["size_bytes"]
-        reserve = p["space_reservation"] is not None and p["space_reservation"] != current["space_reservation"]
-        after = dict(current, size_bytes=size if grow else current["size_bytes"],
-                     space_reservation=p["space_reservation"] if reserve else current["space_reservation"])
-        if not om.check_mode:
-            if grow:
-                current_now = service.resize(current, size)
-                after = current_now or after
-            if reserve:
-                after = service.set_space_reservation(after, p["space_reservation"]) or after
-        om.exit(grow or reserve, "lun", current, after, MANAGED)
-    except OntapError as exc:
-        om.fail("manage" if p["state"] == "present" else "delete", "LUN", path, exc)
+        desired = desired_state(p)
+    except PlanError as err:
+        om.fail(verb, "LUN", label, err)
+    om.converge(verb, "LUN", label, read=lambda client: read(client, p, desired), plan=lambda state: plan_lun(state, p, desired),
+                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="lun")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,10 @@ description:
   - Unmapping only happens with O(state=absent).
   - An existing map with a different O(lun_id) is an error; remap by running O(state=absent) first.
   - The LUN and the igroup must exist; a missing one is reported by name and nothing is changed.
+  - A LUN that is already mapped to another igroup (for example another pool's) is not mapped again unless
+    O(allow_shared_lun=true); the refusal names the other igroups.
+  - Names are matched exactly; empty names, names with characters ONTAP does not allow and LUN ids outside 0..4095 are
+    refused before any call.
 options:
   state:
     description: Whether the map should exist.
@@ -39,8 +43,14 @@ options:
     type: str
     required: true
   lun_id:
-    description: LUN id the hosts see. Unset lets ONTAP pick the lowest free id.
+    description: LUN id the hosts see (0..4095). Unset lets ONTAP pick the lowest free id.
     type: int
+  allow_shared_lun:
+    description:
+      - Map the LUN even when it is already mapped to other igroups. Two pools writing one lvmoiscsi SR destroy it;
+        only set this for a LUN that is meant to be shared.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - vdc.xenpool.ontap_connection
   - vdc.xenpool.attributes
@@ -84,6 +94,11 @@ lun_map:
     igroup: {description: "igroup name.", type: str, returned: success}
     igroup_uuid: {description: "igroup UUID.", type: str, returned: success}
     lun_id: {description: "LUN id (null when ONTAP will choose it in a real run).", type: int, returned: success}
+plan:
+  description: The planned steps, one line each (also in check mode).
+  returned: always
+  type: list
+  elements: str
 transport:
   description: Which ONTAP API ran, V(rest) or V(zapi).
   returned: always
@@ -91,57 +106,104 @@ transport:
   sample: rest
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
+import typing as t
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import IgroupService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService, lun_path
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
-from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_lun_id, check_lun_path, check_name
 
-MANAGED = ("lun_path", "igroup", "lun_id")
+SPEC: dict[str, dict[str, t.Any]] = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "svm": {"type": "str", "required": True},
+    "path": {"type": "str"},
+    "volume": {"type": "str"},
+    "name": {"type": "str"},
+    "igroup": {"type": "str", "required": True},
+    "lun_id": {"type": "int"},
+    "allow_shared_lun": {"type": "bool", "default": False},
+}
+
+
+def desired_state(params: dict) -> dict:
+    """The wanted map, with the LUN path, igroup name and LUN id checked before any call."""
+    check_name("svm", params["svm"], "svm")
+    if params["path"] is not None:
+        check_lun_path(params["path"])
+        path = params["path"]
+    else:
+        path = lun_path(check_name("volume", params["volume"], "volume"), check_name("LUN", params["name"]))
+    return {"lun_path": path, "igroup": check_name("igroup", params["igroup"], "igroup"), "lun_id": check_lun_id(params["lun_id"])}
+
+
+def read(client: t.Any, params: dict, desired: dict) -> dict:
+    """Every map of the LUN (one call: ours and any other igroup's), plus the LUN and igroup when a map is to be made."""
+    maps = LunMapService(client).list(params["svm"], lun_path=desired["lun_path"])
+    current = next((m for m in maps if m["igroup"] == desired["igroup"]), None)
+    state = {"map": current, "others": [m for m in maps if m["igroup"] != desired["igroup"]], "lun": None, "igroup": None}
+    if current is None and params["state"] == "present":
+        state["lun"] = LunService(client).get(params["svm"], desired["lun_path"])
+        state["igroup"] = IgroupService(client).get(params["svm"], desired["igroup"]) if state["lun"] else None
+    return state
+
+
+def plan_map(state: dict, params: dict, desired: dict) -> Plan:
+    current = public(state["map"])
+    obj = "%s -> igroup %s" % (desired["lun_path"], desired["igroup"])
+    if params["state"] == "absent":
+        if current is None:
+            return Plan(None, None, changed=False)
+        plan = Plan(current, None, changed=True)
+        plan.add("unmap", obj, destructive=True)
+        return plan
+    if current is not None:
+        if desired["lun_id"] is not None and desired["lun_id"] != current["lun_id"]:
+            raise PlanError("LUN_ID_FIXED", "the map exists with lun_id %s, requested %s" % (current["lun_id"], desired["lun_id"]),
+                            "ONTAP cannot change the id of a map; run vdc.xenpool.ontap_lun_map with state=absent first, then map "
+                            "again (hosts lose the path in between) (nothing was changed)")
+        return Plan(current, current, changed=False)
+    if state["lun"] is None:
+        raise PlanError("LUN_NOT_FOUND", "LUN %s does not exist in SVM %s" % (desired["lun_path"], params["svm"]),
+                        "Create it with vdc.xenpool.ontap_lun (nothing was changed)")
+    if state["igroup"] is None:
+        raise PlanError("IGROUP_NOT_FOUND", "igroup %s does not exist in SVM %s" % (desired["igroup"], params["svm"]),
+                        "Create it with vdc.xenpool.ontap_igroup (nothing was changed)")
+    if state["others"] and not params["allow_shared_lun"]:
+        raise PlanError("LUN_MAPPED_ELSEWHERE", "LUN %s is already mapped to igroup %s" % (
+            desired["lun_path"], ", ".join(sorted("%s (lun_id %s)" % (m["igroup"], m["lun_id"]) for m in state["others"]))),
+            "It may belong to another pool: check the igroup and LUN you gave, or set allow_shared_lun: true for a LUN "
+            "that is meant to be shared (nothing was changed)")
+    after = {"svm": params["svm"], "lun_path": desired["lun_path"], "lun_uuid": state["lun"]["uuid"], "igroup": desired["igroup"],
+             "igroup_uuid": state["igroup"]["uuid"], "lun_id": desired["lun_id"]}
+    plan = Plan(None, after, changed=True)
+    plan.add("map", obj, "lun_id %s" % ("chosen by ONTAP" if desired["lun_id"] is None else desired["lun_id"]))
+    return plan
+
+
+def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
+    service = LunMapService(client)
+    if params["state"] == "absent":
+        service.delete(state["map"])
+        return None
+    return public(service.create(params["svm"], desired["lun_path"], desired["igroup"], desired["lun_id"]))
 
 
 def main() -> None:
-    om = OntapModule({
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "svm": {"type": "str", "required": True},
-        "path": {"type": "str"},
-        "volume": {"type": "str"},
-        "name": {"type": "str"},
-        "igroup": {"type": "str", "required": True},
-        "lun_id": {"type": "int"},
-    }, mutually_exclusive=[("path", "volume"), ("path", "name")], required_together=[("volume", "name")],
-        required_one_of=[("path", "volume")])
+    om = OntapModule(SPEC, mutually_exclusive=[("path", "volume"), ("path", "name")], required_together=[("volume", "name")],
+                     required_one_of=[("path", "volume")])
     p = om.params
-    path = p["path"] or lun_path(p["volume"], p["name"])
-    label = "%s -> %s" % (path, p["igroup"])
-    client = om.connect()
-    service = LunMapService(client)
+    verb = "map" if p["state"] == "present" else "unmap"
+    label = "%s -> %s" % (p["path"] or "/vol/%s/%s" % (p["volume"], p["name"]), p["igroup"])
     try:
-        current = service.get(p["svm"], path, p["igroup"])
-        if p["state"] == "absent":
-            if current and not om.check_mode:
-                service.delete(current)
-            om.exit(bool(current), "lun_map", current, None, MANAGED)
-        if current is not None:
-            if p["lun_id"] is not None and p["lun_id"] != current["lun_id"]:
-                om.fail("update", "LUN map", label, "it exists with lun_id %s, requested %s" % (current["lun_id"], p["lun_id"]),
-                        "ONTAP cannot change the id of a map; run vdc.xenpool.ontap_lun_map with state=absent first, then map again "
-                        "(hosts lose the path in between)")
-            om.exit(False, "lun_map", current, current, MANAGED)
-        lun = LunService(client).get(p["svm"], path)
-        if lun is None:
-            om.fail("create", "LUN map", label, "LUN %s does not exist in SVM %s" % (path, p["svm"]), "Create it with vdc.xenpool.ontap_lun")
-        igroup = IgroupService(client).get(p["svm"], p["igroup"])
-        if igroup is None:
-            om.fail("create", "LUN map", label, "igroup %s does not exist in SVM %s" % (p["igroup"], p["svm"]),
-                    "Create it with vdc.xenpool.ontap_igroup")
-        after = {"svm": p["svm"], "lun_path": path, "lun_uuid": lun["uuid"], "igroup": p["igroup"], "igroup_uuid": igroup["uuid"],
-                 "lun_id": p["lun_id"]}
-        if not om.check_mode:
-            after = service.create(p["svm"], path, p["igroup"], p["lun_id"])
-        om.exit(True, "lun_map", None, after, MANAGED)
-    except OntapError as exc:
-        om.fail("map" if p["state"] == "present" else "unmap", "LUN map", label, exc)
+        desired = desired_state(p)
+    except PlanError as err:
+        om.fail(verb, "LUN map", label, err)
+    om.converge(verb, "LUN map", label, read=lambda client: read(client, p, desired), plan=lambda state: plan_map(state, p, desired),
+                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="lun_map")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ version_added: 0.1.0
 description:
   - Create or delete a named snapshot of an ONTAP volume, for example before a pool upgrade.
   - An existing snapshot is never changed; O(comment) only applies at creation.
+  - Names are matched exactly; empty names and names with characters ONTAP does not allow (such as V(*)) are refused
+    before any call.
 options:
   state:
     description: Whether the snapshot should exist.
@@ -75,6 +77,11 @@ snapshot:
     volume: {description: "Volume.", type: str, returned: success}
     svm: {description: "SVM.", type: str, returned: success}
     comment: {description: "Comment.", type: str, returned: success}
+plan:
+  description: The planned steps, one line each (also in check mode).
+  returned: always
+  type: list
+  elements: str
 transport:
   description: Which ONTAP API ran, V(rest) or V(zapi).
   returned: always
@@ -82,38 +89,66 @@ transport:
   sample: rest
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
-from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.volume import SnapshotService
+import typing as t
 
-MANAGED = ("name", "volume")
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.snapshot import SnapshotService
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_name
+
+SPEC: dict[str, dict[str, t.Any]] = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "svm": {"type": "str", "required": True},
+    "volume": {"type": "str", "required": True},
+    "name": {"type": "str", "required": True},
+    "comment": {"type": "str"},
+}
+
+
+def desired_state(params: dict) -> dict:
+    """The wanted snapshot; the names are checked before any call because a snapshot name is never a pattern."""
+    return {"svm": check_name("svm", params["svm"], "svm"), "volume": check_name("volume", params["volume"], "volume"),
+            "name": check_name("snapshot", params["name"]), "comment": params["comment"]}
+
+
+def plan_snapshot(current: dict | None, params: dict, desired: dict) -> Plan:
+    label = "snapshot %s@%s" % (desired["volume"], desired["name"])
+    current = public(current)
+    if params["state"] == "absent":
+        plan = Plan(current, None, changed=current is not None)
+        if current is not None:
+            plan.add("delete", label, destructive=True)
+        return plan
+    if current is not None:
+        return Plan(current, current, changed=False)
+    plan = Plan(None, {"name": desired["name"], "uuid": None, "volume": desired["volume"], "svm": desired["svm"],
+                       "comment": desired["comment"]}, changed=True)
+    plan.add("create", label, desired["comment"])
+    return plan
+
+
+def apply(client: t.Any, current: dict | None, params: dict, desired: dict) -> dict | None:
+    service = SnapshotService(client)
+    if params["state"] == "absent":
+        service.delete(current)
+        return None
+    return public(service.create(desired["svm"], desired["volume"], desired["name"], desired["comment"]))
 
 
 def main() -> None:
-    om = OntapModule({
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "svm": {"type": "str", "required": True},
-        "volume": {"type": "str", "required": True},
-        "name": {"type": "str", "required": True},
-        "comment": {"type": "str"},
-    })
+    om = OntapModule(SPEC)
     p = om.params
-    service = SnapshotService(om.connect())
+    verb = "create" if p["state"] == "present" else "delete"
     label = "%s@%s" % (p["volume"], p["name"])
     try:
-        current = service.get(p["svm"], p["volume"], p["name"])
-        if p["state"] == "absent":
-            if current and not om.check_mode:
-                service.delete(current)
-            om.exit(bool(current), "snapshot", current, None, MANAGED)
-        if current:
-            om.exit(False, "snapshot", current, current, MANAGED)
-        after = {"name": p["name"], "uuid": None, "volume": p["volume"], "svm": p["svm"], "comment": p["comment"]}
-        if not om.check_mode:
-            after = service.create(p["svm"], p["volume"], p["name"], p["comment"])
-        om.exit(True, "snapshot", None, after, MANAGED)
-    except OntapError as exc:
-        om.fail("create" if p["state"] == "present" else "delete", "snapshot", label, exc)
+        desired = desired_state(p)
+    except PlanError as err:
+        om.fail(verb, "snapshot", label, err)
+    om.converge(verb, "snapshot", label, read=lambda client: SnapshotService(client).get(p["svm"], p["volume"], p["name"]),
+                plan=lambda current: plan_snapshot(current, p, desired),
+                apply=lambda client, current, _plan: apply(client, current, p, desired), result_key="snapshot")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import to_int
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import (
     OntapAuthError,
     OntapConnectionError,
@@ -96,13 +97,7 @@ def connect(hostname: str, username: str, password: str, port: int | None = None
             raise OntapConnectionError(exc.code, "ZAPI (ONTAPI) is not available: %s%s" % (exc.message, why)) from None
         raise
     tup = ((result.get("version-tuple") or {}).get("system-version-tuple")) or {}
-    version = {"full": result.get("version"), "generation": _int(tup.get("generation")), "major": _int(tup.get("major")),
-               "minor": _int(tup.get("minor"))}
+    version = {"full": result.get("version"), "generation": to_int(tup.get("generation")), "major": to_int(tup.get("major")),
+               "minor": to_int(tup.get("minor"))}
     return OntapClient("zapi", zapi=zapi, version=version)
 
-
-def _int(value: t.Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -49,13 +49,6 @@ class OntapTLSError(OntapConnectionError):
     """The server certificate was not trusted."""
 
 
-class OntapUsageError(OntapError):
-    """A request the collection refuses before calling ONTAP (for example shrinking a LUN)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("", message)
-
-
 TLS_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSLValidationError", "self-signed", "self signed",
                "unable to get local issuer", "hostname mismatch", "doesn't match")
 

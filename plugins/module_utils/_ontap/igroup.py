@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, ref
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, exact, ref
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import as_list, dig
 
 
@@ -18,7 +18,7 @@ class IgroupService(Service):
     """list/get/create/add/remove/delete of igroups."""
 
     def list(self, svm: str | None = None, name: str | None = None) -> list[dict]:
-        return self._run("list", svm, name)
+        return exact(self._run("list", svm, name), svm=svm, name=name)
 
     def get(self, svm: str, name: str) -> dict | None:
         return self._one(self.list(svm, name), "igroup")

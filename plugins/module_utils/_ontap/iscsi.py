@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, ref
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, exact, ref
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import zbool
 
 
@@ -14,7 +14,7 @@ class IscsiService(Service):
     """list/get/create/enable/disable/delete of SVM iSCSI services."""
 
     def list(self, svm: str | None = None) -> list[dict]:
-        return self._run("list", svm)
+        return exact(self._run("list", svm), svm=svm)
 
     def get(self, svm: str) -> dict | None:
         return self._one(self.list(svm), "iSCSI service")

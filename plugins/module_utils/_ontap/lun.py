@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.san import naa_id, scsi_id
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError, OntapUsageError
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, ref
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, exact, ref
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import zbool, zint
 
 LUN_FIELDS = ("uuid,name,svm.name,location.volume.name,location.logical_unit,space.size,space.guarantee.requested,"
@@ -18,6 +19,13 @@ SAME_SIZE_CODES = ("1254226", "9042")
 
 def lun_path(volume: str, name: str) -> str:
     return "/vol/%s/%s" % (volume, name)
+
+
+def check_lun_resize(current: dict, size: int) -> None:
+    """The one LUN-shrink guard: a shrink under a live lvmoiscsi SR cuts off its end, so LUNs only grow."""
+    if size < (current.get("size_bytes") or 0):
+        raise PlanError("SHRINK_REFUSED", "LUN %s would shrink from %d to %d bytes" % (current.get("path"), current["size_bytes"], size),
+                        "LUNs only grow; give a size_gib of at least %.2f (nothing was changed)" % (current["size_bytes"] / 1024.0 ** 3))
 
 
 def _finish(rec: dict) -> dict:
@@ -30,7 +38,7 @@ class LunService(Service):
     """list/get/create/resize/delete of LUNs."""
 
     def list(self, svm: str | None = None, volume: str | None = None, path: str | None = None) -> list[dict]:
-        return self._run("list", svm, volume, path)
+        return exact(self._run("list", svm, volume, path), svm=svm, volume=volume, path=path)
 
     def get(self, svm: str, path: str) -> dict | None:
         return self._one(self.list(svm, path=path), "LUN")
@@ -40,10 +48,8 @@ class LunService(Service):
         return self.get(svm, path)
 
     def resize(self, current: dict, size: int) -> dict | None:
-        """Grow only: ONTAP REST cannot shrink a LUN and a shrink under a live SR destroys data."""
-        if size < current["size_bytes"]:
-            raise OntapUsageError("shrinking LUN %s from %d to %d bytes is refused; LUNs only grow (nothing was changed)"
-                                  % (current["path"], current["size_bytes"], size))
+        """Grow only (check_lun_resize): ONTAP REST cannot shrink a LUN and a shrink under a live SR destroys data."""
+        check_lun_resize(current, size)
         if size != current["size_bytes"]:
             try:
                 self._run("resize", current, size)

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, ref
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, exact, ref
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import zint
 
 
@@ -14,7 +14,7 @@ class LunMapService(Service):
     """list/get/create/delete of LUN maps."""
 
     def list(self, svm: str | None = None, lun_path: str | None = None, igroup: str | None = None) -> list[dict]:
-        return self._run("list", svm, lun_path, igroup)
+        return exact(self._run("list", svm, lun_path, igroup), svm=svm, lun_path=lun_path, igroup=igroup)
 
     def get(self, svm: str, lun_path: str, igroup: str) -> dict | None:
         return self._one(self.list(svm, lun_path, igroup), "LUN map")

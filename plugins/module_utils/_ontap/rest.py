@@ -19,6 +19,8 @@ from urllib.parse import urlencode, urlsplit, parse_qsl
 
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import scrub
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import wait_until
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import (
     TLS_MARKERS,
     OntapAuthError,
@@ -34,6 +36,8 @@ from urllib.error import HTTPError
 Sender = t.Callable[[str, str, t.Optional[dict], t.Optional[dict]], t.Tuple[int, dict]]
 
 TERMINAL_JOB_STATES = ("success", "failure", "cancelled", "expired")
+
+
 class RestClient:
     """Minimal ONTAP REST client: Basic auth, JSON, error envelopes, job polling and paging."""
 
@@ -80,7 +84,7 @@ class RestClient:
             except Exception:  # pylint: disable=broad-except
                 raw = b""
         except Exception as exc:  # pylint: disable=broad-except
-            detail = str(exc).replace(self._password, "********") if self._password else str(exc)
+            detail = scrub(exc, [self._password])
             if any(marker in detail for marker in TLS_MARKERS) or type(exc).__name__ in ("SSLValidationError", "SSLCertVerificationError"):
                 raise OntapTLSError("TLS_UNTRUSTED", tls_hint(self.base_url, detail)) from None
             raise OntapConnectionError("CONNECTION", "Cannot reach ONTAP REST API at %s: %s" % (self.base_url, detail)) from None
@@ -155,16 +159,17 @@ class RestClient:
         return self._write("DELETE", path, None, params)
 
     def wait_job(self, uuid: str) -> dict:
-        """Poll /api/cluster/jobs/<uuid> until a terminal state; a failed job becomes an OntapError."""
-        deadline = time.monotonic() + self.job_timeout
-        while True:
-            job = self.get("/api/cluster/jobs/%s" % uuid)
-            state = job.get("state")
-            if state in TERMINAL_JOB_STATES:
-                if state != "success":
-                    err = job.get("error") or {}
-                    raise OntapError(err.get("code", job.get("code", "")), err.get("message") or job.get("message") or "job %s" % state)
-                return job
-            if time.monotonic() >= deadline:
-                raise OntapError("TIMEOUT", "job %s still %s after %s s" % (uuid, state, self.job_timeout))
-            self.sleep(self.poll_interval)
+        """Poll /api/cluster/jobs/<uuid> through the collection's one wait loop; a failed job becomes an OntapError.
+
+        A job that ends in failure stops the wait at once (it will not recover); one still running at
+        job_timeout raises WaitTimeout, like every other wait of the collection.
+        """
+        def failed(job: dict) -> OntapError | None:
+            if job.get("state") in TERMINAL_JOB_STATES and job.get("state") != "success":
+                err = job.get("error") or {}
+                return OntapError(err.get("code", job.get("code", "")), err.get("message") or job.get("message") or "job %s" % job.get("state"))
+            return None
+
+        return wait_until(lambda: self.get("/api/cluster/jobs/%s" % uuid), lambda job: job.get("state") == "success",
+                          what="ONTAP job %s" % uuid, timeout=self.job_timeout, interval=self.poll_interval,
+                          failed=failed, sleep=self.sleep)

@@ -48,8 +48,19 @@ class Service:
 
     @staticmethod
     def _one(records: list[dict], what: str) -> dict | None:
+        """None, or the one record; several can only mean the filter was not exact, so refuse rather than pick."""
         if not records:
             return None
         if len(records) > 1:
-            raise OntapError("", "more than one %s matched" % what)
+            names = ", ".join(sorted(str(r.get("name") or r.get("path") or r.get("lun_path") or r.get("svm")) for r in records))
+            raise OntapError("AMBIGUOUS", "%d %ss matched where one was expected (%s)" % (len(records), what, names))
         return records[0]
+
+
+def exact(records: list[dict], **wanted: t.Any) -> list[dict]:
+    """Only the records whose fields equal the wanted values exactly.
+
+    ONTAP treats a query value as a pattern; validate.py keeps operators out of names, and this
+    second check makes a lookup by name exact whatever the server matched.
+    """
+    return [r for r in records if all(v is None or r.get(k) == v for k, v in wanted.items())]

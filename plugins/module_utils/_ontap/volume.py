@@ -2,7 +2,7 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""FlexVol volumes and their snapshots, over REST or ZAPI, as the same normalised dicts.
+"""FlexVol volumes, over REST or ZAPI, as the same normalised dicts.
 
 Efficiency is reduced to two booleans (dedupe, compression): that is what a XenServer LUN host
 volume needs, and it is the common ground of REST's per-feature enums and ZAPI's sis switches.
@@ -10,19 +10,53 @@ volume needs, and it is the common ground of REST's per-feature enums and ZAPI's
 
 from __future__ import annotations
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError, OntapUsageError
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, ref
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, exact, ref
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import as_list, dig, zbool, zint
 
-VOLUME_FIELDS = ("uuid,name,svm.name,aggregates.name,space.size,space.used,space.available,guarantee.type,"
+VOLUME_FIELDS = ("uuid,name,svm.name,aggregates.name,space.size,space.used,space.available,space.snapshot.reserve_percent,guarantee.type,"
                  "snapshot_policy.name,efficiency.dedupe,efficiency.compression,efficiency.space_savings,state")
 ZAPI_VOLUME_DESIRED = {"volume-attributes": {
     "volume-id-attributes": {"name": None, "owning-vserver-name": None, "containing-aggregate-name": None, "uuid": None},
-    "volume-space-attributes": {"size": None, "size-used": None, "size-available": None, "space-guarantee": None},
+    "volume-space-attributes": {"size": None, "size-used": None, "size-available": None, "space-guarantee": None,
+                                "percentage-snapshot-reserve": None},
     "volume-snapshot-attributes": {"snapshot-policy": None},
     "volume-state-attributes": {"state": None},
     "volume-sis-attributes": {"total-space-saved": None, "deduplication-space-saved": None, "compression-space-saved": None},
 }}
+
+
+GIB = 1024 ** 3
+
+
+def usable_bytes(size: int, reserve_percent: int | None) -> int:
+    """What a volume of `size` bytes leaves to its LUNs once the snapshot reserve is set aside."""
+    return size * (100 - (reserve_percent or 0)) // 100
+
+
+def check_resize(current: dict, size: int, luns: list[dict], allow_shrink: bool) -> None:
+    """Refuse a shrink unless allowed, and any size that cannot hold the LUNs, the used space and the snapshot reserve.
+
+    The volume is the container of SR LUNs: shrinking it below them fails the LUNs' writes, and the
+    LUN-shrink guard of ontap_lun cannot help once the volume has already been shrunk. So the
+    volume refuses on its own, before any write.
+    """
+    if size >= (current.get("size_bytes") or 0):
+        return
+    name = current.get("name")
+    if not allow_shrink:
+        raise PlanError("SHRINK_REFUSED", "volume %s would shrink from %.2f to %.2f GiB" % (name, current["size_bytes"] / GIB, size / GIB),
+                        "Volumes only grow unless allow_shrink: true; check the size_gib you gave (nothing was changed)")
+    lun_bytes = sum(lun.get("size_bytes") or 0 for lun in luns)
+    needed = max(lun_bytes, current.get("used_bytes") or 0)
+    if usable_bytes(size, current.get("snapshot_reserve_percent")) < needed:
+        raise PlanError("SHRINK_REFUSED", "volume %s of %.2f GiB with a %s%% snapshot reserve cannot hold its LUNs (%s: %.2f GiB) "
+                        "and used space (%.2f GiB)" % (name, size / GIB, current.get("snapshot_reserve_percent") or 0,
+                                                       ", ".join(sorted(lun["path"] for lun in luns)) or "none", lun_bytes / GIB,
+                                                       (current.get("used_bytes") or 0) / GIB),
+                        "Give a size_gib of at least %.2f (nothing was changed)"
+                        % (needed * 100.0 / (100 - (current.get("snapshot_reserve_percent") or 0)) / GIB))
 
 
 def _rest_efficiency_on(value: str | None) -> bool:
@@ -33,7 +67,7 @@ class VolumeService(Service):
     """list/get/create/modify/delete of FlexVols."""
 
     def list(self, svm: str | None = None, name: str | None = None) -> list[dict]:
-        return self._run("list", svm, name)
+        return exact(self._run("list", svm, name), svm=svm, name=name)
 
     def get(self, svm: str, name: str) -> dict | None:
         return self._one(self.list(svm, name), "volume")
@@ -70,6 +104,7 @@ class VolumeService(Service):
         return {"name": r.get("name"), "uuid": r.get("uuid"), "svm": (r.get("svm") or {}).get("name"),
                 "aggregate": aggrs[0].get("name") if aggrs else None, "size_bytes": space.get("size"),
                 "used_bytes": space.get("used"), "available_bytes": space.get("available"),
+                "snapshot_reserve_percent": (space.get("snapshot") or {}).get("reserve_percent"),
                 "space_guarantee": (r.get("guarantee") or {}).get("type"),
                 "snapshot_policy": (r.get("snapshot_policy") or {}).get("name"), "state": r.get("state"),
                 "efficiency": {"dedupe": _rest_efficiency_on(eff.get("dedupe")),
@@ -138,6 +173,7 @@ class VolumeService(Service):
         return {"name": ids.get("name"), "uuid": ids.get("uuid"), "svm": ids.get("owning-vserver-name"),
                 "aggregate": ids.get("containing-aggregate-name"), "size_bytes": zint(space.get("size")),
                 "used_bytes": zint(space.get("size-used")), "available_bytes": zint(space.get("size-available")),
+                "snapshot_reserve_percent": zint(space.get("percentage-snapshot-reserve")),
                 "space_guarantee": space.get("space-guarantee"),
                 "snapshot_policy": dig(r, "volume-snapshot-attributes", "snapshot-policy"),
                 "state": dig(r, "volume-state-attributes", "state"),
@@ -152,8 +188,6 @@ class VolumeService(Service):
             return
         path = "/vol/%s" % name
         want_dedupe = was_dedupe if dedupe is None else dedupe
-        if compression and not want_dedupe:
-            raise OntapUsageError("over ZAPI, compression needs deduplication (sis) enabled; set dedupe: true or use REST")
         if want_dedupe and not was_dedupe:
             self.zapi.call("sis-enable", {"path": path}, vserver=svm)
         if want_dedupe and compression is not None:
@@ -193,57 +227,3 @@ class VolumeService(Service):
             self.zapi.call("volume-offline", {"name": current["name"]}, vserver=current["svm"])
         self.zapi.call("volume-destroy", {"name": current["name"]}, vserver=current["svm"])
 
-
-class SnapshotService(Service):
-    """Volume snapshots, looked up by SVM, volume and name."""
-
-    def get(self, svm: str, volume: str, name: str) -> dict | None:
-        return self._run("get", svm, volume, name)
-
-    def create(self, svm: str, volume: str, name: str, comment: str | None = None) -> dict | None:
-        self._run("create", svm, volume, name, comment)
-        return self.get(svm, volume, name)
-
-    def delete(self, current: dict) -> None:
-        self._run("delete", current)
-
-    def _rest_volume_uuid(self, svm, volume):
-        rec = self.rest.get_one("/api/storage/volumes", {"svm.name": svm, "name": volume, "fields": "uuid"}, "volume")
-        if rec is None:
-            raise OntapError("917927", "volume '%s' not found in SVM '%s'" % (volume, svm))
-        return rec["uuid"]
-
-    def _rest_get(self, svm, volume, name):
-        vol_uuid = self._rest_volume_uuid(svm, volume)
-        rec = self.rest.get_one("/api/storage/volumes/%s/snapshots" % vol_uuid, {"name": name, "fields": "uuid,name,comment"}, "snapshot")
-        if rec is None:
-            return None
-        return {"name": rec.get("name"), "uuid": rec.get("uuid"), "volume": volume, "svm": svm, "comment": rec.get("comment"),
-                "_volume_uuid": vol_uuid}
-
-    def _rest_create(self, svm, volume, name, comment):
-        body = {"name": name}
-        if comment:
-            body["comment"] = comment
-        self.rest.post("/api/storage/volumes/%s/snapshots" % self._rest_volume_uuid(svm, volume), body)
-
-    def _rest_delete(self, current):
-        self.rest.delete("/api/storage/volumes/%s/snapshots/%s" % (current["_volume_uuid"], current["uuid"]))
-
-    def _zapi_get(self, svm, volume, name):
-        query = {"snapshot-info": {"name": name, "volume": volume, "vserver": svm}}
-        desired = {"snapshot-info": {"name": None, "volume": None, "vserver": None, "snapshot-instance-uuid": None, "comment": None}}
-        rec = self._one(self.zapi.get_iter("snapshot-get-iter", query, desired, vserver=svm), "snapshot")
-        if rec is None:
-            return None
-        return {"name": rec.get("name"), "uuid": rec.get("snapshot-instance-uuid"), "volume": volume, "svm": svm,
-                "comment": rec.get("comment")}
-
-    def _zapi_create(self, svm, volume, name, comment):
-        args = {"volume": volume, "snapshot": name}
-        if comment:
-            args["comment"] = comment
-        self.zapi.call("snapshot-create", args, vserver=svm)
-
-    def _zapi_delete(self, current):
-        self.zapi.call("snapshot-delete", {"volume": current["volume"], "snapshot": current["name"]}, vserver=current["svm"])

@@ -16,6 +16,8 @@ import typing as t
 import urllib.request
 from collections import Counter
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import scrub
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import to_int
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import (
     OntapAuthError,
     OntapConnectionError,
@@ -57,9 +59,8 @@ def zbool(value: t.Any) -> bool | None:
 
 
 def zint(value: t.Any) -> int | None:
-    if value in (None, ""):
-        return None
-    return int(value)
+    """ZAPI numbers arrive as text; an absent or empty element is None."""
+    return to_int(value)
 
 
 def dig(record: dict | None, *path: str) -> t.Any:
@@ -158,9 +159,7 @@ class NetappLibInvoker:
 
     def _map_error(self, exc: t.Any) -> OntapError:
         code = str(exc.code)
-        detail = str(exc.message)
-        if self._password:
-            detail = detail.replace(self._password, "********")
+        detail = scrub(exc.message, [self._password])
         if code == "401":
             return OntapAuthError("401", auth_hint(self.base_url, self.username), status=401)
         if code in ("URL error", "Unable to connect", "Unexpected error"):

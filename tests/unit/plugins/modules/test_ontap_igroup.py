@@ -63,7 +63,7 @@ def test_add_only_keeps_extra_initiators(monkeypatch, transport):
         fake.expect("igroup-add", {"initiator-group-name": "xenpool", "initiator": IQN3})
     existing(transport, fake, initiators=(IQN1, IQN2, IQN3))
     kind, result = run(monkeypatch, ontap_igroup.main, transport, fake, args(initiators=[IQN3]))
-    assert kind == "exit" and result["changed"] is True and result["initiators_added"] == [IQN3] and result["initiators_removed"] == []
+    assert kind == "exit" and result["changed"] is True and result["plan"] == ["add initiators to igroup xenpool: %s" % IQN3]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -78,7 +78,8 @@ def test_purge_makes_list_exact(monkeypatch, transport):
         fake.expect("igroup-add", {"initiator-group-name": "xenpool", "initiator": IQN3})
     existing(transport, fake, initiators=(IQN1, IQN3))
     kind, result = run(monkeypatch, ontap_igroup.main, transport, fake, args(initiators=[IQN1, IQN3], purge_initiators=True), diff=True)
-    assert kind == "exit" and result["changed"] is True and result["initiators_removed"] == [IQN2]
+    assert kind == "exit" and result["changed"] is True
+    assert result["plan"] == ["remove initiators from igroup xenpool: %s" % IQN2, "add initiators to igroup xenpool: %s" % IQN3]
     assert result["diff"]["before"]["initiators"] == [IQN1, IQN2] and result["diff"]["after"]["initiators"] == [IQN1, IQN3]
 
 
@@ -112,7 +113,8 @@ def test_delete_mapped_refused(monkeypatch, transport):
     if transport == "rest":
         fake.expect("GET", "/api/protocols/san/lun-maps", {"fields": "svm.name,lun.name,lun.uuid,igroup.name,igroup.uuid,logical_unit_number",
                                                            "svm.name": "svm_xen", "igroup.name": "xenpool"},
-                    {"records": [{"lun": {"name": "/vol/vol1/lun1", "uuid": "l-1"}, "igroup": {"name": "xenpool", "uuid": "ig-1"},
+                    {"records": [{"svm": {"name": "svm_xen"}, "lun": {"name": "/vol/vol1/lun1", "uuid": "l-1"},
+                                  "igroup": {"name": "xenpool", "uuid": "ig-1"},
                                   "logical_unit_number": 0}]})
     else:
         script_map_get("zapi", fake, lun_id=0)

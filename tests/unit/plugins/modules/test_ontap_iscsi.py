@@ -61,7 +61,9 @@ def test_start_stopped(monkeypatch, transport):
     script_iscsi_get(transport, fake, enabled=True)
     script_portals(transport, fake)
     kind, result = run(monkeypatch, ontap_iscsi.main, transport, fake, {"svm": "svm_xen"}, diff=True)
-    assert kind == "exit" and result["changed"] is True and result["diff"] == {"before": {"enabled": False}, "after": {"enabled": True}}
+    assert kind == "exit" and result["changed"] is True and result["plan"] == ["start iSCSI service of SVM svm_xen"]
+    assert result["diff"]["before"]["enabled"] is False and result["diff"]["after"]["enabled"] is True
+    assert result["diff"]["after"]["portals"] == ["192.0.2.11:3260", "192.0.2.12:3260"]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

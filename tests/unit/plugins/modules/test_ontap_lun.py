@@ -10,7 +10,9 @@ import pytest
 
 from ansible_collections.vdc.xenpool.plugins.modules import ontap_lun
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_harness import new_fake, run
-from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import GIB, SERIAL, rest_lun, script_lun_get, zapi_lun
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import (
+    GIB, SERIAL, rest_lun, script_lun_get, script_maps_of_lun, zapi_lun,
+)
 
 TRANSPORTS = ("rest", "zapi")
 RT = {"return_timeout": 30}
@@ -79,7 +81,8 @@ def test_os_type_change_refused(monkeypatch, transport):
     fake = new_fake(transport)
     existing(transport, fake, os_type="linux")
     kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ARGS)
-    assert kind == "fail" and "os_type is linux, requested xen" in result["msg"] and "recreate" in result["msg"] and fake.writes() == []
+    assert kind == "fail" and "OS_TYPE_FIXED LUN /vol/vol1/lun1 has os_type linux, requested xen" in result["msg"]
+    assert "recreate" in result["msg"] and fake.writes() == []
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -98,8 +101,10 @@ def test_delete(monkeypatch, transport):
 def test_delete_mapped_refused(monkeypatch, transport):
     fake = new_fake(transport)
     existing(transport, fake, mapped=True)
+    script_maps_of_lun(transport, fake, [("xenpool", 0)])
     kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ABSENT)
-    assert kind == "fail" and "vdc.xenpool.ontap_lun_map state=absent" in result["msg"] and fake.writes() == []
+    assert kind == "fail" and "LUN_MAPPED LUN /vol/vol1/lun1 is mapped to xenpool" in result["msg"]
+    assert "vdc.xenpool.ontap_lun_map state=absent" in result["msg"] and fake.writes() == []
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

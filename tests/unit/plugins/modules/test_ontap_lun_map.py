@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.vdc.xenpool.plugins.modules import ontap_lun_map
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_harness import new_fake, run
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import (
-    rest_igroup, rest_lun, script_igroup_get, script_lun_get, script_map_get, zapi_igroup, zapi_lun,
+    rest_igroup, rest_lun, script_igroup_get, script_lun_get, script_map_get, script_maps_of_lun, zapi_igroup, zapi_lun,
 )
 
 TRANSPORTS = ("rest", "zapi")
@@ -22,7 +22,7 @@ ARGS = {"svm": "svm_xen", "volume": "vol1", "name": "lun1", "igroup": "xenpool",
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_map(monkeypatch, transport):
     fake = new_fake(transport)
-    script_map_get(transport, fake)
+    script_maps_of_lun(transport, fake)
     script_lun_get(transport, fake, rest_lun(), zapi_lun())
     script_igroup_get(transport, fake, rest_igroup(), zapi_igroup())
     if transport == "rest":
@@ -38,7 +38,7 @@ def test_map(monkeypatch, transport):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_map_check_mode(monkeypatch, transport):
     fake = new_fake(transport)
-    script_map_get(transport, fake)
+    script_maps_of_lun(transport, fake)
     script_lun_get(transport, fake, rest_lun(), zapi_lun())
     script_igroup_get(transport, fake, rest_igroup(), zapi_igroup())
     kind, result = run(monkeypatch, ontap_lun_map.main, transport, fake, ARGS, check_mode=True)
@@ -48,7 +48,7 @@ def test_map_check_mode(monkeypatch, transport):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_no_change(monkeypatch, transport):
     fake = new_fake(transport)
-    script_map_get(transport, fake, lun_id=0)
+    script_maps_of_lun(transport, fake, [("xenpool", 0)])
     kind, result = run(monkeypatch, ontap_lun_map.main, transport, fake, dict(ARGS, lun_id=None))
     assert kind == "exit" and result["changed"] is False and fake.writes() == []
 
@@ -56,7 +56,7 @@ def test_no_change(monkeypatch, transport):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_other_lun_id_is_an_error(monkeypatch, transport):
     fake = new_fake(transport)
-    script_map_get(transport, fake, lun_id=2)
+    script_maps_of_lun(transport, fake, [("xenpool", 2)])
     kind, result = run(monkeypatch, ontap_lun_map.main, transport, fake, ARGS)
     assert kind == "fail" and "lun_id 2, requested 0" in result["msg"] and "state=absent first" in result["msg"] and fake.writes() == []
 
@@ -64,7 +64,7 @@ def test_other_lun_id_is_an_error(monkeypatch, transport):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_missing_igroup(monkeypatch, transport):
     fake = new_fake(transport)
-    script_map_get(transport, fake)
+    script_maps_of_lun(transport, fake)
     script_lun_get(transport, fake, rest_lun(), zapi_lun())
     script_igroup_get(transport, fake)
     kind, result = run(monkeypatch, ontap_lun_map.main, transport, fake, ARGS)
@@ -75,7 +75,7 @@ def test_missing_igroup(monkeypatch, transport):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_missing_lun(monkeypatch, transport):
     fake = new_fake(transport)
-    script_map_get(transport, fake)
+    script_maps_of_lun(transport, fake)
     script_lun_get(transport, fake)
     kind, result = run(monkeypatch, ontap_lun_map.main, transport, fake, ARGS)
     assert kind == "fail" and "LUN /vol/vol1/lun1 does not exist" in result["msg"] and fake.writes() == []
@@ -84,7 +84,7 @@ def test_missing_lun(monkeypatch, transport):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_unmap(monkeypatch, transport):
     fake = new_fake(transport)
-    script_map_get(transport, fake, lun_id=0)
+    script_maps_of_lun(transport, fake, [("xenpool", 0)])
     if transport == "rest":
         fake.expect("DELETE", "/api/protocols/san/lun-maps/l-1/ig-1", RT, {})
     else:
@@ -97,7 +97,7 @@ def test_unmap(monkeypatch, transport):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_unmap_when_absent(monkeypatch, transport):
     fake = new_fake(transport)
-    script_map_get(transport, fake)
+    script_maps_of_lun(transport, fake)
     kind, result = run(monkeypatch, ontap_lun_map.main, transport, fake, {"svm": "svm_xen", "path": "/vol/vol1/lun1", "igroup": "xenpool",
                                                                           "state": "absent"})
     assert kind == "exit" and result["changed"] is False and fake.writes() == []

@@ -14,14 +14,14 @@ from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.onta
 
 TRANSPORTS = ("rest", "zapi")
 RT = {"return_timeout": 30}
-VOL_Q = {"svm.name": "svm_xen", "name": "vol1", "fields": "uuid"}
+VOL_Q = {"svm.name": "svm_xen", "name": "vol1", "fields": "uuid,name"}
 SNAP_Q = {"name": "s1", "fields": "uuid,name,comment"}
 ARGS = {"svm": "svm_xen", "volume": "vol1", "name": "s1"}
 
 
 def script_get(transport, fake, exists):
     if transport == "rest":
-        fake.expect("GET", "/api/storage/volumes", VOL_Q, {"records": [{"uuid": "v-1"}]})
+        fake.expect("GET", "/api/storage/volumes", VOL_Q, {"records": [{"uuid": "v-1", "name": "vol1"}]})
         fake.expect("GET", "/api/storage/volumes/v-1/snapshots", SNAP_Q,
                     {"records": [{"uuid": "s-1", "name": "s1", "comment": "c"}] if exists else []})
     else:
@@ -34,7 +34,7 @@ def test_create(monkeypatch, transport):
     fake = new_fake(transport)
     script_get(transport, fake, False)
     if transport == "rest":
-        fake.expect("GET", "/api/storage/volumes", VOL_Q, {"records": [{"uuid": "v-1"}]})
+        fake.expect("GET", "/api/storage/volumes", VOL_Q, {"records": [{"uuid": "v-1", "name": "vol1"}]})
         fake.expect("POST", "/api/storage/volumes/v-1/snapshots", RT, {}, status=201, body={"name": "s1", "comment": "c"})
     else:
         fake.expect("snapshot-create", {"volume": "vol1", "snapshot": "s1", "comment": "c"})

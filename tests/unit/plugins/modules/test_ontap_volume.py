@@ -11,7 +11,9 @@ import pytest
 from ansible_collections.vdc.xenpool.plugins.modules import ontap_volume
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_fakes import CLUSTER_PROBE, FakeRest
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_harness import new_fake, run
-from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import GIB, rest_volume, script_volume_get, zapi_sis, zapi_volume
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import (
+    GIB, rest_volume, script_luns_of_volume, script_maps_of_svm, script_volume_get, zapi_sis, zapi_volume,
+)
 
 TRANSPORTS = ("rest", "zapi")
 RT = {"return_timeout": 30}
@@ -79,14 +81,16 @@ def test_drift_grows_and_sets_policy(monkeypatch, transport):
 def test_drift_check_mode_predicts_without_writes(monkeypatch, transport):
     fake = new_fake(transport)
     existing(transport, fake)
-    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, dict(ARGS, size_gib=5), check_mode=True)
-    assert kind == "exit" and result["changed"] is True and result["volume"]["size_bytes"] == 5 * GIB and fake.writes() == []
+    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, dict(ARGS, size_gib=30), check_mode=True)
+    assert kind == "exit" and result["changed"] is True and result["volume"]["size_bytes"] == 30 * GIB and fake.writes() == []
+    assert result["plan"] == ["resize volume vol1: 10.00 -> 30.00 GiB"]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_delete(monkeypatch, transport):
     fake = new_fake(transport)
     existing(transport, fake)
+    script_luns_of_volume(transport, fake)
     if transport == "rest":
         fake.expect("DELETE", "/api/storage/volumes/v-1", RT, {})
     else:
@@ -108,7 +112,7 @@ def test_create_needs_aggregate(monkeypatch):
     fake = new_fake("rest")
     script_volume_get("rest", fake)
     kind, result = run(monkeypatch, ontap_volume.main, "rest", fake, {"svm": "svm_xen", "name": "vol1", "size_gib": 1})
-    assert kind == "fail" and "aggregate and size_gib are required" in result["msg"] and fake.writes() == []
+    assert kind == "fail" and "MISSING_OPTION aggregate and size_gib are required" in result["msg"] and fake.writes() == []
 
 
 def test_ontap_error_has_message_shape(monkeypatch):
@@ -123,3 +127,99 @@ def test_bad_password_is_clear_and_secret_free(monkeypatch):
     fake = FakeRest().expect(*CLUSTER_PROBE, response={}, status=401)
     kind, result = run(monkeypatch, ontap_volume.main, "rest", fake, ARGS)
     assert kind == "fail" and "Authentication failed" in result["msg"] and "'admin'" in result["msg"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("name", ["", "scratch_vol2*", "vol|other", "!vol1", "vol..2", "null", "vol-1"])
+def test_names_are_never_patterns(monkeypatch, transport, name):
+    """Issue 9 (1): an empty name matched every volume and 'scratch_vol2*' deleted real ones; now refused before any call."""
+    fake = new_fake(transport)
+    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, {"svm": "svm_xen", "name": name, "state": "absent"})
+    assert kind == "fail" and fake.log == []
+    assert result["msg"].startswith("Failed to delete volume '%s': " % name)
+    assert ("EMPTY_NAME" if name == "" else "INVALID_NAME") in result["msg"] and "nothing was changed" in result["msg"]
+
+
+@pytest.mark.parametrize("size_gib", [0, -5, 0.00001])
+def test_bad_sizes_refused_before_any_call(monkeypatch, size_gib):
+    fake = new_fake("rest")
+    kind, result = run(monkeypatch, ontap_volume.main, "rest", fake, dict(ARGS, size_gib=size_gib))
+    assert kind == "fail" and "INVALID_SIZE" in result["msg"] and fake.log == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_exact_name_only(monkeypatch, transport):
+    """A look-alike returned by a pattern-matching server is not the volume: the module plans a create."""
+    fake = new_fake(transport)
+    script_volume_get(transport, fake, rest_volume(name="vol10"), zapi_volume(name="vol10"), zapi_sis(name="vol10"))
+    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, {"svm": "svm_xen", "name": "vol1", "state": "absent"})
+    assert kind == "exit" and result["changed"] is False and fake.writes() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_delete_with_mapped_luns_refused(monkeypatch, transport):
+    """Issue 9 (2): a volume holding a mapped LUN is not deleted; the LUN and its igroup are named."""
+    fake = new_fake(transport)
+    existing(transport, fake)
+    script_luns_of_volume(transport, fake, [("lun0", 8 * GIB)])
+    script_maps_of_svm(transport, fake, [("/vol/vol1/lun0", "xen_pool_a", 0), ("/vol/other/lun0", "xen_pool_b", 0)])
+    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, {"svm": "svm_xen", "name": "vol1", "state": "absent"})
+    assert kind == "fail" and fake.writes() == []
+    assert "VOLUME_HAS_MAPPED_LUNS volume vol1 holds mapped LUNs: /vol/vol1/lun0 mapped to igroup xen_pool_a" in result["msg"]
+    assert "xen_pool_b" not in result["msg"] and "delete_mapped_luns: true" in result["msg"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_delete_with_mapped_luns_when_allowed(monkeypatch, transport):
+    fake = new_fake(transport)
+    existing(transport, fake)
+    script_luns_of_volume(transport, fake, [("lun0", 8 * GIB)])
+    script_maps_of_svm(transport, fake, [("/vol/vol1/lun0", "xen_pool_a", 0)])
+    if transport == "rest":
+        fake.expect("DELETE", "/api/storage/volumes/v-1", RT, {})
+    else:
+        fake.expect("volume-offline", {"name": "vol1"}, vserver="svm_xen")
+        fake.expect("volume-destroy", {"name": "vol1"}, vserver="svm_xen")
+    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, {"svm": "svm_xen", "name": "vol1", "state": "absent",
+                                                                        "delete_mapped_luns": True})
+    assert kind == "exit" and result["changed"] is True and result["plan"] == ["delete volume vol1: with 1 LUN(s)"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_shrink_refused_without_allow_shrink(monkeypatch, transport):
+    """Issue 9 (5): lowering the size no longer shrinks the volume under its LUN."""
+    fake = new_fake(transport)
+    existing(transport, fake)
+    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, dict(ARGS, size_gib=5))
+    assert kind == "fail" and fake.writes() == []
+    assert "SHRINK_REFUSED volume vol1 would shrink from 10.00 to 5.00 GiB" in result["msg"] and "allow_shrink: true" in result["msg"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_allowed_shrink_still_keeps_the_luns(monkeypatch, transport):
+    fake = new_fake(transport)
+    existing(transport, fake)
+    script_luns_of_volume(transport, fake, [("lun0", 8 * GIB)])
+    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, dict(ARGS, size_gib=8, allow_shrink=True), check_mode=True)
+    assert kind == "fail" and fake.writes() == [] and "cannot hold its LUNs (/vol/vol1/lun0: 8.00 GiB)" in result["msg"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_allowed_shrink_applies(monkeypatch, transport):
+    fake = new_fake(transport)
+    existing(transport, fake)
+    script_luns_of_volume(transport, fake, [("lun0", 8 * GIB)])
+    if transport == "rest":
+        fake.expect("PATCH", "/api/storage/volumes/v-1", RT, {}, body={"size": 9 * GIB})
+    else:
+        fake.expect("volume-size", {"volume": "vol1", "new-size": 9 * GIB}, vserver="svm_xen")
+    existing(transport, fake, size=9 * GIB)
+    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, dict(ARGS, size_gib=9, allow_shrink=True))
+    assert kind == "exit" and result["changed"] is True and result["volume"]["size_bytes"] == 9 * GIB
+
+
+def test_zapi_compression_without_dedupe_refused_while_planning(monkeypatch):
+    fake = new_fake("zapi")
+    existing("zapi", fake)
+    kind, result = run(monkeypatch, ontap_volume.main, "zapi", fake, dict(ARGS, dedupe=False, compression=True))
+    assert kind == "fail" and "UNSUPPORTED over ZAPI, compression needs deduplication" in result["msg"] and fake.writes() == []

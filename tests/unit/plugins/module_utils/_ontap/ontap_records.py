@@ -22,14 +22,15 @@ IQN2 = "iqn.2026-01.com.example:host2"
 
 def rest_volume(name="vol1", size=10 * GIB, guarantee="none", policy="none", dedupe="background", compression="none", uuid="v-1"):
     return {"uuid": uuid, "name": name, "svm": {"name": "svm_xen"}, "aggregates": [{"name": "aggr1"}],
-            "space": {"size": size, "used": GIB, "available": size - GIB}, "guarantee": {"type": guarantee},
+            "space": {"size": size, "used": GIB, "available": size - GIB, "snapshot": {"reserve_percent": 5}}, "guarantee": {"type": guarantee},
             "snapshot_policy": {"name": policy}, "state": "online",
             "efficiency": {"dedupe": dedupe, "compression": compression, "space_savings": {"total": 5, "dedupe": 5, "compression": 0}}}
 
 
 def zapi_volume(name="vol1", size=10 * GIB, guarantee="none", policy="none", uuid="v-1"):
     return {"volume-id-attributes": {"name": name, "owning-vserver-name": "svm_xen", "containing-aggregate-name": "aggr1", "uuid": uuid},
-            "volume-space-attributes": {"size": str(size), "size-used": str(GIB), "size-available": str(size - GIB), "space-guarantee": guarantee},
+            "volume-space-attributes": {"size": str(size), "size-used": str(GIB), "size-available": str(size - GIB), "space-guarantee": guarantee,
+                                        "percentage-snapshot-reserve": "5"},
             "volume-snapshot-attributes": {"snapshot-policy": policy}, "volume-state-attributes": {"state": "online"},
             "volume-sis-attributes": {"total-space-saved": "5", "deduplication-space-saved": "5", "compression-space-saved": "0"}}
 
@@ -72,15 +73,38 @@ def script_lun_get(transport, fake, rest_rec=None, zapi_rec=None, path="/vol/vol
         fake.expect("lun-get-iter", None, iter_result("lun-info", [zapi_rec] if zapi_rec else []), vserver="svm_xen")
 
 
-def rest_igroup(initiators=(IQN1,), os_type="xen", uuid="ig-1"):
-    rec = {"uuid": uuid, "name": "xenpool", "svm": {"name": "svm_xen"}, "os_type": os_type, "protocol": "iscsi"}
+def script_luns_of_volume(transport, fake, luns=(), volume="vol1"):
+    """The LUN list ontap_volume reads before a delete or a shrink. luns: (name, size) pairs."""
+    paths = [("/vol/%s/%s" % (volume, name), size) for name, size in luns]
+    if transport == "rest":
+        fake.expect("GET", "/api/storage/luns", {"fields": LUN_FIELDS, "svm.name": "svm_xen", "location.volume.name": volume},
+                    {"records": [rest_lun(size=size, path=path, mapped=True, uuid="l-%d" % i) for i, (path, size) in enumerate(paths)]})
+    else:
+        fake.expect("lun-get-iter", None, iter_result("lun-info", [zapi_lun(size=size, path=path, mapped=True, uuid="l-%d" % i)
+                                                                   for i, (path, size) in enumerate(paths)]), vserver="svm_xen")
+
+
+def script_maps_of_svm(transport, fake, maps=()):
+    """Every LUN map of the SVM (one call). maps: (lun path, igroup, lun_id)."""
+    if transport == "rest":
+        fake.expect("GET", "/api/protocols/san/lun-maps", {"fields": MAP_FIELDS, "svm.name": "svm_xen"},
+                    {"records": [{"svm": {"name": "svm_xen"}, "lun": {"name": path, "uuid": "l-x"}, "igroup": {"name": ig, "uuid": "ig-x"},
+                                  "logical_unit_number": lun_id} for path, ig, lun_id in maps]})
+    else:
+        fake.expect("lun-map-get-iter", None, iter_result("lun-map-info", [
+            {"vserver": "svm_xen", "path": path, "lun-uuid": "l-x", "initiator-group": ig, "initiator-group-uuid": "ig-x", "lun-id": str(lun_id)}
+            for path, ig, lun_id in maps]), vserver="svm_xen")
+
+
+def rest_igroup(initiators=(IQN1,), os_type="xen", uuid="ig-1", name="xenpool"):
+    rec = {"uuid": uuid, "name": name, "svm": {"name": "svm_xen"}, "os_type": os_type, "protocol": "iscsi"}
     if initiators:
         rec["initiators"] = [{"name": i} for i in initiators]
     return rec
 
 
-def zapi_igroup(initiators=(IQN1,), os_type="xen", uuid="ig-1"):
-    rec = {"initiator-group-name": "xenpool", "initiator-group-uuid": uuid, "vserver": "svm_xen", "initiator-group-os-type": os_type,
+def zapi_igroup(initiators=(IQN1,), os_type="xen", uuid="ig-1", name="xenpool"):
+    rec = {"initiator-group-name": name, "initiator-group-uuid": uuid, "vserver": "svm_xen", "initiator-group-os-type": os_type,
            "initiator-group-type": "iscsi"}
     if initiators:
         infos = [{"initiator-name": i} for i in initiators]
@@ -110,6 +134,23 @@ def script_map_get(transport, fake, lun_id=None, path="/vol/vol1/lun1", igroup="
         recs = [] if lun_id is None else [{"vserver": "svm_xen", "path": path, "lun-uuid": "l-1", "initiator-group": igroup,
                                            "initiator-group-uuid": "ig-1", "lun-id": str(lun_id)}]
         fake.expect("lun-map-get-iter", None, iter_result("lun-map-info", recs), vserver="svm_xen")
+
+
+def script_maps_of_lun(transport, fake, maps=(), path="/vol/vol1/lun1"):
+    """The read ontap_lun_map makes: every map of one LUN, whatever the igroup. maps: (igroup, lun_id) pairs."""
+    if transport == "rest":
+        recs = [{"svm": {"name": "svm_xen"}, "lun": {"name": path, "uuid": "l-1"}, "igroup": {"name": ig, "uuid": "ig-1" if ig == "xenpool" else "ig-%s" % ig},
+                 "logical_unit_number": lun_id} for ig, lun_id in maps]
+        fake.expect("GET", "/api/protocols/san/lun-maps", {"fields": MAP_FIELDS, "svm.name": "svm_xen", "lun.name": path},
+                    {"records": recs, "num_records": len(recs)})
+    else:
+        recs = [{"vserver": "svm_xen", "path": path, "lun-uuid": "l-1", "initiator-group": ig, "initiator-group-uuid": "ig-1" if ig == "xenpool" else "ig-%s" % ig,
+                 "lun-id": str(lun_id)} for ig, lun_id in maps]
+        fake.expect("lun-map-get-iter", {"max-records": 1024, "query": {"lun-map-info": {"vserver": "svm_xen", "path": path}},
+                                         "desired-attributes": {"lun-map-info": {"vserver": None, "path": None, "lun-uuid": None,
+                                                                                 "initiator-group": None, "initiator-group-uuid": None,
+                                                                                 "lun-id": None}}},
+                    iter_result("lun-map-info", recs), vserver="svm_xen")
 
 
 ISCSI_FIELDS = "svm.name,svm.uuid,enabled,target.name,target.alias"

@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap import client as client_mod
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap import rest as rest_mod
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import WaitTimeout
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapAuthError, OntapConnectionError, OntapError, OntapTLSError
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.rest import RestClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import ZapiClient, build_element, parse_element
@@ -52,9 +53,25 @@ def test_job_timeout_is_reported():
     fake.expect("PATCH", "/api/storage/luns/u1", {"return_timeout": 30}, {"job": {"uuid": "j3"}}, status=202)
     fake.expect("GET", "/api/cluster/jobs/j3", None, {"state": "running"})
     client = make_rest(fake, job_timeout=0)
-    with pytest.raises(OntapError) as exc:
+    with pytest.raises(WaitTimeout) as exc:
         client.patch("/api/storage/luns/u1", {"space": {"size": 1}})
-    assert exc.value.code == "TIMEOUT"
+    assert exc.value.code == "WAIT_TIMEOUT" and "ONTAP job j3" in str(exc.value)
+
+
+def test_job_polls_through_the_one_wait_loop(monkeypatch):
+    """rest.py has no loop of its own: job polling is _common.wait.wait_until with the client's timeout and sleep."""
+    seen = {}
+
+    def fake_wait(fetch, ready, what, timeout, interval, failed, sleep):
+        seen.update(what=what, timeout=timeout, interval=interval)
+        return fetch()
+
+    monkeypatch.setattr(rest_mod, "wait_until", fake_wait)
+    fake = FakeRest()
+    fake.expect("DELETE", "/api/storage/luns/u1", {"return_timeout": 30}, {"job": {"uuid": "j4"}}, status=202)
+    fake.expect("GET", "/api/cluster/jobs/j4", None, {"state": "success"})
+    make_rest(fake, job_timeout=7).delete("/api/storage/luns/u1")
+    assert seen == {"what": "ONTAP job j4", "timeout": 7, "interval": 1.0}
 
 
 def test_error_envelope_becomes_typed_error():

@@ -9,16 +9,18 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.client import OntapClient
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError, OntapUsageError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import IgroupService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.iscsi import IscsiService
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import LifService
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lif import LifService
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.san import naa_id, scsi_id
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.rest import RestClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.volume import SnapshotService, VolumeService
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.snapshot import SnapshotService
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.volume import VolumeService, check_resize
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import ZapiClient
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_fakes import FakeRest, FakeZapi, iter_result
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import (
@@ -88,7 +90,7 @@ def test_iscsi_and_portals(transport):
 def test_lun_shrink_refused_without_calls(transport):
     fake, client = make(transport)
     current = {"path": "/vol/vol1/lun1", "svm": "svm_xen", "size_bytes": 10 * GIB, "uuid": "l-1"}
-    with pytest.raises(OntapUsageError, match="shrinking LUN /vol/vol1/lun1"):
+    with pytest.raises(PlanError, match="SHRINK_REFUSED LUN /vol/vol1/lun1 would shrink"):
         LunService(client).resize(current, 5 * GIB)
     assert fake.log == []
 
@@ -131,12 +133,37 @@ def test_volume_create_calls(transport):
     fake.assert_done()
 
 
-def test_zapi_compression_without_dedupe_is_refused():
-    fake, client = make("zapi")
-    current = {"name": "vol1", "svm": "svm_xen", "efficiency": {"dedupe": False, "compression": False}}
-    with pytest.raises(OntapUsageError, match="compression needs deduplication"):
-        VolumeService(client).modify(current, {"compression": True})
-    assert fake.writes() == []
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_lookup_by_name_is_exact_whatever_the_server_matched(transport):
+    """A server that treats the name as a pattern returns look-alikes: the service keeps only the exact name."""
+    fake, client = make(transport)
+    script_volume_get(transport, fake, rest_volume(name="vol10"), zapi_volume(name="vol10"), zapi_sis(name="vol10"))
+    assert VolumeService(client).get("svm_xen", "vol1") is None
+    script_igroup_get(transport, fake, rest_igroup(name="xenpool_b"), zapi_igroup(name="xenpool_b"))
+    assert IgroupService(client).get("svm_xen", "xenpool") is None
+    script_lun_get(transport, fake, rest_lun(path="/vol/vol1/lun10"), zapi_lun(path="/vol/vol1/lun10"))
+    assert LunService(client).get("svm_xen", "/vol/vol1/lun1") is None
+    fake.assert_done()
+
+
+def test_two_exact_matches_are_refused_not_picked():
+    fake, client = make("rest")
+    fake.expect("GET", "/api/protocols/san/igroups", {"fields": "uuid,name,svm.name,os_type,protocol,initiators", "svm.name": "svm_xen",
+                                                      "name": "xenpool"}, {"records": [rest_igroup(), rest_igroup(uuid="ig-2")]})
+    with pytest.raises(OntapError, match="AMBIGUOUS 2 igroups matched where one was expected"):
+        IgroupService(client).get("svm_xen", "xenpool")
+
+
+def test_volume_shrink_guard():
+    current = {"name": "vol1", "size_bytes": 20 * GIB, "used_bytes": 2 * GIB, "snapshot_reserve_percent": 5}
+    luns = [{"path": "/vol/vol1/lun0", "size_bytes": 10 * GIB}]
+    check_resize(current, 30 * GIB, luns, allow_shrink=False)
+    with pytest.raises(PlanError, match="SHRINK_REFUSED volume vol1 would shrink from 20.00 to 15.00 GiB"):
+        check_resize(current, 15 * GIB, luns, allow_shrink=False)
+    check_resize(current, 11 * GIB, luns, allow_shrink=True)
+    with pytest.raises(PlanError, match="cannot hold its LUNs") as exc:
+        check_resize(current, 10 * GIB, luns, allow_shrink=True)
+    assert "/vol/vol1/lun0" in str(exc.value) and "at least 10.53" in exc.value.hint
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -176,11 +203,11 @@ def test_map_create_and_delete(transport):
 def test_snapshot_lifecycle(transport):
     fake, client = make(transport)
     if transport == "rest":
-        vol_q = {"svm.name": "svm_xen", "name": "vol1", "fields": "uuid"}
+        vol_q = {"svm.name": "svm_xen", "name": "vol1", "fields": "uuid,name"}
         snap_q = {"name": "s1", "fields": "uuid,name,comment"}
-        fake.expect("GET", "/api/storage/volumes", vol_q, {"records": [{"uuid": "v-1"}]})
+        fake.expect("GET", "/api/storage/volumes", vol_q, {"records": [{"uuid": "v-1", "name": "vol1"}]})
         fake.expect("POST", "/api/storage/volumes/v-1/snapshots", RT, {}, status=201, body={"name": "s1"})
-        fake.expect("GET", "/api/storage/volumes", vol_q, {"records": [{"uuid": "v-1"}]})
+        fake.expect("GET", "/api/storage/volumes", vol_q, {"records": [{"uuid": "v-1", "name": "vol1"}]})
         fake.expect("GET", "/api/storage/volumes/v-1/snapshots", snap_q, {"records": [{"uuid": "s-1", "name": "s1"}]})
         fake.expect("DELETE", "/api/storage/volumes/v-1/snapshots/s-1", RT, {})
     else:
@@ -197,7 +224,7 @@ def test_snapshot_lifecycle(transport):
 
 def test_rest_snapshot_on_missing_volume_is_clear():
     fake, client = make("rest")
-    fake.expect("GET", "/api/storage/volumes", {"svm.name": "svm_xen", "name": "nope", "fields": "uuid"}, {"records": []})
+    fake.expect("GET", "/api/storage/volumes", {"svm.name": "svm_xen", "name": "nope", "fields": "uuid,name"}, {"records": []})
     with pytest.raises(OntapError, match="volume 'nope' not found in SVM 'svm_xen'"):
         SnapshotService(client).get("svm_xen", "nope", "s1")
 

@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ONTAP's input rules, checked before the first call (private to vdc.xenpool).
+
+Why here and not on the server: ONTAP matches a name given in a REST query or a ZAPI *-get-iter
+template as a pattern. An empty name filters nothing, so it matches every object of the SVM, and
+`*`, `!`, `|`, `<`, `>` and `..` are query operators. The ONTAP REST documentation describes no way
+to quote a value as a literal, so a user's name must never carry an operator: names are checked
+against the character rules ONTAP itself applies to each object type (every rule below excludes
+every operator), and the services compare the names of the returned records with the requested
+name as well. Sizes, IQNs and LUN ids are checked for the same reason the guide asks for it: a bad
+value must stop before anything was read or written, with a message that names the fix.
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+
+# Character rules of ONTAP object names (ONTAP CLI/REST documentation of each object's name field).
+NAME_RULES: dict[str, tuple[re.Pattern, str]] = {
+    "svm": (re.compile(r"^[A-Za-z0-9_.-]{1,47}$"), "1-47 characters: letters, digits, '_', '.', '-'"),
+    "volume": (re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,202}$"),
+               "1-203 characters: letters, digits and '_', starting with a letter or '_'"),
+    "aggregate": (re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"),
+                  "letters, digits and '_', starting with a letter or '_'"),
+    "LUN": (re.compile(r"^[A-Za-z0-9._{}-]{1,255}$"), "1-255 characters: letters, digits, '.', '_', '-', '{', '}'"),
+    "igroup": (re.compile(r"^[A-Za-z0-9_.:{}-]{1,96}$"), "1-96 characters: letters, digits, '_', '.', ':', '-', '{', '}'"),
+    "snapshot": (re.compile(r"^[A-Za-z0-9_.+:-]{1,255}$"), "1-255 characters: letters, digits, '_', '.', '+', ':', '-'"),
+    "snapshot policy": (re.compile(r"^[A-Za-z0-9_.-]{1,256}$"), "letters, digits, '_', '.', '-'"),
+}
+# Words and sequences with a meaning in ONTAP queries even though every character is allowed.
+QUERY_WORDS = ("null",)
+RANGE_OPERATOR = ".."
+
+# RFC 3720 (iqn.), RFC 3720/3980 (eui., naa.) iSCSI names, compared lower-case as ONTAP stores them.
+IQN_RE = re.compile(r"^iqn\.\d{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[^\s]+)?$")
+EUI_RE = re.compile(r"^eui\.[0-9a-f]{16}$")
+NAA_RE = re.compile(r"^naa\.([0-9a-f]{16}|[0-9a-f]{32})$")
+MAX_ISCSI_NAME = 223
+
+MIN_VOLUME_BYTES = 20 * 1024 ** 2
+MIN_LUN_BYTES = 4096
+MAX_LUN_BYTES = 128 * 1024 ** 4
+MAX_LUN_ID = 4095
+
+
+def check_name(kind: str, value: t.Any, option: str = "name") -> str:
+    """The name unchanged, or PlanError: empty, an operator, or a character ONTAP does not allow."""
+    pattern, rule = NAME_RULES[kind]
+    text = "" if value is None else str(value)
+    if not text.strip():
+        raise PlanError("EMPTY_NAME", "%s is empty; an empty %s name would match every %s of the SVM" % (option, kind, kind),
+                        "Give the exact %s name in %s (nothing was changed)" % (kind, option))
+    if not pattern.match(text) or RANGE_OPERATOR in text or text.lower() in QUERY_WORDS:
+        raise PlanError("INVALID_NAME", "%s '%s' is not a valid %s name (%s; no query operators such as * ! | < > ..)"
+                        % (option, text, kind, rule),
+                        "Use the exact %s name; names are never patterns (nothing was changed)" % kind)
+    return text
+
+
+def check_iqn(value: t.Any, option: str = "initiators") -> str:
+    """One iSCSI initiator name, lower-cased as ONTAP stores it, or PlanError."""
+    text = "" if value is None else str(value).strip().lower()
+    if len(text) > MAX_ISCSI_NAME or not (IQN_RE.match(text) or EUI_RE.match(text) or NAA_RE.match(text)):
+        raise PlanError("INVALID_INITIATOR", "%s entry '%s' is not an iSCSI name (RFC 3720: iqn.YYYY-MM.reversed.domain[:id], "
+                        "eui.<16 hex digits> or naa.<16 or 32 hex digits>, at most %d characters)" % (option, value, MAX_ISCSI_NAME),
+                        "Use the host's initiator IQN, e.g. from vdc.xenpool.sr_info hosts[].iscsi_iqn (nothing was changed)")
+    return text
+
+
+def check_size(kind: str, size_gib: float | None, minimum: int, maximum: int | None = None, option: str = "size_gib") -> int | None:
+    """size_gib converted to bytes, or PlanError when it is not positive or outside ONTAP's limits."""
+    if size_gib is None:
+        return None
+    size = int(round(float(size_gib) * 1024 ** 3))
+    if size_gib <= 0 or size < minimum:
+        raise PlanError("INVALID_SIZE", "%s %s is too small: a %s needs at least %d bytes" % (option, size_gib, kind, minimum),
+                        "Give a positive size in GiB (nothing was changed)")
+    if maximum is not None and size > maximum:
+        raise PlanError("INVALID_SIZE", "%s %s is larger than the largest %s ONTAP allows (%d GiB)" % (option, size_gib, kind,
+                                                                                                      maximum // 1024 ** 3),
+                        "Give a smaller size (nothing was changed)")
+    return size
+
+
+def check_lun_id(value: int | None, option: str = "lun_id") -> int | None:
+    """A LUN id in ONTAP's range 0..4095, or PlanError."""
+    if value is not None and not 0 <= value <= MAX_LUN_ID:
+        raise PlanError("INVALID_LUN_ID", "%s %s is outside 0..%d" % (option, value, MAX_LUN_ID),
+                        "Give a LUN id between 0 and %d, or leave it unset to let ONTAP choose (nothing was changed)" % MAX_LUN_ID)
+    return value
+
+
+def check_lun_path(path: t.Any, option: str = "path") -> tuple[str, str]:
+    """(volume, LUN name) of '/vol/<volume>/<lun>', each checked, or PlanError."""
+    parts = str(path or "").split("/")
+    if len(parts) != 4 or parts[0] or parts[1] != "vol":
+        raise PlanError("INVALID_NAME", "%s '%s' is not a LUN path /vol/<volume>/<lun>" % (option, path or ""),
+                        "Give the path as /vol/<volume>/<lun>, or volume and name (nothing was changed)")
+    return check_name("volume", parts[2], option), check_name("LUN", parts[3], option)
