@@ -51,6 +51,9 @@ def client(fake):
     (None, None),
     ("<value><array><data><value>a</value><value>b</value></data></array></value>", ["a", "b"]),
     ("<value>OpaqueRef:x", "<value>OpaqueRef:x"),
+    ("<value><int>42</int></value>", 42),
+    ("<value><struct><member><name>k</name><value>v</value></member></struct></value>", {"k": "v"}),
+    ("OpaqueRef:bare", "OpaqueRef:bare"),
 ])
 def test_parse_task_result(text, expected):
     assert parse_task_result(text) == expected
