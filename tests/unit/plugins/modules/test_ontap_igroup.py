@@ -142,3 +142,37 @@ def test_os_type_drift_is_corrected(monkeypatch, transport):
     kind, result = run(monkeypatch, ontap_igroup.main, transport, fake, args(), diff=True)
     assert kind == "exit" and result["changed"] is True
     assert result["diff"]["before"]["os_type"] == "linux" and result["diff"]["after"]["os_type"] == "xen"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("name,state", [("", "present"), ("", "absent"), ("ig_bad*", "absent"), ("xen_pool_a*", "present")])
+def test_names_are_never_patterns(monkeypatch, transport, name, state):
+    """Issue 9 (1): name '' once added an initiator to the SVM's only igroup and 'ig_bad*' deleted one; now no call is made."""
+    fake = new_fake(transport)
+    kind, result = run(monkeypatch, ontap_igroup.main, transport, fake, args(name=name, state=state, initiators=[IQN3]))
+    assert kind == "fail" and fake.log == []
+    assert result["msg"].startswith("Failed to %s igroup '%s': " % ("delete" if state == "absent" else "manage", name))
+    assert "names are never patterns" in result["msg"] or "would match every igroup" in result["msg"]
+
+
+@pytest.mark.parametrize("iqn", ["host1", "iqn.2026-1.com.example:h", "eui.12", "iqn.2026-01.com.example:a b"])
+def test_bad_initiators_refused_before_any_call(monkeypatch, iqn):
+    fake = new_fake("rest")
+    kind, result = run(monkeypatch, ontap_igroup.main, "rest", fake, args(initiators=[IQN1, iqn]))
+    assert kind == "fail" and fake.log == [] and "INVALID_INITIATOR initiators entry '%s'" % iqn in result["msg"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_look_alike_igroup_is_not_ours(monkeypatch, transport):
+    """A pattern-matching server returns another pool's igroup: it is neither modified nor deleted."""
+    fake = new_fake(transport)
+    script_igroup_get(transport, fake, rest_igroup(name="xenpool_b"), zapi_igroup(name="xenpool_b"))
+    kind, result = run(monkeypatch, ontap_igroup.main, transport, fake, args(state="absent"))
+    assert kind == "exit" and result["changed"] is False and fake.writes() == []
+
+
+def test_protocol_change_refused_while_planning(monkeypatch):
+    fake = new_fake("rest")
+    existing("rest", fake)
+    kind, result = run(monkeypatch, ontap_igroup.main, "rest", fake, args(protocol="mixed"))
+    assert kind == "fail" and "PROTOCOL_FIXED igroup xenpool has protocol iscsi, requested mixed" in result["msg"] and fake.writes() == []

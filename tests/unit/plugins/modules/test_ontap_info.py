@@ -48,3 +48,9 @@ def test_call_count_does_not_grow_with_objects(monkeypatch):
         small = gather(monkeypatch, transport, 1)["calls"]["total"]
         large = gather(monkeypatch, transport, 50)["calls"]["total"]
         assert small == large == (3 if transport == "rest" else 4)
+
+
+def test_svm_filter_is_never_a_pattern(monkeypatch):
+    fake = new_fake("rest")
+    kind, result = run(monkeypatch, ontap_info.main, "rest", fake, {"svm": "svm*", "gather_subset": ["volumes"]})
+    assert kind == "fail" and fake.log == [] and "INVALID_NAME svm 'svm*'" in result["msg"]

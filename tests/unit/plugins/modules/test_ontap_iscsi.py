@@ -86,3 +86,10 @@ def test_delete_when_absent(monkeypatch, transport):
     script_iscsi_get(transport, fake)
     kind, result = run(monkeypatch, ontap_iscsi.main, transport, fake, {"svm": "svm_xen", "state": "absent"})
     assert kind == "exit" and result["changed"] is False and fake.writes() == []
+
+
+@pytest.mark.parametrize("svm", ["", "svm*", "!svm_xen"])
+def test_svm_name_is_never_a_pattern(monkeypatch, svm):
+    fake = new_fake("rest")
+    kind, result = run(monkeypatch, ontap_iscsi.main, "rest", fake, {"svm": svm, "state": "absent"})
+    assert kind == "fail" and fake.log == [] and result["msg"].startswith("Failed to delete iSCSI service of SVM '%s'" % svm)

@@ -126,3 +126,21 @@ def test_space_reservation_drift(monkeypatch, transport):
     existing(transport, fake, reserve=True)
     kind, result = run(monkeypatch, ontap_lun.main, transport, fake, dict(ARGS, space_reservation=True))
     assert kind == "exit" and result["changed"] is True and result["lun"]["space_reservation"] is True
+
+
+@pytest.mark.parametrize("over,code", [({"name": ""}, "EMPTY_NAME"), ({"name": "lun*"}, "INVALID_NAME"), ({"volume": "scratch*"}, "INVALID_NAME"),
+                                       ({"size_gib": 0}, "INVALID_SIZE"), ({"size_gib": -1}, "INVALID_SIZE"),
+                                       ({"size_gib": 129 * 1024}, "INVALID_SIZE"), ({"svm": ""}, "EMPTY_NAME")])
+def test_bad_input_refused_before_any_call(monkeypatch, over, code):
+    fake = new_fake("zapi")
+    kind, result = run(monkeypatch, ontap_lun.main, "zapi", fake, dict(ARGS, **over))
+    assert kind == "fail" and fake.log == [] and code in result["msg"] and result["msg"].startswith("Failed to manage LUN '")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_shrink_refused_once_with_the_fix(monkeypatch, transport):
+    fake = new_fake(transport)
+    existing(transport, fake)
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, dict(ARGS, size_gib=5))
+    assert kind == "fail" and fake.writes() == []
+    assert "SHRINK_REFUSED LUN /vol/vol1/lun1 would shrink" in result["msg"] and "at least 10.00" in result["msg"]

@@ -101,3 +101,36 @@ def test_unmap_when_absent(monkeypatch, transport):
     kind, result = run(monkeypatch, ontap_lun_map.main, transport, fake, {"svm": "svm_xen", "path": "/vol/vol1/lun1", "igroup": "xenpool",
                                                                           "state": "absent"})
     assert kind == "exit" and result["changed"] is False and fake.writes() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_lun_of_another_pool_is_not_mapped(monkeypatch, transport):
+    """Issue 9 (4): a LUN already mapped to another igroup is refused, naming that igroup."""
+    fake = new_fake(transport)
+    script_maps_of_lun(transport, fake, [("xen_pool_b", 0)])
+    script_lun_get(transport, fake, rest_lun(mapped=True), zapi_lun(mapped=True))
+    script_igroup_get(transport, fake, rest_igroup(), zapi_igroup())
+    kind, result = run(monkeypatch, ontap_lun_map.main, transport, fake, ARGS, check_mode=True)
+    assert kind == "fail" and fake.writes() == []
+    assert "LUN_MAPPED_ELSEWHERE LUN /vol/vol1/lun1 is already mapped to igroup xen_pool_b (lun_id 0)" in result["msg"]
+    assert "allow_shared_lun: true" in result["msg"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_shared_lun_when_allowed(monkeypatch, transport):
+    fake = new_fake(transport)
+    script_maps_of_lun(transport, fake, [("xen_pool_b", 0)])
+    script_lun_get(transport, fake, rest_lun(mapped=True), zapi_lun(mapped=True))
+    script_igroup_get(transport, fake, rest_igroup(), zapi_igroup())
+    kind, result = run(monkeypatch, ontap_lun_map.main, transport, fake, dict(ARGS, allow_shared_lun=True), check_mode=True)
+    assert kind == "exit" and result["changed"] is True and result["plan"] == ["map /vol/vol1/lun1 -> igroup xenpool: lun_id 0"]
+
+
+@pytest.mark.parametrize("over", [{"lun_id": 4096}, {"lun_id": -1}, {"igroup": ""}, {"igroup": "xen_pool_a*"}, {"name": "lun*"},
+                                  {"volume": ""}, {"path": "/vol/vol1/*"}, {"path": ""}])
+def test_bad_input_refused_before_any_call(monkeypatch, over):
+    fake = new_fake("rest")
+    base = {"svm": "svm_xen", "igroup": "xenpool"} if "path" in over else ARGS
+    kind, result = run(monkeypatch, ontap_lun_map.main, "rest", fake, dict(base, **over))
+    assert kind == "fail" and fake.log == [] and result["msg"].startswith("Failed to map LUN map '")
+    assert "nothing was changed" in result["msg"]

@@ -78,3 +78,23 @@ def test_delete_when_absent(monkeypatch, transport):
     script_get(transport, fake, False)
     kind, result = run(monkeypatch, ontap_snapshot.main, transport, fake, dict(ARGS, state="absent"))
     assert kind == "exit" and result["changed"] is False and fake.writes() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("over", [{"name": ""}, {"name": "pre*"}, {"volume": "scratch_vol2*"}, {"name": "a..b"}])
+def test_names_are_never_patterns(monkeypatch, transport, over):
+    fake = new_fake(transport)
+    kind, result = run(monkeypatch, ontap_snapshot.main, transport, fake, dict(ARGS, state="absent", **over))
+    assert kind == "fail" and fake.log == [] and result["msg"].startswith("Failed to delete snapshot '")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_look_alike_snapshot_is_not_deleted(monkeypatch, transport):
+    fake = new_fake(transport)
+    if transport == "rest":
+        fake.expect("GET", "/api/storage/volumes", VOL_Q, {"records": [{"uuid": "v-1", "name": "vol1"}]})
+        fake.expect("GET", "/api/storage/volumes/v-1/snapshots", SNAP_Q, {"records": [{"uuid": "s-9", "name": "s10"}]})
+    else:
+        fake.expect("snapshot-get-iter", None, iter_result("snapshot-info", [{"name": "s10", "volume": "vol1", "vserver": "svm_xen"}]))
+    kind, result = run(monkeypatch, ontap_snapshot.main, transport, fake, dict(ARGS, state="absent"))
+    assert kind == "exit" and result["changed"] is False and fake.writes() == []
