@@ -132,6 +132,11 @@ hosts:
   description: With O(hosts), host name -> the same dict as RV(host).
   returned: when O(hosts) is given
   type: dict
+plan:
+  description: The planned steps, one line each (C(set <field> <host>: <value>)).
+  returned: success
+  type: list
+  elements: str
 evacuated:
   description: VM name -> name of the host it moved to (empty in check mode).
   returned: success

@@ -151,6 +151,11 @@ network:
       description: Host name -> interface (device, vlan, ip_mode, ip, netmask, gateway, management, bond).
       type: dict
       returned: when present
+plan:
+  description: The planned writes in order, one line each (C(<XenAPI call> <host>: <detail>)).
+  returned: success
+  type: list
+  elements: str
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule

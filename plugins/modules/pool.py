@@ -61,6 +61,8 @@ options:
       - B(Ejecting wipes the host's local state) - its database, network configuration and local storage
         records are reset and it reboots as a standalone host; VMs on its local storage lose their disks.
       - Hosts with VMs that are not halted are never ejected; the module fails and names them.
+      - Every declared member must be recognised as a host of the pool (by address, host name or O(members[].name));
+        when one is not, nothing is ejected and the module fails naming its address.
     type: bool
     default: false
   master:
@@ -92,13 +94,18 @@ options:
       - Every skipped check is listed in RV(forced_checks). All other checks still apply.
     type: bool
     default: false
+  wait_timeout:
+    description:
+      - Seconds that joins, ejects and a master change may take. The module always waits for them, because every
+        later step needs the pool in its new shape.
+      - A master change whose call was lost is detected within seconds (the pool still names the old master and no
+        designate task runs) and reported as C(MASTER_NOT_CHANGED) instead of being waited for.
+    type: int
+    default: 900
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
-  - vdc.xenpool.wait
   - vdc.xenpool.attributes
   - vdc.xenpool.attributes.XEN_GROUP
-notes:
-  - O(wait=false) is not honoured for joins and master changes; the module always waits for them (up to O(wait_timeout)).
 """
 
 EXAMPLES = r"""
@@ -153,6 +160,11 @@ forced_checks:
   returned: success
   type: list
   elements: dict
+plan:
+  description: The planned steps, one line each (ejects are marked destructive in the module's plan).
+  returned: success
+  type: list
+  elements: str
 notes:
   description: Facts worth knowing that did not block the run, such as CPU feature levelling.
   returned: success
@@ -184,6 +196,7 @@ ARGUMENT_SPEC = {
     "tags": {"type": "list", "elements": "str"},
     "purge_tags": {"type": "bool", "default": False},
     "force_join": {"type": "bool", "default": False},
+    "wait_timeout": {"type": "int", "default": 900},
 }
 
 
@@ -208,7 +221,7 @@ def members_of(params):
 
 
 def main():
-    module = XenModule(ARGUMENT_SPEC, wait=True)
+    module = XenModule(ARGUMENT_SPEC)
     params = module.params
 
     def open_host(member):
@@ -217,28 +230,26 @@ def main():
     def reconnect(address):
         return module.new_client(hostname=address)
 
-    with module.session("configure", "pool", params["name"] or params["hostname"]) as client:
-        state = poolsvc.read(client)
-        plan = poolsvc.plan(
+    def plan(state):
+        return poolsvc.plan(
             state, desired_state(params), members_of(params), open_host,
             purge_members=params["purge_members"], purge_other_config=params["purge_other_config"],
             purge_tags=params["purge_tags"], master=params["master"], force_join=params["force_join"],
         )
-        before = poolsvc.view(state)
-        after = poolsvc.predicted(state, plan)
-        joined = [c.name for c in plan.joiners]
-        ejected = [state.name_of("host", r) for r in plan.eject]
-        if plan.changed and not module.check_mode:
-            poolsvc.apply(client, state, plan, params["username"], params["password"] or "", params["force_join"],
-                          params["purge_other_config"], params["wait_timeout"], reconnect)
-            if plan.master is None:
-                after = poolsvc.view(poolsvc.read(client))
-        else:
-            poolsvc.close_all(plan)
-    module.exit_result(
-        changed=plan.changed, before=before, after=after, pool=after, joined=joined, ejected=ejected,
-        forced_checks=plan.forced, notes=plan.notes + ["unresolved member address %s is already in the pool" % a for a in plan.unresolved],
-    )
+
+    def apply(client, state, result):
+        poolsvc.apply(client, state, result, params["username"], params["password"] or "", params["force_join"],
+                      params["purge_other_config"], params["wait_timeout"], reconnect)
+        # after a master change this session's host is no longer the master: the prediction is the answer
+        return result.after if result.master is not None else poolsvc.view(poolsvc.read(client))
+
+    def extra(result):
+        poolsvc.close_all(result)  # the joining hosts' sessions (joins, when applied, have closed them already)
+        notes = result.notes + ["unresolved member address %s is already in the pool" % a for a in result.unresolved]
+        return {"joined": [c.name for c in result.joiners], "ejected": result.ejected_names, "forced_checks": result.forced,
+                "notes": notes}
+
+    module.converge("configure", "pool", params["name"] or module.endpoint_label, poolsvc.read, plan, apply, "pool", extra)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 import typing as t
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import WaitTimeout, wait_until
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenConnectionError, XenError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
@@ -252,15 +253,15 @@ def wait_members(
 ) -> list[str]:
     """Poll the master's host list (one call per round) until every uuid is there; return the missing ones."""
     wanted = set(uuids)
-    deadline = clock() + timeout
-    interval = 0.2
-    while True:
-        present = {rec.get("uuid") for rec in (master.call("host.get_all_records") or {}).values()}
-        missing = sorted(wanted - present)
-        if not missing or clock() >= deadline:
-            return missing
-        sleep(min(interval, max(0.0, deadline - clock())))
-        interval = min(interval * 1.5, 2.0)
+
+    def missing() -> list[str]:
+        return sorted(wanted - {rec.get("uuid") for rec in (master.call("host.get_all_records") or {}).values()})
+
+    try:
+        return wait_until(missing, lambda left: not left, what="the joined hosts", timeout=timeout, interval=0.2,
+                          max_interval=2.0, sleep=sleep, clock=clock)
+    except WaitTimeout as err:
+        return list(err.last or [])
 
 
 def is_member(state: PoolState, host_uuid: str | None) -> bool:

@@ -17,7 +17,9 @@ import time
 import typing as t
 from urllib.parse import urlsplit
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import Changes, diff, map_changes, set_changes
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import WaitTimeout, wait_until
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import join as joinlib
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import build_url, replace_host
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenConnectionError, XenError, XenPlanError
@@ -100,15 +102,17 @@ def view(state: PoolState, extra_members: t.Iterable[str] = (), removed: t.Itera
     }
 
 
-class PoolPlan:
-    """Everything apply() will do, computed without writing."""
+class PoolPlan(Plan):
+    """Everything apply() will do, computed without writing; before/after are the managed views (--diff)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.changes = Changes()
         self.default_sr_ref: str | None = None
         self.joiners: list[joinlib.Candidate] = []
         self.unresolved: list[str] = []
         self.eject: list[str] = []
+        self.ejected_names: list[str] = []
         self.master: Member | str | None = None
         self.master_name: str | None = None
         self.forced: list[dict[str, str]] = []
@@ -117,6 +121,20 @@ class PoolPlan:
     @property
     def changed(self) -> bool:
         return bool(self.changes or self.joiners or self.eject or self.master is not None)
+
+    def describe(self, state: PoolState) -> None:
+        """Fill before/after and the human-readable steps once the plan is complete."""
+        self.before = view(state)
+        self.after = predicted(state, self)
+        self.ejected_names = [state.name_of("host", r) or r for r in self.eject]
+        for name in sorted(self.changes.fields):
+            self.add("set %s" % name, "", self.changes.fields[name][1])
+        for cand in self.joiners:
+            self.add("join", cand.name)
+        for name in self.ejected_names:
+            self.add("eject", name, "the host's local state is wiped", destructive=True)
+        if self.master is not None:
+            self.add("designate master", self.master_name or "")
 
 
 def plan(
@@ -190,6 +208,7 @@ def plan(
         _plan_master(state, result, master)
     if result.eject:
         _check_eject(state, result)
+    result.describe(state)
     return result
 
 
@@ -305,17 +324,49 @@ def apply(
         designate(client, result.master, timeout, reconnect)
 
 
+# How long the pool may keep naming the old master, with no designate task running, before the call is taken
+# as never applied: xapi's designate_new_master task ends only after the new master has taken over.
+UNCHANGED_GRACE = 10.0
+
+
+def _observe(reconnect: t.Callable[[str], t.Any], address: str) -> dict[str, t.Any] | None:
+    """Who the pool names as master, seen through a fresh login to address (HOST_IS_SLAVE is followed), and
+    whether a designate task still runs; None while the pool does not answer (the toolstacks restart)."""
+    probe = None
+    try:
+        probe = reconnect(address)
+        probe.login()
+        pools = probe.call("pool.get_all_records") or {}
+        master = next(iter(pools.values())).get("master") if pools else None
+        tasks = probe.call("task.get_all_records") or {}
+        running = any(rec.get("status") == "pending" and "designate_new_master" in str(rec.get("name_label", ""))
+                      for rec in tasks.values())
+        return {"master": master, "running": running}
+    except XenError:
+        return None
+    finally:
+        if probe is not None:
+            probe.close()
+
+
 def designate(client: t.Any, target: str, timeout: float, reconnect: t.Callable[[str], t.Any] | None,
-              sleep: t.Callable[[float], None] = time.sleep, clock: t.Callable[[], float] = time.monotonic) -> None:
-    """designate_new_master, then wait until a fresh login lands on the new master and the pool names it."""
+              sleep: t.Callable[[float], None] = time.sleep, clock: t.Callable[[], float] = time.monotonic,
+              grace: float = UNCHANGED_GRACE) -> None:
+    """designate_new_master, then wait (wait_until) until a fresh login lands on the new master and the pool names it.
+
+    The answer may be lost (the old master's toolstack restarts, or the network drops it). If the pool keeps
+    naming the old master with no designate task running for `grace` seconds, the call never took effect:
+    fail at once with MASTER_NOT_CHANGED instead of polling until wait_timeout.
+    """
     hosts = client.call("host.get_all_records")
     ref = target if target in hosts else next((r for r, h in hosts.items() if h.get("uuid") == target), None)
     if ref is None:
         raise PoolPlanError("HOST_NOT_FOUND", "host %s is not in the pool" % target)
+    name = hosts[ref].get("name_label") or target
     # same scheme and port as the session we have: only the host changes (like the HOST_IS_SLAVE redirect)
     address = replace_host(client.url, hosts[ref].get("address", "")) if getattr(client, "url", None) else hosts[ref].get("address", "")
     try:
-        wait_task(client, client.call_async("pool.designate_new_master", ref), timeout=timeout)
+        wait_task(client, client.call_async("pool.designate_new_master", ref), timeout=timeout, sleep=sleep, clock=clock)
     except XapiError as err:
         if err.code not in LOST_CONNECTION_CODES:
             raise
@@ -323,21 +374,27 @@ def designate(client: t.Any, target: str, timeout: float, reconnect: t.Callable[
         pass
     if reconnect is None:
         return
-    deadline = clock() + timeout
-    while True:
-        probe = None
-        try:
-            probe = reconnect(address)
-            probe.login()
-            pools = probe.call("pool.get_all_records")
-            master = next(iter(pools.values())).get("master") if pools else None
-            if master == ref:
-                return
-        except XenError:
-            pass
-        finally:
-            if probe is not None:
-                probe.close()
-        if clock() >= deadline:
-            raise PoolPlanError("MASTER_TIMEOUT", "the pool did not answer from the new master %s within %ss" % (address, timeout))
-        sleep(1.0)
+    unchanged_since: list[float] = []
+
+    def never_applied(seen: dict[str, t.Any] | None) -> PoolPlanError | None:
+        if seen is None or seen["master"] == ref or seen["running"]:
+            unchanged_since.clear()
+            return None
+        unchanged_since.append(clock())
+        if unchanged_since[-1] - unchanged_since[0] < grace:
+            return None
+        return PoolPlanError("MASTER_NOT_CHANGED", "pool.designate_new_master(%s) did not take effect: the pool still names %s as "
+                             "master and no designate task runs" % (name, state_name(hosts, seen["master"])),
+                             hint="The call or its answer was lost; run the module again to retry the master change")
+
+    try:
+        wait_until(lambda: _observe(reconnect, address), lambda seen: bool(seen) and seen["master"] == ref,
+                   what="the new master %s" % name, timeout=timeout, interval=1.0, max_interval=5.0,
+                   failed=never_applied, sleep=sleep, clock=clock)
+    except WaitTimeout:
+        raise PoolPlanError("MASTER_TIMEOUT", "the pool did not answer from the new master %s within %ss" % (address, timeout),
+                            hint="Check the new master's management interface; raise wait_timeout for slow pools") from None
+
+
+def state_name(hosts: dict[str, dict[str, t.Any]], ref: t.Any) -> str:
+    return str((hosts.get(ref) or {}).get("name_label") or ref)

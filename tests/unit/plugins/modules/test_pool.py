@@ -82,6 +82,7 @@ def test_purge_and_delete_member(world):
     world.log.clear()
     result = run(world, {"members": MEMBERS[:1], "purge_members": True}, check=True)
     assert result["ejected"] == ["xen-intel-02"] and world.writes() == []
+    assert result["plan"] == ["eject xen-intel-02: the host's local state is wiped"]
     result = run(world, {"members": MEMBERS[:1], "purge_members": True})
     assert result["pool"]["members"] == ["xen-intel-01", "xen-intel-03"]
     result = run(world, {"members": MEMBERS[:1], "purge_members": True})
@@ -106,3 +107,9 @@ def test_purge_refuses_a_member_known_only_by_another_address(world):
     assert world.member_names("10.0.0.1") == ["xen-intel-01", "xen-intel-02", "xen-intel-03"]
     result = run(world, {"members": [{"address": "10.9.9.2", "name": "xen-intel-02"}, {"address": "10.0.0.3"}], "purge_members": True})
     assert result["changed"] is False and result["ejected"] == []
+
+
+def test_wait_is_not_an_option_of_pool(world):
+    """Joins and master changes are always waited for: the module has wait_timeout, not a wait it would ignore."""
+    result = run(world, {"wait": False}, expect=Failed)
+    assert "Unsupported parameters" in result["msg"] and "wait" in result["msg"]

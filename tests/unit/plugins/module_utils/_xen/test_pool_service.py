@@ -189,3 +189,45 @@ def test_precheck_order_matches_xapi():
     expected_order = ["HOST_STILL_BOOTING", "HA_IS_ENABLED", "HOSTS_NOT_COMPATIBLE", "HOSTS_NOT_HOMOGENEOUS", "JOINING_HOST_CANNOT_CONTAIN_SHARED_SRS"]
     assert [c for c in codes if c in expected_order] == [c for c in expected_order if c in codes]
     assert set(expected_order) <= set(codes)
+
+
+class Clock:
+    """Advances only when the code under test sleeps."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+    def __call__(self):
+        return self.now
+
+
+def designate(world, clock, target="xen-intel-02"):
+    client = world.client("10.0.0.1")
+    client.login()
+    ref = next(r for r, h in client.db["host"].items() if h["name_label"] == target)
+    poolsvc.designate(client, ref, 900, lambda a: world.client(urlsplit(a).hostname or a), sleep=clock.sleep, clock=clock)
+
+
+def test_lost_designate_that_never_applied_fails_promptly(world):
+    """Issue 9 (8): a designate_new_master whose call was lost was polled for wait_timeout (900 s) before MASTER_TIMEOUT."""
+    run(world, {}, members(world, "10.0.0.2"))
+    world.lost_answers["Async.pool.designate_new_master"] = "drop"
+    clock = Clock()
+    with pytest.raises(poolsvc.PoolPlanError) as info:
+        designate(world, clock)
+    assert info.value.code == "MASTER_NOT_CHANGED"
+    assert "xen-intel-01" in str(info.value) and "run the module again" in info.value.hint
+    assert clock.now <= 2 * poolsvc.UNCHANGED_GRACE
+    assert world.master_address(world.db_of("10.0.0.1")) == "10.0.0.1"
+
+
+def test_lost_answer_of_an_applied_designate_is_success(world):
+    run(world, {}, members(world, "10.0.0.2"))
+    world.lost_answers["Async.pool.designate_new_master"] = "apply"
+    clock = Clock()
+    designate(world, clock)
+    assert world.master_address(world.db_of("10.0.0.1")) == "10.0.0.2"
+    assert clock.now < poolsvc.UNCHANGED_GRACE

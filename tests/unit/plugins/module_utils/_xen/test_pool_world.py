@@ -47,6 +47,7 @@ class World:
         self.dbs: list[dict] = []
         self.hosts: dict[str, tuple[dict, str]] = {}
         self.log: list[tuple[str, str, tuple]] = []
+        self.lost_answers: dict[str, str] = {}  # method -> "drop" | "apply": the next call of it loses its answer
 
     # -- building -----------------------------------------------------------------------
     def standalone(self, name: str, address: str, vendor: str = "GenuineIntel", running_vms: int = 0, nics: int = 4) -> str:
@@ -178,6 +179,12 @@ class FakeClient:
     def call(self, method: str, *args):
         self.login()
         self.world.log.append((self.address, method, args))
+        lost = self.world.lost_answers.get(method)
+        if lost is not None:  # the connection drops: before the call is applied ("drop") or after it ("apply")
+            del self.world.lost_answers[method]
+            if lost == "apply":
+                self._dispatch(method[len("Async."):] if method.startswith("Async.") else method, args)
+            raise XenConnectionError("unreachable: Connection reset by peer", self.url)
         if method.startswith("Async."):
             task = ref()
             try:
