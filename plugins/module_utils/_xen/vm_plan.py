@@ -43,10 +43,10 @@ def plan_vm(state: PoolState, want: dict[str, t.Any], marker: dict[str, str]) ->
         return _create(state, want, marker, plan)
     check_against_pool(state, want, found[0])
     current = vm_view(state, found[0])
-    plan.before = _diff_view(current, want)
+    plan.before = diff_view(current, want)
     steps, after = field_steps(state, found[0], current, want)
     _power(plan, want, current, steps, after, found[0])
-    plan.after = _diff_view(after, want)
+    plan.after = diff_view(after, want)
     plan.ref = found[0]  # type: ignore[attr-defined]
     return plan
 
@@ -104,7 +104,7 @@ def _create(state: PoolState, want: dict[str, t.Any], marker: dict[str, str], pl
     after["power_state"] = {"restarted": "running"}.get(target or "halted", target or "halted")
     after["name"], after["uuid"] = want["name"], None
     plan.before = {}
-    plan.after = _diff_view(after, want)
+    plan.after = diff_view(after, want)
     plan.ref = None  # type: ignore[attr-defined]
     return plan
 
@@ -320,7 +320,7 @@ def _power(plan: Plan, want: dict[str, t.Any], cur: dict[str, t.Any], steps: lis
     after["power_state"] = final
 
 
-def _diff_view(view: dict[str, t.Any], want: dict[str, t.Any]) -> dict[str, t.Any]:
+def diff_view(view: dict[str, t.Any], want: dict[str, t.Any]) -> dict[str, t.Any]:
     """name and uuid, plus the fields the declaration manages."""
     out = {"name": view.get("name"), "uuid": view.get("uuid")}
     for key in DIFF_FIELDS:
