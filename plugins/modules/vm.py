@@ -17,9 +17,9 @@ description:
   - A VM that does not exist is created from O(template) (then provisioned with the template's disks on O(sr),
     as C(xe vm-install) does), from a O(snapshot) or from another VM (O(source_vm)). Its disks stay on their SR
     (fast clone) unless O(sr) names another SR (full copy).
-  - Every VM the module creates carries the ownership marker C(other_config:xenpool_managed=true). Until its last
+  - "Every VM the module creates carries the ownership marker C(other_config:xenpool_managed=true). Until its last
     configuration step it is named C(xenpool-pending: <name>); a run killed half-way leaves such a VM, which the
-    next run destroys with the disks it made, then creates again. So a retry never makes a duplicate.
+    next run destroys with the disks it made, then creates again. So a retry never makes a duplicate."
   - Each planned step is tagged C(live), C(needs reboot) (written now, seen at the next boot) or C(needs power-off).
     On a running VM, power-off changes are refused unless O(allow_restart=true), naming the VM, the fields and the
     reason; with it the module shuts the VM down, changes it and starts it again.
@@ -104,7 +104,7 @@ options:
         repository and hands the VM over to pygrub once installed.
       - V(iso) (HVM) inserts O(install.iso) from an ISO library SR into a CD drive and sets the boot order to V(dc);
         after the install, declare O(cdrom.iso) as empty and O(boot_order=c).
-      - V(netboot) (HVM: Windows WDS/RIS, Linux PXE) sets the boot order to V(nc): network first, then disk.
+      - V(netboot) (HVM; Windows WDS/RIS, Linux PXE) sets the boot order to V(nc), network first, then disk.
     type: dict
     suboptions:
       method:
