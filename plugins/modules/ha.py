@@ -117,10 +117,16 @@ ha:
       description: The most host failures the pool can tolerate with its (desired) protection levels.
       type: int
       returned: when HA is enabled or to be enabled
-    summary: {description: The capacity in one sentence, as the HA screen says it., type: str, returned: when computed}
+    summary:
+      description: The capacity in one sentence, as the HA screen says it.
+      type: str
+      returned: when computed
     overcommitted: {description: Whether the pool cannot honour its configured capacity., type: bool, returned: always}
     allow_overcommit: {description: xapi's C(ha_allow_overcommit)., type: bool, returned: always}
-    timeout: {description: The HA timeout in seconds, when configured., type: int, returned: always}
+    timeout:
+      description: The HA timeout in seconds, when configured.
+      type: int
+      returned: always
     vms:
       description: Every VM with its protection level and agility.
       type: list
