@@ -48,6 +48,20 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; 
     echo "$WANT" > "$STAMP"
 fi
 
+# The simulators (tests/simulator, distribution xenpool-simulators) installed editable: the commands xapisim,
+# ontapsim and simctl in .venv/bin run the checkout's code. A stamp of their own (the package's pyproject.toml and
+# this checkout's path), so a change there re-runs only this install and never rebuilds the venv.
+SIM_STAMP="$VENV/.simulators.sha256"
+SIM_WANT="$( (cat "$REPO/tests/simulator/pyproject.toml"; echo "$REPO") | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$SIM_STAMP" 2>/dev/null)" != "$SIM_WANT" ] || [ ! -x "$VENV/bin/simctl" ]; then
+    echo "bootstrap: installing the simulators into $VENV (pip install -e tests/simulator)"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$REPO/tests/simulator" 2>&1 \
+        | grep -v "is ignored: it is neither a file nor a directory" || true
+    "$VENV/bin/simctl" --help >/dev/null \
+        || { echo "ERROR: the simulators did not install into $VENV (see pip output above)" >&2; exit 2; }
+    echo "$SIM_WANT" > "$SIM_STAMP"
+fi
+
 PY="$VENV/bin/python"
 export PYVER
 PYVER="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"

@@ -14,23 +14,25 @@ ln -s "$REPO" "$COLLECTIONS/ansible_collections/vdc/xenpool"
 export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
 export ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_DEPRECATION_WARNINGS=false
 
+# simctl comes with the simulators (bootstrap installs tests/simulator into .venv). They watch this script
+# (--watch-pid $$): even if it is killed without running this trap, they stop by themselves.
 stop_all() {
-    "$PY" "$REPO/tests/simulator/simctl.py" stop --state-dir "$STATE/xapi" || true
-    "$PY" "$REPO/tests/simulator/simctl.py" stop --state-dir "$STATE/ontap" || true
+    simctl stop --state-dir "$STATE/xapi" || true
+    simctl stop --state-dir "$STATE/ontap" || true
     if [ "${KEEP_DEMO:-0}" != 1 ]; then rm -rf "$STATE"; else echo "demo state kept in $STATE"; fi
 }
 trap stop_all EXIT
 SCALE="${DEMO_TIME_SCALE:-0.02}"
 
 echo "== starting the simulated NetApp cluster (ONTAP REST + ZAPI)"
-"$PY" "$REPO/tests/simulator/simctl.py" start ontapsim --state-dir "$STATE/ontap" -- \
-    --fixture "$REPO/tests/simulator/ontap_fixtures/reference.yml" --time-scale "$SCALE" --lifetime 1800 > /dev/null
+simctl start ontapsim --state-dir "$STATE/ontap" --watch-pid $$ -- \
+    --fixture "$REPO/tests/simulator/ontap_fixtures/reference.yml" --time-scale "$SCALE" > /dev/null
 ONTAP_CONTROL="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["control"])' "$STATE/ontap/ready.json")"
 
 echo "== starting the simulated data centre: 18 standalone hosts (14 Intel, 4 AMD), on the same SAN"
-"$PY" "$REPO/tests/simulator/simctl.py" start xapisim --state-dir "$STATE/xapi" -- \
+simctl start xapisim --state-dir "$STATE/xapi" --watch-pid $$ -- \
     --datacenter "$REPO/tests/simulator/datacenters/reference.yml" --time-scale "$SCALE" \
-    --san "$ONTAP_CONTROL" --lifetime 1800 > /dev/null
+    --san "$ONTAP_CONTROL" > /dev/null
 
 # The reference inventory names real-looking hosts; this extra-vars file points it at the simulators.
 "$PY" "$REPO/.ci/sim_vars.py" "$STATE/xapi/ready.json" "$STATE/ontap/ready.json" "$STATE/sim-vars.yml"

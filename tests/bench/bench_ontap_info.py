@@ -54,8 +54,8 @@ def run_once(sim: SimProcess, use_rest: str) -> dict:
 def bench(extra_args: list[str]) -> dict:
     state_dir = tempfile.mkdtemp(prefix="bench-ontapsim-")
     try:
-        args = ["--fixture", str(SIMULATOR / "ontap_fixtures" / "reference.yml"), "--time-scale", "0.01", "--lifetime", "600"] + extra_args
-        with SimProcess("ontapsim", args, state_dir, ready_timeout=120) as sim:
+        args = ["--fixture", str(SIMULATOR / "ontap_fixtures" / "reference.yml"), "--time-scale", "0.01"] + extra_args
+        with SimProcess("ontapsim", args, state_dir) as sim:
             return {mode: run_once(sim, mode) for mode in ("always", "never")}
     finally:
         shutil.rmtree(state_dir, ignore_errors=True)

@@ -102,7 +102,7 @@ def run_case(hosts: int) -> dict:
     state_dir = tempfile.mkdtemp(prefix="xenpool-bench-build-")
     try:
         datacenter = _datacenter(state_dir, hosts)
-        with SimProcess("xapisim", ["--datacenter", datacenter, "--time-scale", "0.01", "--lifetime", "1800"],
+        with SimProcess("xapisim", ["--datacenter", datacenter, "--time-scale", "0.01"],
                         os.path.join(state_dir, "sim"), ready_timeout=300) as sim:
             with open(sim.ready["password_file"], encoding="utf-8") as handle:
                 password = handle.read().strip()

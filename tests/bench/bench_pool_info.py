@@ -85,7 +85,7 @@ def run_case(label: str, sim_args: list[str], playbook: bool) -> dict:
     state_dir = tempfile.mkdtemp(prefix="xenpool-bench-%s-" % label)
     try:
         started = time.monotonic()
-        with SimProcess("xapisim", sim_args + ["--time-scale", "0.01", "--lifetime", "900"], state_dir, ready_timeout=300) as sim:
+        with SimProcess("xapisim", sim_args + ["--time-scale", "0.01"], state_dir, ready_timeout=300) as sim:
             startup = time.monotonic() - started
             ready = sim.ready
             password = Path(ready["password_file"]).read_text(encoding="utf-8").strip()

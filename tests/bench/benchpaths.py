@@ -4,6 +4,8 @@
 """Where the benchmarks find the collection and the simulators, from a bare checkout or an installed tree.
 
 Importing this module puts `ansible_collections.vdc.xenpool` and the simulators' packages on sys.path.
+The benchmarks start their simulators with simcommon.client.SimProcess, which passes --watch-pid: a simulator
+stops with the benchmark that started it, however long the benchmark runs.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@
     simctl start xapisim --state-dir DIR [--watch-pid PID] [--timeout S] [-- simulator args...]
     simctl stop --state-dir DIR
     simctl status --state-dir DIR
+    simctl data-dir xapisim|ontapsim
 
 `start` returns once the simulator has written DIR/ready.json and prints that file; the simulator
 keeps running in its own session, its output in DIR/simulator.log. `stop` sends SIGTERM to the pid
@@ -27,7 +28,7 @@ import subprocess
 import sys
 import time
 
-from .launch import SIMULATORS, child_env, command
+from .launch import SIMULATORS, child_env, command, data_dir
 
 DEFAULT_START_TIMEOUT_S = 180.0
 DEFAULT_STOP_TIMEOUT_S = 30.0
@@ -155,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_stop.add_argument("--timeout", type=float, default=DEFAULT_STOP_TIMEOUT_S)
     p_status = sub.add_parser("status", help="print ready.json if the simulator runs (exit 0), else exit 3")
     p_status.add_argument("--state-dir", required=True)
+    p_data = sub.add_parser("data-dir", help="print the directory of the bundled data centres (xapisim) or fixtures (ontapsim)")
+    p_data.add_argument("module", choices=SIMULATORS)
     return parser
 
 
@@ -169,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         return start(args.module, args.state_dir, extra, args.timeout, args.watch_pid)
     if args.command == "status":
         return status(args.state_dir)
+    if args.command == "data-dir":
+        sys.stdout.write(data_dir(args.module) + "\n")
+        return 0
     return stop(args.state_dir, args.timeout)
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -27,11 +28,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--generate", default=None, help="synthetic pool, e.g. hosts=64,vms=2000")
     parser.add_argument("--address-base", default="127.0.0.10", help="host i listens on base+i")
     parser.add_argument("--ontap-control", "--san", dest="ontap_control", default="",
-                        help="ONTAP simulator control URL (its ready.json 'control'); its visible LUNs join the iSCSI fabric "
-                             "and the SR data written on them lives in the ONTAP simulator's per-LUN data area")
+                        help="ONTAP simulator control URL (its ready.json 'control'), or the path of that ready.json; "
+                             "its visible LUNs join the iSCSI fabric and the SR data written on them lives in the ONTAP "
+                             "simulator's per-LUN data area")
     parser.add_argument("--nfs-exports", default="",
                         help="simulated NFS exports SERVER:/path[,SERVER:/path...] (also datacenter 'nfs_exports')")
     return parser.parse_args(argv)
+
+
+def ontap_control_url(value: str) -> str:
+    """--ontap-control takes the URL, or the ready.json of a running ontapsim (read once, at start)."""
+    if value and not value.startswith(("http://", "https://")) and os.path.isfile(value):
+        with open(value, encoding="utf-8") as handle:
+            return str(json.load(handle)["control"])
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("xapisim: --datacenter or --generate is required\n")
         return 2
     sim = Simulator(Spec(), time_scale=args.time_scale, latency_ms=args.latency_ms)
-    sim.world.ontap_control = args.ontap_control
+    sim.world.ontap_control = ontap_control_url(args.ontap_control)
     with sim.world.lock:
         datacenter.build(sim.world, conf, args.address_base)
         for export in san.parse_exports(args.nfs_exports):

@@ -1,12 +1,19 @@
 # shellcheck shell=bash
-# Shared by the integration targets (source it from runme.sh): finds the collection's simulators,
-# starts them through tests/simulator/simctl.py in a private state directory on 127.0.0.x, and
-# stops them again. Every simulator also stops by itself after --lifetime.
+# Shared by the integration targets (source it from runme.sh): starts the collection's simulators with
+# simctl in a private state directory on 127.0.0.x, and stops them again.
 #
 #   source "${TARGET_DIR}/../setup_simulators/sim.sh"
 #   trap sim_stop_all EXIT
 #   sim_start xapi xapisim --datacenter "${SIM_DIR}/datacenters/reference.yml"
 #   sim_vars xapi "${SIM_STATE}/sim_vars.json"      # endpoints + password for -e @file (mode 0600)
+#
+# simctl is, in this order: $XENPOOL_SIMCTL (a command line, for a direct run of runme.sh: ansible-test
+# passes no other variables through), `simctl` on PATH (`pip install [-e] tests/simulator`; make test puts
+# .venv/bin on PATH and ansible-test keeps PATH; that python has the simulators' dependencies), or
+# `python -m simcommon.simctl`. Whichever it is, the simulator code is the collection's own tests/simulator
+# when it is found (PYTHONPATH), else the installed package's. Each simulator watches this script's shell
+# (--watch-pid $$): if the target is killed without its EXIT trap, the simulators stop by themselves; they
+# also stop after 30 minutes without a request.
 
 SIM_PYTHON="${ANSIBLE_TEST_PYTHON_INTERPRETER:-$(command -v python3 || command -v python)}"
 
@@ -14,15 +21,16 @@ sim_find_dir() {
     local here candidate root
     here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
     for candidate in "${XENPOOL_SIMULATOR_DIR:-}" "${here}/../../../simulator"; do
-        if [ -n "${candidate}" ] && [ -f "${candidate}/simctl.py" ]; then
+        if [ -n "${candidate}" ] && [ -f "${candidate}/simcommon/simctl.py" ]; then
             (cd "${candidate}" && pwd)
             return 0
         fi
     done
     local IFS=:
+    # ansible-test runs a copy of the target: find the collection through the collection path it sets
     for root in ${ANSIBLE_COLLECTIONS_PATH:-} ${ANSIBLE_COLLECTIONS_PATHS:-}; do
         candidate="${root}/ansible_collections/vdc/xenpool/tests/simulator"
-        if [ -f "${candidate}/simctl.py" ]; then
+        if [ -f "${candidate}/simcommon/simctl.py" ]; then
             (cd "${candidate}" && pwd)
             return 0
         fi
@@ -30,27 +38,50 @@ sim_find_dir() {
     return 1
 }
 
-SIM_DIR="$(sim_find_dir)" || { echo "cannot find tests/simulator (set XENPOOL_SIMULATOR_DIR)" >&2; exit 1; }
 SIM_STATE="$(mktemp -d "${TMPDIR:-/tmp}/xenpool-it.XXXXXX")"
+SIM_DIR="$(sim_find_dir)" || SIM_DIR=""
+SIMCTL=()
+if [ -n "${XENPOOL_SIMCTL:-}" ]; then
+    read -r -a SIMCTL <<< "${XENPOOL_SIMCTL}"
+elif command -v simctl >/dev/null 2>&1; then
+    SIMCTL=("$(command -v simctl)")
+elif [ -n "${SIM_DIR}" ]; then
+    SIMCTL=("${SIM_PYTHON}" -m simcommon.simctl)
+else
+    echo "sim.sh: no simctl: install the simulators (pip install tests/simulator) or set XENPOOL_SIMCTL" >&2
+    exit 1
+fi
+if [ -n "${SIM_DIR}" ]; then
+    # whichever simctl runs: the simulators are those of the collection under test (PYTHONPATH wins over an
+    # installed or editable copy, and simctl passes it on to the simulator)
+    SIMCTL=(env "PYTHONPATH=${SIM_DIR}${PYTHONPATH:+:${PYTHONPATH}}" "${SIMCTL[@]}")
+else
+    # an installed simulator package: lay its bundled data out as in tests/simulator
+    SIM_DIR="${SIM_STATE}/simdata"
+    mkdir -p "${SIM_DIR}"
+    ln -s "$("${SIMCTL[@]}" data-dir xapisim)" "${SIM_DIR}/datacenters"
+    ln -s "$("${SIMCTL[@]}" data-dir ontapsim)" "${SIM_DIR}/ontap_fixtures"
+fi
+echo "sim.sh: simctl: ${SIMCTL[*]}; data: ${SIM_DIR}; python for playbooks: ${SIM_PYTHON}" >&2
 export SIM_DIR SIM_STATE
 
 # sim_start NAME MODULE [simulator args...]: ready file at ${SIM_STATE}/NAME/ready.json
 sim_start() {
     local name="$1" module="$2"
     shift 2
-    "${SIM_PYTHON}" "${SIM_DIR}/simctl.py" start "${module}" --state-dir "${SIM_STATE}/${name}" -- \
-        --time-scale 0.01 --lifetime 900 "$@" >/dev/null
+    "${SIMCTL[@]}" start "${module}" --state-dir "${SIM_STATE}/${name}" --watch-pid "$$" -- \
+        --time-scale 0.01 "$@" >/dev/null
 }
 
 sim_stop() {
-    "${SIM_PYTHON}" "${SIM_DIR}/simctl.py" stop --state-dir "${SIM_STATE}/$1" >/dev/null 2>&1 || true
+    "${SIMCTL[@]}" stop --state-dir "${SIM_STATE}/$1" >/dev/null 2>&1 || true
     rm -rf "${SIM_STATE:?}/$1"
 }
 
 sim_stop_all() {
     local dir
     for dir in "${SIM_STATE}"/*/; do
-        [ -d "${dir}" ] && sim_stop "$(basename "${dir}")"
+        if [ -f "${dir}/ready.json" ]; then sim_stop "$(basename "${dir}")"; fi
     done
     rm -rf "${SIM_STATE}"
 }
