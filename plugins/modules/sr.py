@@ -147,6 +147,20 @@ options:
         pool does not know the SR. Leave V(false) unless you mean it.
     type: bool
     default: false
+  lun_size_gib:
+    description:
+      - The size of the LUN as the storage layer declares it (for example the C(size_gib) given to M(vdc.xenpool.ontap_lun)).
+      - With O(scan=auto), an SR smaller than this is scanned so that it grows; in check mode this predicts the scan
+        that the real run will do after the LUN was resized earlier in the same play. Without it the LUN size is probed.
+    type: float
+  take_over_from_other_pool:
+    description:
+      - The SRs this collection creates or introduces carry the uuid of their pool in C(other_config:vdc.xenpool.pool).
+        An SR whose mark names another pool is refused (C(SR_OWNED_BY_OTHER_POOL)) before any write, because plugging
+        another pool's live SR corrupts it.
+      - Set V(true) only after the SR was forgotten in the other pool; the mark is then rewritten for this pool.
+    type: bool
+    default: false
   fail_on_unplugged:
     description:
       - Fail when a PBD cannot be plugged (after trying every host). With V(false) the task succeeds and the hosts and
@@ -256,6 +270,11 @@ sr:
         paths_total: {description: "Known paths to the LUN.", type: int, returned: success}
         device_config: {description: "device_config with passwords and secret references masked.", type: dict, returned: success}
         reason: {description: "Why the PBD is not plugged (the XenAPI error code and driver message).", type: str, returned: success}
+plan:
+  description: The planned steps, one line each (the same as RV(actions) in check mode).
+  returned: always
+  type: list
+  elements: str
 unplugged:
   description: Hosts whose PBD is not plugged after the task, with the reason and the host IQN.
   returned: always
@@ -269,11 +288,12 @@ actions:
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import failure_message
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import gib_to_bytes
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.san import scsi_id as scsi_id_of
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen import sr_config
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.sr import SrService
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import sr as srs
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import sr_apply, sr_config, sr_plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError
 
 DIFF_KEYS = ("uuid", "name", "description", "type", "shared", "other_config", "tags", "default", "pbds")
 
@@ -309,9 +329,12 @@ ARGUMENT_SPEC = {
     "default": {"type": "bool"},
     "scan": {"type": "str", "default": "auto", "choices": ["auto", "always", "never"]},
     "force_format": {"type": "bool", "default": False},
+    "lun_size_gib": {"type": "float"},
+    "take_over_from_other_pool": {"type": "bool", "default": False},
     "fail_on_unplugged": {"type": "bool", "default": True},
     "wait_timeout": {"type": "int", "default": 600},
 }
+SR_HINT = "Check target, target_iqn and scsi_id, that every host's IQN may reach the LUN and that the portals answer"
 
 
 def desired_state(params: dict) -> dict:
@@ -327,7 +350,8 @@ def desired_state(params: dict) -> dict:
         "host": params["storage_host"], "device_config": sr_config.build_device_config(sr_type, options),
         "other_config": params["other_config"], "purge_other_config": params["purge_other_config"],
         "tags": params["tags"], "purge_tags": params["purge_tags"], "default": params["default"], "scan": params["scan"],
-        "force_format": params["force_format"],
+        "force_format": params["force_format"], "lun_size": gib_to_bytes(params["lun_size_gib"]),
+        "take_over": params["take_over_from_other_pool"],
     }
 
 
@@ -335,7 +359,20 @@ def _view(sr: dict | None) -> dict:
     return {k: sr.get(k) for k in DIFF_KEYS} if sr else {}
 
 
+def explain(err: CollectionError, desired: dict) -> CollectionError:
+    """An SM failure ('SR_BACKEND_FAILURE_141 [, ISCSITarget, ]') as the driver's text, the storage it was about
+    and what to check, instead of the raw ErrorDescription."""
+    if not (getattr(err, "code", "").startswith("SR_BACKEND_FAILURE") and isinstance(err, XapiError)):
+        return err
+    text = srs.reason(err)[len(err.code):].strip() or "the storage driver failed"
+    dc = desired["device_config"]
+    where = ", ".join("%s %s" % (k, dc[k]) for k in ("target", "targetIQN", "SCSIid", "server", "serverpath", "location") if dc.get(k))
+    return srs.SrUsageError(text + (" (%s)" % where if where else ""), SR_HINT, code=err.code)
+
+
 def main() -> None:
+    """read -> plan -> apply unless check mode -> result, through the module base. Not module.converge(): an SR run
+    reports hosts left unplugged after the writes and fails on them (fail_on_unplugged) with changed=true."""
     xm = XenModule(ARGUMENT_SPEC, required_by={"chap_password": "chap_user"})
     p = xm.params
     label = p["name"] or p["uuid"] or p["scsi_id"] or p["lun_serial"] or p["type"]
@@ -343,26 +380,31 @@ def main() -> None:
     try:
         desired = desired_state(p)
     except sr_config.SrConfigError as exc:
-        xm.fail_json(msg="Failed to %s SR '%s': %s" % (verb, label, exc))
-        return
+        xm.fail(verb, "SR", label, "INVALID_VALUE %s" % exc, hint="Correct the option; nothing was changed", error_code="INVALID_VALUE")
+    plan = None
     with xm.session(verb, "SR", label) as client:
-        service = SrService(client, check_mode=xm.check_mode, wait_timeout=p["wait_timeout"])
         try:
+            # In check mode nothing may leave state behind: no probe with a CHAP password, and storage an earlier task
+            # only predicted (a LUN not created yet) is a prediction, not an error.
+            obs = srs.observe(client, desired, secret_probe_ok=not xm.check_mode)
             if p["state"] == "present":
-                result = service.ensure_present(desired)
+                plan = sr_plan.plan_present(obs, desired, pending_ok=xm.check_mode)
             else:
-                result = service.ensure_absent(desired, destroy=p["state"] == "destroyed")
-        except XenError as err:
-            xm.fail_json(msg=failure_message(verb, "SR", label, err), error_code=getattr(err, "code", None), actions=service.actions)
-            return
-    for warning in service.warnings:
+                plan = sr_plan.plan_absent(obs, desired, destroy=p["state"] == "destroyed")
+            result = {"sr": plan.after or {}, "unplugged": []}
+            if plan.changed and not xm.check_mode:
+                result = sr_apply.apply(sr_apply.Writer(client, p["wait_timeout"]), plan)
+        except CollectionError as err:
+            xm.fail(verb, "SR", label, explain(err, desired), actions=plan.actions if plan else [])
+    for warning in plan.warnings:
         xm.warn(warning)
-    extra = {"sr": result["sr"], "unplugged": result["unplugged"], "actions": service.actions}
+    extra = {"sr": result["sr"], "unplugged": result["unplugged"], "actions": plan.actions, "plan": plan.summary()}
     if result["unplugged"] and p["fail_on_unplugged"] and not xm.check_mode:
         hosts = "; ".join("%s: %s (initiator %s)" % (u["host"], u["reason"], u["iscsi_iqn"] or "none") for u in result["unplugged"])
-        xm.fail_json(msg="Failed to plug SR '%s' on every host: %s. Check that each host's initiator IQN is in the igroup the LUN "
-                     "is mapped to and that the portals are reachable, then run again." % (label, hosts), changed=result["changed"], **extra)
-    xm.exit_result(changed=result["changed"], before=_view(result["before"]), after=_view(result["after"]), **extra)
+        xm.fail("plug", "SR", label, "PBD_PLUG_FAILED on %s" % hosts, changed=plan.changed, error_code="PBD_PLUG_FAILED",
+                hint="Check that each host's initiator IQN is in the igroup the LUN is mapped to and that the portals are reachable, "
+                "then run again", **extra)
+    xm.exit_result(changed=plan.changed, before=_view(plan.before), after=_view(result["sr"]), **extra)
 
 
 if __name__ == "__main__":

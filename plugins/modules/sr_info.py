@@ -66,32 +66,31 @@ srs:
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.sr import SrService
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import sr as srs
 
 
 def main() -> None:
     xm = XenModule({"srs": {"type": "list", "elements": "str"}, "types": {"type": "list", "elements": "str"}})
     p = xm.params
     with xm.session("read", "storage of pool") as client:
-        service = SrService(client)
-        state = service.read()
+        state = srs.read(client)
     master = state.master_ref
     hosts = []
-    for ref in service.hosts(state):
+    for ref in srs.hosts(state):
         rec = state.get("host", ref) or {}
         hosts.append({"name": rec.get("name_label"), "uuid": rec.get("uuid"), "is_master": ref == master,
                       "iscsi_iqn": rec.get("iscsi_iqn") or (rec.get("other_config") or {}).get("iscsi_iqn") or None,
                       "multipathing": bool(rec.get("multipathing"))})
     wanted = set(p["srs"] or [])
-    srs = []
+    found = []
     for ref, rec in state.all("SR").items():
         if wanted and rec.get("name_label") not in wanted and rec.get("uuid") not in wanted:
             continue
         if p["types"] and rec.get("type") not in p["types"]:
             continue
-        srs.append(service.describe(state, ref))
-    srs.sort(key=lambda s: (s["name"] or "", s["uuid"] or ""))
-    xm.exit_json(changed=False, hosts=hosts, srs=srs)
+        found.append(srs.describe(state, ref))
+    found.sort(key=lambda s: (s["name"] or "", s["uuid"] or ""))
+    xm.exit_result(changed=False, hosts=hosts, srs=found)
 
 
 if __name__ == "__main__":

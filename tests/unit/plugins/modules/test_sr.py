@@ -111,13 +111,16 @@ def test_absent_forgets_and_reports_missing_config(fake):
     assert gone["changed"] is True and gone["actions"][-1] == "forget" and fake.srs() == {}
     assert fake.luns[fake.scsi]["sr"] is not None
     bad = run(args(fake, target=["192.0.2.21:3260", "192.0.2.22:3261"]), expect=Failed)
-    assert bad["msg"].startswith("Failed to manage SR 'intel-sr01': the portals use different ports")
+    assert bad["msg"].startswith("Failed to manage SR 'intel-sr01': INVALID_VALUE the portals use different ports")
 
 
 def test_xapi_error_message_shape(fake):
     fake.fail("SR.probe", ["SR_BACKEND_FAILURE_141", "", "Unable to connect to iSCSI service on target", ""])
     failed = run(args(fake), expect=Failed)
-    assert failed["msg"].startswith("Failed to manage SR 'intel-sr01': SR_BACKEND_FAILURE_141")
+    assert failed["msg"].startswith("Failed to manage SR 'intel-sr01': SR_BACKEND_FAILURE_141 Unable to connect to iSCSI service on target "
+                                    "(target %s, targetIQN %s, SCSIid %s)" % (",".join(PORTALS), TARGET_IQN, fake.scsi))
+    assert failed["msg"].endswith(". Check target, target_iqn and scsi_id, that every host's IQN may reach the LUN and that the portals answer")
+    assert "[, " not in failed["msg"]
     assert failed["error_code"] == "SR_BACKEND_FAILURE_141" and fake.srs() == {}
 
 
@@ -133,3 +136,42 @@ def test_sr_info_lists_initiators_and_health(fake):
     (only,) = result["srs"]
     expected = [("xen-01", True, None), ("xen-02", True, None), ("xen-03", False, "no PBD")]
     assert [(p["host"], p["plugged"], p["reason"]) for p in only["pbds"]] == expected
+
+
+def test_empty_name_never_renames(fake):
+    """Issue 9 (6): name: "" renamed the SR to ""."""
+    run(args(fake))
+    fake.log.clear()
+    failed = run(args(fake, name=""), expect=Failed)
+    assert failed["msg"].startswith("Failed to manage SR '") and "INVALID_VALUE name is empty" in failed["msg"]
+    assert fake.writes() == [] and next(iter(fake.srs().values()))["name_label"] == "intel-sr01"
+
+
+def test_sr_marked_for_another_pool_is_refused_then_taken_over_explicitly(fake):
+    """Issue 4 (Xen side): an SR whose mark names another pool is not plugged here unless take_over_from_other_pool."""
+    run(args(fake))
+    ref, rec = next(iter(fake.srs().items()))
+    rec["other_config"]["vdc.xenpool.pool"] = "0b7c2f4e-other-pool"
+    for pbd in fake.objects["PBD"].values():
+        pbd["currently_attached"] = False
+    fake.log.clear()
+    failed = run(args(fake), expect=Failed)
+    assert failed["error_code"] == "SR_OWNED_BY_OTHER_POOL" and "0b7c2f4e-other-pool" in failed["msg"]
+    assert "take_over_from_other_pool" in failed["msg"] and fake.writes() == []
+    taken = run(args(fake, take_over_from_other_pool=True))
+    assert taken["actions"][0] == "take over from pool 0b7c2f4e-other-pool"
+    assert fake.srs()[ref]["other_config"]["vdc.xenpool.pool"] == fake.objects["pool"][fake.pool_ref()]["uuid"]
+    assert all(p["plugged"] for p in taken["sr"]["pbds"])
+
+
+def test_declared_lun_size_predicts_the_scan_in_check_mode(fake):
+    """Issue 9 (9): storage.yml --check with a larger size_gib said 'ok' while the real run scanned and grew the SR."""
+    run(args(fake))
+    size = next(iter(fake.srs().values()))["physical_size"]
+    fake.log.clear()
+    planned = run(args(fake, lun_size_gib=4096, _ansible_check_mode=True))
+    assert planned["changed"] is True and planned["actions"] == ["scan"] and fake.writes() == []
+    assert planned["sr"]["physical_size"] == 4096 * GIB
+    assert "SR.probe" not in fake.counters()  # the declared size is enough, no stage-2 probe
+    assert run(args(fake, lun_size_gib=2048, _ansible_check_mode=True))["changed"] is False
+    assert int(size) > 0

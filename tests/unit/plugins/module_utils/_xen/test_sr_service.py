@@ -11,7 +11,9 @@ import pytest
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import sr_config as cfg
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.sr import OWNER_KEY, SrService, SrUsageError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import sr as srs
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import sr_apply, sr_plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.sr import OWNER_KEY, POOL_KEY, SrUsageError
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_sr_fake import GIB, PORTALS, TARGET_IQN, StorageXapi
 
 SERIAL = "wf0Iq+N4uck3"
@@ -38,11 +40,17 @@ def desired(xapi, **over):
 
 
 def run(xapi, want, check=False, absent=None):
+    """observe -> plan -> apply unless check, as the module does; the result the module builds from them."""
     with XenClient("127.0.0.10", password=xapi.password, transport_factory=xapi.transport_factory, sleep=lambda s: None) as client:
-        service = SrService(client, check_mode=check, sleep=lambda s: None)
-        result = service.ensure_present(want) if absent is None else service.ensure_absent(want, destroy=absent == "destroyed")
-    result["actions"] = service.actions
-    result["warnings"] = service.warnings
+        obs = srs.observe(client, want, secret_probe_ok=not check)
+        if absent is None:
+            plan = sr_plan.plan_present(obs, want, pending_ok=check)
+        else:
+            plan = sr_plan.plan_absent(obs, want, destroy=absent == "destroyed")
+        result = {"sr": plan.after or {}, "unplugged": []}
+        if plan.changed and not check:
+            result = sr_apply.apply(sr_apply.Writer(client, 600, sleep=lambda s: None), plan)
+    result.update(changed=plan.changed, before=plan.before, after=result["sr"], actions=plan.actions, warnings=plan.warnings)
     return result
 
 
@@ -81,6 +89,7 @@ def test_check_then_create_then_noop(xapi):
     assert done["changed"] is True and done["actions"][0] == "create"
     ref, rec = only_sr(xapi)
     assert rec["other_config"][OWNER_KEY] == "sr" and rec["tags"] == ["san"]
+    assert rec["other_config"][POOL_KEY] == xapi.objects["pool"][xapi.pool_ref()]["uuid"]
     assert xapi.objects["pool"][xapi.pool_ref()]["default_SR"] == ref
     assert [p["currently_attached"] for p in xapi.pbds(ref)] == [True, True]
     assert [p["paths_total"] for p in done["sr"]["pbds"]] == [2, 2]
@@ -217,7 +226,7 @@ def test_drifted_fields_and_name_ambiguity(xapi):
     xapi.srs()[ref]["other_config"]["stray"] = "1"
     result = run(xapi, dict(want, purge_other_config=True))
     assert result["actions"] == ["set name", "set other_config"]
-    assert xapi.srs()[ref]["other_config"] == {"team": "san", OWNER_KEY: "sr"}
+    assert xapi.srs()[ref]["other_config"] == {"team": "san", OWNER_KEY: "sr", POOL_KEY: xapi.objects["pool"][xapi.pool_ref()]["uuid"]}
     xapi.add("SR", name_label="dup", type="lvmoiscsi", other_config={}, tags=[], PBDs=[], VDIs=[], shared=True)
     xapi.add("SR", name_label="dup", type="lvmoiscsi", other_config={}, tags=[], PBDs=[], VDIs=[], shared=True)
     with pytest.raises(SrUsageError, match="2 SRs"):
