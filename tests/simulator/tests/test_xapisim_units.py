@@ -19,19 +19,73 @@ from xapisim.spec import DT, I4, Spec, XapiError, parse_type
 from xapisim.state import World
 from xapisim.wire import xml_response, xml_value
 
-FULL_SPEC = "/work/shared/specs/xenapi/datamodel.json"
-REDUCE_PY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "xapisim", "spec", "reduce.py")
+SPEC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "xapisim", "spec")
+REDUCE_PY = os.path.join(SPEC_DIR, "reduce.py")
 SPEC = Spec()
 
 
-@pytest.mark.skipif(not os.path.exists(FULL_SPEC), reason="full datamodel extract not available (clean clone)")
-def test_committed_reduced_spec_is_current():
+def _reduce_module():
     loader = importlib.util.spec_from_file_location("xapisim_reduce", REDUCE_PY)
     module = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(module)
-    with open(FULL_SPEC, encoding="utf-8") as handle:
-        full = json.load(handle)
-    assert json.loads(json.dumps(module.reduce_model(full), sort_keys=True)) == SPEC.raw
+    return module
+
+
+def test_committed_reduced_spec_matches_its_lock():
+    """datamodel.json is what reduce.py wrote (datamodel.lock.json), with the shape reduce.py gives.
+
+    Runs in every clone. With XENPOOL_FULL_DATAMODEL naming the full extract it also re-runs the
+    reduction and compares byte for byte (and the extract with the one the lock names)."""
+    reduce = _reduce_module()
+    with open(os.path.join(SPEC_DIR, reduce.LOCK_NAME), encoding="utf-8") as handle:
+        lock = json.load(handle)
+    with open(os.path.join(SPEC_DIR, lock["reduced"]["file"]), "rb") as handle:
+        committed = handle.read()
+    assert reduce.sha256(committed) == lock["reduced"]["sha256"], \
+        "datamodel.json changed without reduce.py: regenerate it (tests/simulator/README.md, 'Regenerating the spec')"
+    raw = json.loads(committed)
+    assert raw == SPEC.raw and raw["api_version"] == lock["full_extract"]["api_version"]
+    assert tuple(sorted(raw)) == tuple(sorted(reduce.TOP_KEYS))
+    assert {c["name"] for c in raw["classes"]} == set(reduce.SERVED_CLASSES), "reduce.py's served classes differ from datamodel.json"
+    for cls in raw["classes"]:
+        assert all(set(f) <= set(reduce.FIELD_KEYS) | {"state"} for f in cls["fields"]), cls["name"]
+        assert all(set(m) <= set(reduce.MESSAGE_KEYS) | {"state"} for m in cls["messages"]), cls["name"]
+    served = set(reduce.SERVED_CLASSES)
+    assert all(side.split(".")[0] in served for pair in raw["relations"] for side in pair)
+    assert "generated_by" not in json.dumps(raw["source"])
+    full_path = os.environ.get("XENPOOL_FULL_DATAMODEL")
+    if full_path:
+        with open(full_path, "rb") as handle:
+            full_raw = handle.read()
+        assert reduce.sha256(full_raw) == lock["full_extract"]["sha256"], "not the extract datamodel.json was made from"
+        assert reduce.render(reduce.reduce_model(json.loads(full_raw))) == committed
+
+
+def test_reduce_keeps_served_classes_and_flattens_lifecycle():
+    reduce = _reduce_module()
+    life = {"state": "Published_s", "transitions": [["Published", "rel_rio", ""]]}
+    full = {
+        "source": {"datamodel": {"repo": "github:xapi-project/xen-api", "commit": "abc"}, "generated_by": "someone"},
+        "api_version": {"major": 2, "minor": 23}, "wire_conventions": {"x": 1}, "enums": [], "errors": [],
+        "errors_undeclared": [], "errors_patterns": [], "sm_backend_error_codes": {}, "runtime_facts": {},
+        "releases": ["dropped"], "alert_message_types": ["dropped"],
+        "relations": [["VM.VBDs", "VBD.VM"], ["VM.VGPUs", "VGPU.VM"]],
+        "classes": [
+            {"name": "VM", "lifecycle": life, "in_database": True, "gen_constructor_destructor": True, "gen_events": True,
+             "record_fields": ["uuid"], "roles": ["pool-admin"],
+             "fields": [{"name": "uuid", "type": "string", "qualifier": "DynamicRO", "lifecycle": life, "doc": "x"}],
+             "messages": [{"name": "start", "kind": "Custom", "params": [], "lifecycle": life, "roles": ["vm-op"]}]},
+            {"name": "VGPU", "lifecycle": life, "in_database": True, "gen_constructor_destructor": True, "gen_events": True,
+             "record_fields": [], "fields": [], "messages": []},
+        ],
+    }
+    out = reduce.reduce_model(full)
+    assert tuple(sorted(out)) == tuple(sorted(reduce.TOP_KEYS))
+    assert [c["name"] for c in out["classes"]] == ["VM"]
+    assert out["classes"][0]["fields"] == [{"name": "uuid", "type": "string", "qualifier": "DynamicRO", "state": "Published_s"}]
+    assert out["classes"][0]["messages"] == [{"name": "start", "kind": "Custom", "params": [], "state": "Published_s"}]
+    assert out["relations"] == [["VM.VBDs", "VBD.VM"]]
+    assert out["source"]["upstream"] == {"datamodel": {"repo": "github:xapi-project/xen-api", "commit": "abc"}}
 
 
 def test_parse_type():

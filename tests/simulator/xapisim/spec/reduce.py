@@ -4,16 +4,25 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Produce the reduced XenAPI datamodel the simulator ships with.
 
-The full extract (shared/specs/xenapi/datamodel.json, ~2 MB) is not part of a
-clean clone of the collection, so the simulator loads this reduced copy:
-only the served classes, without role/RBAC data and lifecycle transitions,
-plus every table the simulator's behaviour is driven by (enums, errors,
-relations, runtime_facts, wire conventions).
+The full extract is a JSON dump (~2 MB) of xapi's OCaml datamodel
+(xapi-project/xen-api: ocaml/idl/datamodel*.ml, ocaml/xapi-consts/api_errors.ml,
+and sm's XE_SR_ERRORCODES.xml for the SR backend error codes; the commits and
+the method are recorded under "source" in datamodel.json). It is not part of
+the repository, so the simulator loads this reduced copy: only the served
+classes, without role/RBAC data and lifecycle transitions, plus every table the
+simulator's behaviour is driven by (enums, errors, relations, runtime_facts,
+wire conventions).
+
+Beside datamodel.json it writes datamodel.lock.json: the SHA-256 of the full
+extract it read and of the datamodel.json it wrote. The simulator's tests check
+datamodel.json against that lock in every clone, and re-run the reduction when
+XENPOOL_FULL_DATAMODEL names the full extract.
 
 Usage: python reduce.py /path/to/full/datamodel.json [output.json]
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -25,6 +34,9 @@ SERVED_CLASSES = [
 ]
 FIELD_KEYS = ("name", "type", "qualifier", "default", "default_normalised_from_empty_ref", "writable_via")
 MESSAGE_KEYS = ("name", "kind", "field", "session", "params", "result", "errors", "async", "hidden", "constructor_fields")
+TOP_KEYS = ("source", "api_version", "wire_conventions", "classes", "enums", "errors", "errors_undeclared",
+            "errors_patterns", "relations", "sm_backend_error_codes", "runtime_facts")
+LOCK_NAME = "datamodel.lock.json"
 
 
 def reduce_model(full: dict) -> dict:
@@ -55,10 +67,14 @@ def reduce_model(full: dict) -> dict:
         })
     served = set(SERVED_CLASSES)
     relations = [pair for pair in full["relations"] if all(side.split(".")[0] in served for side in pair)]
+    upstream = full["source"].get("repos", full["source"]) if isinstance(full["source"], dict) else full["source"]
+    if isinstance(upstream, dict):
+        # only where the facts come from (repositories, commits, paths, method), not who ran the dump
+        upstream = {k: v for k, v in upstream.items() if k != "generated_by"}
     return {
         "source": {
-            "note": "reduced by tests/simulator/xapisim/spec/reduce.py from the project's XenAPI datamodel extract",
-            "upstream": full["source"].get("repos", full["source"]) if isinstance(full["source"], dict) else full["source"],
+            "note": "reduced by xapisim/spec/reduce.py from a full dump of the XenAPI datamodel (see upstream)",
+            "upstream": upstream,
         },
         "api_version": full["api_version"],
         "wire_conventions": full["wire_conventions"],
@@ -73,15 +89,33 @@ def reduce_model(full: dict) -> dict:
     }
 
 
+def render(reduced: dict) -> bytes:
+    """The bytes of datamodel.json for a reduced model (stable: sorted keys, one value per line)."""
+    return (json.dumps(reduced, indent=0, sort_keys=True) + "\n").encode("utf-8")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 2:
         sys.stderr.write(__doc__ or "")
         return 2
-    with open(argv[1], encoding="utf-8") as handle:
-        full = json.load(handle)
+    with open(argv[1], "rb") as handle:
+        raw = handle.read()
+    full = json.loads(raw.decode("utf-8"))
     out = argv[2] if len(argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "datamodel.json")
-    with open(out, "w", encoding="utf-8") as handle:
-        json.dump(reduce_model(full), handle, indent=0, sort_keys=True)
+    data = render(reduce_model(full))
+    with open(out, "wb") as handle:
+        handle.write(data)
+    lock = {
+        "full_extract": {"sha256": sha256(raw), "bytes": len(raw), "api_version": full.get("api_version")},
+        "reduced": {"file": os.path.basename(out), "sha256": sha256(data), "bytes": len(data)},
+        "how": "python xapisim/spec/reduce.py FULL_EXTRACT (see its docstring)",
+    }
+    with open(os.path.join(os.path.dirname(os.path.abspath(out)), LOCK_NAME), "w", encoding="utf-8") as handle:
+        json.dump(lock, handle, indent=1, sort_keys=True)
         handle.write("\n")
     return 0
 
