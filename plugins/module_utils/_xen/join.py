@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 import typing as t
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import to_int
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import WaitTimeout, wait_until
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenConnectionError, XenError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
@@ -70,10 +71,7 @@ def _mgmt_pif(state: PoolState, host_ref: str | None) -> dict[str, t.Any] | None
 
 
 def _vlan_tag(pif: dict[str, t.Any] | None) -> int:
-    try:
-        return int((pif or {}).get("VLAN", -1))
-    except (TypeError, ValueError):
-        return -1
+    return t.cast(int, to_int((pif or {}).get("VLAN"), -1))
 
 
 def _api_version(host: dict[str, t.Any]) -> str:
@@ -86,27 +84,32 @@ def _features(cpu_info: dict[str, t.Any]) -> str:
 
 def check_candidate(pool: PoolState, cand: Candidate) -> list[JoinProblem]:
     """Every check of xapi's pre_join_checks that the records allow, in xapi's order; all failures, not the first."""
-    problems: list[JoinProblem] = []
     state = cand.state
     if state is None:
         return [JoinProblem("JOINING_HOST_SERVICE_FAILED", "the host could not be read")]
     host_refs = list(state.all("host"))
     jpool = state.pool or {}
     mpool = pool.pool or {}
-    mhost = pool.get("host", pool.master_ref) or {}
     if cand.redirected or len(host_refs) > 1:
         if jpool.get("uuid") and jpool.get("uuid") == mpool.get("uuid"):
             return []  # already ours: nothing to check
-        problems.append(JoinProblem("JOINING_HOST_CANNOT_BE_MASTER_OF_OTHER_HOSTS" if not cand.redirected else "HOST_IS_SLAVE",
-                                    "already in pool '%s' with %d hosts" % (jpool.get("name_label", ""), len(host_refs))))
-        return problems
+        return [JoinProblem("JOINING_HOST_CANNOT_BE_MASTER_OF_OTHER_HOSTS" if not cand.redirected else "HOST_IS_SLAVE",
+                            "already in pool '%s' with %d hosts" % (jpool.get("name_label", ""), len(host_refs)))]
     host_ref = host_refs[0] if host_refs else None
     host = state.get("host", host_ref) or {}
+    mhost = pool.get("host", pool.master_ref) or {}
+    return (_state_problems(pool, state, host_ref) + _version_problems(host, mhost, mpool)
+            + _topology_problems(pool, state, host_ref) + _setting_problems(host, mhost, jpool, mpool))
+
+
+def _state_problems(pool: PoolState, state: PoolState, host_ref: str | None) -> list[JoinProblem]:
+    """Management interface, HA on either side, running or busy VMs (xapi's first checks)."""
+    problems = []
     if _mgmt_pif(state, host_ref) is None:
         problems.append(JoinProblem("HOST_STILL_BOOTING", "no management interface"))
-    if jpool.get("ha_enabled"):
+    if (state.pool or {}).get("ha_enabled"):
         problems.append(JoinProblem("HA_IS_ENABLED", "HA is enabled on the joining host"))
-    if mpool.get("ha_enabled"):
+    if (pool.pool or {}).get("ha_enabled"):
         problems.append(JoinProblem("HA_IS_ENABLED", "HA is enabled on the pool"))
     vms = [vm for vm in state.all("VM").values() if not vm.get("is_control_domain")]
     running = sorted(vm.get("name_label", "") for vm in vms if vm.get("power_state") == "Running")
@@ -115,6 +118,12 @@ def check_candidate(pool: PoolState, cand: Candidate) -> list[JoinProblem]:
     busy = sorted(vm.get("name_label", "") for vm in vms if vm.get("current_operations"))
     if busy:
         problems.append(JoinProblem("JOINING_HOST_CANNOT_HAVE_VMS_WITH_CURRENT_OPERATIONS", "VMs with operations in progress: %s" % ", ".join(busy)))
+    return problems
+
+
+def _version_problems(host: dict[str, t.Any], mhost: dict[str, t.Any], mpool: dict[str, t.Any]) -> list[JoinProblem]:
+    """Platform version and brand, software version and CPU vendor (the homogeneity that join_force skips)."""
+    problems = []
     jsw = host.get("software_version") or {}
     msw = mhost.get("software_version") or {}
     for key in ("platform_version", "product_brand"):
@@ -129,6 +138,12 @@ def check_candidate(pool: PoolState, cand: Candidate) -> list[JoinProblem]:
     pvendor = (mpool.get("cpu_info") or {}).get("vendor") or (mhost.get("cpu_info") or {}).get("vendor")
     if jvendor != pvendor:
         problems.append(JoinProblem("HOSTS_NOT_HOMOGENEOUS", "CPUs differ: CPU vendor %s, pool %s" % (jvendor, pvendor)))
+    return problems
+
+
+def _topology_problems(pool: PoolState, state: PoolState, host_ref: str | None) -> list[JoinProblem]:
+    """Shared SRs, bonds, tunnels, SR-IOV, non-management VLANs and the management VLAN of the joining host."""
+    problems = []
     shared = sorted(sr.get("name_label", "") for sr in state.all("SR").values() if sr.get("shared") and not sr.get("is_tools_sr"))
     if shared:
         problems.append(JoinProblem("JOINING_HOST_CANNOT_CONTAIN_SHARED_SRS", "shared SRs: %s" % ", ".join(shared)))
@@ -144,6 +159,14 @@ def check_candidate(pool: PoolState, cand: Candidate) -> list[JoinProblem]:
     jtag, mtag = _vlan_tag(_mgmt_pif(state, host_ref)), _vlan_tag(_mgmt_pif(pool, pool.master_ref))
     if jtag != mtag:
         problems.append(JoinProblem("POOL_JOINING_HOST_MANAGEMENT_VLAN_DOES_NOT_MATCH", "management VLAN %s, pool %s" % (jtag, mtag)))
+    return problems
+
+
+def _setting_problems(host: dict[str, t.Any], mhost: dict[str, t.Any], jpool: dict[str, t.Any], mpool: dict[str, t.Any]) -> list[JoinProblem]:
+    """External authentication, edition, network backend, API version, database schema, TLS verification."""
+    problems = []
+    jsw = host.get("software_version") or {}
+    msw = mhost.get("software_version") or {}
     for key in ("external_auth_type", "external_auth_service_name"):
         if host.get(key, "") != mhost.get(key, ""):
             problems.append(JoinProblem("POOL_JOINING_EXTERNAL_AUTH_MISMATCH", "%s %r, pool %r" % (key, host.get(key), mhost.get(key))))

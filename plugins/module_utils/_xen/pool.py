@@ -13,21 +13,19 @@ without a single write, and apply never starts a join that the pre-check would r
 from __future__ import annotations
 
 import ipaddress
-import time
 import typing as t
 from urllib.parse import urlsplit
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import Changes, diff, map_changes, set_changes
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import WaitTimeout, wait_until
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import join as joinlib
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import build_url, replace_host
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenConnectionError, XenError, XenPlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import build_url
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError, XenPlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.master import designate
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
 
 POOL_CLASSES = ("pool", "host", "SR", "PIF", "VM")
-LOST_CONNECTION_CODES = ("SESSION_INVALID", "HOST_IS_SLAVE", "HANDLE_INVALID")
 
 
 class PoolPlanError(XenPlanError):
@@ -167,43 +165,12 @@ def plan(
         want["default_sr"] = state.name_of("SR", ref)
     result.changes = diff(current, want, maps=("other_config",), sets=("tags",), purge={"other_config": purge_other_config, "tags": purge_tags})
 
-    declared_refs = {state.master_ref}
     if members is not None:
-        for member in members:
-            ref = find_host(state, member.address, member.name)
-            if ref is not None:
-                declared_refs.add(ref)
-                continue
-            try:
-                cand = joinlib.open_candidate(member.address, lambda _a, m=member: open_host(m))
-            except XenError as err:
-                raise PoolPlanError(getattr(err, "code", "CONNECTION_FAILED"),
-                                    "cannot read joining host '%s': %s; no host has joined" % (member.address, err)) from None
-            if cand.redirected and (cand.state.pool or {}).get("uuid") == pool.get("uuid"):
-                result.unresolved.append(member.address)
-                _close(cand)
-                continue
-            if cand.uuid and joinlib.is_member(state, cand.uuid):
-                declared_refs.add(state.by_uuid("host", cand.uuid)[0])
-                _close(cand)
-                continue
-            result.joiners.append(cand)
-        blocked = joinlib.precheck(state, result.joiners, force_join)
-        if blocked:
-            for cand in result.joiners:
-                _close(cand)
-            raise PoolPlanError(blocked[0].problems[0].code,
-                                "pre-join check failed, no host has joined: " + joinlib.describe_blocked(blocked))
-        for cand in result.joiners:
-            result.forced += [{"host": cand.name, "code": p.code, "reason": p.reason} for p in cand.forced]
-            result.notes += joinlib.feature_notes(state, cand)
-        names = [c.name for c in result.joiners]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise PoolPlanError("DUPLICATE_MEMBER", "hosts declared twice: %s" % ", ".join(dupes))
-        if purge_members:
-            _check_unresolved(result)
-            result.eject = sorted((ref for ref in state.all("host") if ref not in declared_refs), key=lambda r: state.name_of("host", r) or "")
+        try:
+            _plan_members(state, result, members, open_host, purge_members, force_join)
+        except PoolPlanError:
+            close_all(result)  # the joining hosts' sessions: nothing will join
+            raise
     if master is not None:
         _plan_master(state, result, master)
     if result.eject:
@@ -221,6 +188,45 @@ def _check_unresolved(result: PoolPlan) -> None:
             "members %s answer as members of this pool but match no host's address, host name or name label; "
             "no host was ejected" % ", ".join(result.unresolved),
             hint="Give each such member its host's name label (members[].name) or its management address, then run again")
+
+
+def _plan_members(state: PoolState, result: PoolPlan, members: list[Member], open_host: t.Callable[[Member], t.Any],
+                  purge_members: bool, force_join: bool) -> None:
+    """Resolve every declared member; read and pre-check the hosts that must join; with purge, the hosts to eject."""
+    pool = state.pool or {}
+    declared_refs = {state.master_ref}
+    for member in members:
+        ref = find_host(state, member.address, member.name)
+        if ref is not None:
+            declared_refs.add(ref)
+            continue
+        try:
+            cand = joinlib.open_candidate(member.address, lambda _a, m=member: open_host(m))
+        except XenError as err:
+            raise PoolPlanError(getattr(err, "code", "CONNECTION_FAILED"),
+                                "cannot read joining host '%s': %s; no host has joined" % (member.address, err)) from None
+        if cand.redirected and (cand.state.pool or {}).get("uuid") == pool.get("uuid"):
+            result.unresolved.append(member.address)
+            _close(cand)
+            continue
+        if cand.uuid and joinlib.is_member(state, cand.uuid):
+            declared_refs.add(state.by_uuid("host", cand.uuid)[0])
+            _close(cand)
+            continue
+        result.joiners.append(cand)
+    blocked = joinlib.precheck(state, result.joiners, force_join)
+    if blocked:
+        raise PoolPlanError(blocked[0].problems[0].code, "pre-join check failed, no host has joined: " + joinlib.describe_blocked(blocked))
+    for cand in result.joiners:
+        result.forced += [{"host": cand.name, "code": p.code, "reason": p.reason} for p in cand.forced]
+        result.notes += joinlib.feature_notes(state, cand)
+    names = [c.name for c in result.joiners]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise PoolPlanError("DUPLICATE_MEMBER", "hosts declared twice: %s" % ", ".join(dupes))
+    if purge_members:
+        _check_unresolved(result)
+        result.eject = sorted((ref for ref in state.all("host") if ref not in declared_refs), key=lambda r: state.name_of("host", r) or "")
 
 
 def _plan_master(state: PoolState, result: PoolPlan, master: str) -> None:
@@ -322,79 +328,3 @@ def apply(
         wait_task(client, client.call_async("pool.eject", ref), timeout=timeout)
     if result.master is not None:
         designate(client, result.master, timeout, reconnect)
-
-
-# How long the pool may keep naming the old master, with no designate task running, before the call is taken
-# as never applied: xapi's designate_new_master task ends only after the new master has taken over.
-UNCHANGED_GRACE = 10.0
-
-
-def _observe(reconnect: t.Callable[[str], t.Any], address: str) -> dict[str, t.Any] | None:
-    """Who the pool names as master, seen through a fresh login to address (HOST_IS_SLAVE is followed), and
-    whether a designate task still runs; None while the pool does not answer (the toolstacks restart)."""
-    probe = None
-    try:
-        probe = reconnect(address)
-        probe.login()
-        pools = probe.call("pool.get_all_records") or {}
-        master = next(iter(pools.values())).get("master") if pools else None
-        tasks = probe.call("task.get_all_records") or {}
-        running = any(rec.get("status") == "pending" and "designate_new_master" in str(rec.get("name_label", ""))
-                      for rec in tasks.values())
-        return {"master": master, "running": running}
-    except XenError:
-        return None
-    finally:
-        if probe is not None:
-            probe.close()
-
-
-def designate(client: t.Any, target: str, timeout: float, reconnect: t.Callable[[str], t.Any] | None,
-              sleep: t.Callable[[float], None] = time.sleep, clock: t.Callable[[], float] = time.monotonic,
-              grace: float = UNCHANGED_GRACE) -> None:
-    """designate_new_master, then wait (wait_until) until a fresh login lands on the new master and the pool names it.
-
-    The answer may be lost (the old master's toolstack restarts, or the network drops it). If the pool keeps
-    naming the old master with no designate task running for `grace` seconds, the call never took effect:
-    fail at once with MASTER_NOT_CHANGED instead of polling until wait_timeout.
-    """
-    hosts = client.call("host.get_all_records")
-    ref = target if target in hosts else next((r for r, h in hosts.items() if h.get("uuid") == target), None)
-    if ref is None:
-        raise PoolPlanError("HOST_NOT_FOUND", "host %s is not in the pool" % target)
-    name = hosts[ref].get("name_label") or target
-    # same scheme and port as the session we have: only the host changes (like the HOST_IS_SLAVE redirect)
-    address = replace_host(client.url, hosts[ref].get("address", "")) if getattr(client, "url", None) else hosts[ref].get("address", "")
-    try:
-        wait_task(client, client.call_async("pool.designate_new_master", ref), timeout=timeout, sleep=sleep, clock=clock)
-    except XapiError as err:
-        if err.code not in LOST_CONNECTION_CODES:
-            raise
-    except XenConnectionError:
-        pass
-    if reconnect is None:
-        return
-    unchanged_since: list[float] = []
-
-    def never_applied(seen: dict[str, t.Any] | None) -> PoolPlanError | None:
-        if seen is None or seen["master"] == ref or seen["running"]:
-            unchanged_since.clear()
-            return None
-        unchanged_since.append(clock())
-        if unchanged_since[-1] - unchanged_since[0] < grace:
-            return None
-        return PoolPlanError("MASTER_NOT_CHANGED", "pool.designate_new_master(%s) did not take effect: the pool still names %s as "
-                             "master and no designate task runs" % (name, state_name(hosts, seen["master"])),
-                             hint="The call or its answer was lost; run the module again to retry the master change")
-
-    try:
-        wait_until(lambda: _observe(reconnect, address), lambda seen: bool(seen) and seen["master"] == ref,
-                   what="the new master %s" % name, timeout=timeout, interval=1.0, max_interval=5.0,
-                   failed=never_applied, sleep=sleep, clock=clock)
-    except WaitTimeout:
-        raise PoolPlanError("MASTER_TIMEOUT", "the pool did not answer from the new master %s within %ss" % (address, timeout),
-                            hint="Check the new master's management interface; raise wait_timeout for slow pools") from None
-
-
-def state_name(hosts: dict[str, dict[str, t.Any]], ref: t.Any) -> str:
-    return str((hosts.get(ref) or {}).get("name_label") or ref)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import join as joinlib
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen import master
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import pool as poolsvc
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_pool_world import World
 
@@ -208,7 +209,7 @@ def designate(world, clock, target="xen-intel-02"):
     client = world.client("10.0.0.1")
     client.login()
     ref = next(r for r, h in client.db["host"].items() if h["name_label"] == target)
-    poolsvc.designate(client, ref, 900, lambda a: world.client(urlsplit(a).hostname or a), sleep=clock.sleep, clock=clock)
+    master.designate(client, ref, 900, lambda a: world.client(urlsplit(a).hostname or a), sleep=clock.sleep, clock=clock)
 
 
 def test_lost_designate_that_never_applied_fails_promptly(world):
@@ -216,11 +217,11 @@ def test_lost_designate_that_never_applied_fails_promptly(world):
     run(world, {}, members(world, "10.0.0.2"))
     world.lost_answers["Async.pool.designate_new_master"] = "drop"
     clock = Clock()
-    with pytest.raises(poolsvc.PoolPlanError) as info:
+    with pytest.raises(master.MasterError) as info:
         designate(world, clock)
     assert info.value.code == "MASTER_NOT_CHANGED"
     assert "xen-intel-01" in str(info.value) and "run the module again" in info.value.hint
-    assert clock.now <= 2 * poolsvc.UNCHANGED_GRACE
+    assert clock.now <= 2 * master.UNCHANGED_GRACE
     assert world.master_address(world.db_of("10.0.0.1")) == "10.0.0.1"
 
 
@@ -230,4 +231,4 @@ def test_lost_answer_of_an_applied_designate_is_success(world):
     clock = Clock()
     designate(world, clock)
     assert world.master_address(world.db_of("10.0.0.1")) == "10.0.0.2"
-    assert clock.now < poolsvc.UNCHANGED_GRACE
+    assert clock.now < master.UNCHANGED_GRACE
