@@ -3,11 +3,12 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Shared iSCSI storage on top of the unit-test FakeXapi, written from xenapi-semantics.md §3.
+"""Shared iSCSI storage on top of the unit-test FakeXapi, written from how xapi and the sm drivers behave.
 
 A LUN is a dict with a size, the initiators allowed to see it and an optional on-disk SR (uuid + VDIs).
 SR.create formats it, SR.introduce/PBD.plug/SR.scan read it, SR.destroy wipes it, SR.forget leaves it.
-Error codes and the probe's XML-in-errors follow the semantics guide, not the module under test.
+Error codes and the probe's XML-in-errors follow xapi (ocaml/xapi/xapi_sr.ml) and sm (drivers/LVHDoISCSISR.py,
+drivers/XE_SR_ERRORCODES.xml), not the module under test.
 The self-tests at the bottom keep the fake honest.
 """
 
