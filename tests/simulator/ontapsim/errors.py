@@ -7,9 +7,10 @@
 Business rules live in the model and raise OntapError with a key; the key
 maps to the REST error code + HTTP status and to the ZAPI errno, so the
 same rule fails the same way over REST and ZAPI. REST codes come from the
-per-operation tables in shared/specs/ontap/rest.json, errnos from the
-netapp-lib errno table (zapi.json). Where no source pins a value, the entry
-says so (see ONTAP.md, "chosen codes").
+per-operation error tables of NetApp's ONTAP REST API reference, errnos from
+netapp-lib's errno table (netapp_lib/api/zapi/errors.py) and the ONTAPI
+reference. Where no source pins a value, the entry says so (see ONTAP.md,
+"Chosen where no source pins the behaviour").
 """
 from __future__ import annotations
 

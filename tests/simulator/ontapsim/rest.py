@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """ONTAP REST front end (/api/...): routing, records, fields=, filters, jobs, errors.
 
-Conventions follow shared/specs/ontap/rest.json "conventions": collection
+Conventions follow the ONTAP REST API reference's general rules: collection
 envelope {records, num_records, _links}, empty match = 200 with 0 records,
 fields= with dotted paths / object names / * / **, filters with the
 documented operators, dotted keys in bodies, 202 + job for asynchronous

@@ -2,7 +2,7 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Top-level field names each REST resource has in ONTAP 9.19.1 (from shared/specs/ontap/rest.json).
+"""Top-level field names each REST resource has in ONTAP 9.19.1 (from the resource models of NetApp's ONTAP REST API reference).
 
 Used to tell a valid-but-unset field (silently omitted, as ONTAP does) from
 a field that does not exist (error 262197 in fields=, 262179 as a filter or

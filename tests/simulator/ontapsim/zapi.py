@@ -5,7 +5,8 @@
 """ONTAP ZAPI (ONTAPI) front end: POST /servlets/netapp.servlets.admin.XMLrequest_filer.
 
 Envelope, vfiler tunnelling, results status/errno/reason and the iterator
-protocol follow shared/specs/ontap/zapi.json. Records are built as
+protocol follow the ONTAPI reference (NetApp Manageability SDK) and what
+netapp-lib's NaServer sends and parses. Records are built as
 (tag, value) trees where value is text or a list of child nodes, so query
 templates and desired-attributes can be applied generically.
 """
