@@ -12,8 +12,9 @@ with every data source of the host and of each VM running on it. Reading it per 
 number of requests equal to the number of hosts, whatever the number of VMs.
 
 The request reuses the XenClient's session, URL scheme and port, TLS settings and timeout, so it
-goes where the XenAPI calls go and trusts what they trust. Error messages never contain the
-session reference (it is as good as a password while the session lives).
+goes where the XenAPI calls go and trusts what they trust; it is sent with ansible's own open_url, like
+the ONTAP REST client, one request per host in parallel. Error messages never contain the session
+reference (it is as good as a password while the session lives).
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ import ssl
 import time
 import typing as t
 import xml.etree.ElementTree as ET
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urlsplit
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import replace_host, tls_context
+from ansible.module_utils.urls import SSLValidationError, open_url
+
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import replace_host
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenConnectionError
 
 KIB = 1024.0
@@ -54,28 +58,42 @@ _PIF = re.compile(r"^pif_(.+)_(rx|tx)$")
 _PHYSICAL_PIF = re.compile(r"^eth\d+$")
 _CPU = re.compile(r"^cpu\d+$")
 
-# (status, body) getter: url, TLS context or None, timeout seconds
-Getter = t.Callable[[str, "ssl.SSLContext | None", float], "tuple[int, bytes]"]
+
+
+class Tls(t.NamedTuple):
+    """The XenClient's certificate settings, for an https request."""
+
+    validate_certs: bool
+    ca_path: str | None
+
+
+# (status, body) getter: url, TLS settings (None for http), timeout seconds
+Getter = t.Callable[[str, "Tls | None", float], "tuple[int, bytes]"]
 
 
 class RrdError(XenConnectionError):
     """A host did not give its figures; pool_info turns this into a warning, not a failure."""
 
 
-def http_get(url: str, context: ssl.SSLContext | None, timeout: float) -> tuple[int, bytes]:
-    """One GET with its own connection: hosts are read in parallel, connections are not shared."""
-    parts = urlsplit(url)
-    target = parts.path + ("?" + parts.query if parts.query else "")
-    if parts.scheme == "https":
-        conn: http.client.HTTPConnection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=context)
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+def http_get(url: str, tls: Tls | None, timeout: float) -> tuple[int, bytes]:
+    """One GET through ansible's open_url: its own connection per call, so hosts can be read in parallel."""
     try:
-        conn.request("GET", target, headers={"Accept": "text/xml"})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+        response = open_url(url, method="GET", headers={"Accept": "text/xml"}, timeout=timeout, use_proxy=False,
+                            follow_redirects="none", validate_certs=tls.validate_certs if tls else False,
+                            ca_path=tls.ca_path if tls else None)
+    except HTTPError as exc:
+        return exc.code, b""
+    return response.getcode(), response.read()
+
+
+def _unreachable(exc: BaseException) -> str:
+    """The reason of a connection failure, without the URL (it carries the session reference)."""
+    cause = exc.reason if isinstance(exc, URLError) and not isinstance(exc.reason, str) else exc
+    if isinstance(cause, (TimeoutError, socket.timeout)):
+        return ""
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror
+    return type(cause).__name__
 
 
 def session_ref(client: t.Any) -> str:
@@ -105,21 +123,17 @@ def fetch_updates(
     params = {"session_id": session_ref(client), "start": int(start), "cf": cf, "interval": int(interval), "host": "true"}
     url = updates_url(client.url, address, params)
     shown = url.split("?", 1)[0]  # never the session reference
-    scheme = urlsplit(url).scheme
+    tls = Tls(bool(client.validate_certs), client.ca_path) if urlsplit(url).scheme == "https" else None
     try:
-        context = tls_context(client.validate_certs, client.ca_path) if scheme == "https" else None
-    except (OSError, ssl.SSLError) as exc:
-        raise RrdError("cannot load the CA bundle %s: %s" % (client.ca_path, getattr(exc, "strerror", None) or exc), shown,
-                       "Check that ca_path names a readable PEM file.") from None
-    try:
-        status, body = (getter or http_get)(url, context, float(client.timeout))
-    except ssl.SSLCertVerificationError as exc:
-        raise RrdError("TLS certificate verification failed: %s" % (exc.verify_message or "untrusted"), shown,
+        status, body = (getter or http_get)(url, tls, float(client.timeout))
+    except (SSLValidationError, ssl.SSLCertVerificationError):
+        raise RrdError("TLS certificate verification failed", shown,
                        "Set ca_path to the CA that signed the host certificate, or validate_certs=false.") from None
-    except (TimeoutError, socket.timeout):
-        raise RrdError("timed out after %gs" % float(client.timeout), shown, "Check that the host is reachable, or raise the timeout option.") from None
     except (OSError, http.client.HTTPException) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (type(exc).__name__)
+        reason = _unreachable(exc)
+        if not reason:
+            raise RrdError("timed out after %gs" % float(client.timeout), shown,
+                           "Check that the host is reachable, or raise the timeout option.") from None
         raise RrdError("unreachable: %s" % reason, shown, "Check the network path to the host's management address.") from None
     if status != 200:
         raise RrdError("HTTP %d" % status, shown, "The host refused the performance export (session or permissions).")

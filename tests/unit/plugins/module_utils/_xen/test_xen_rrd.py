@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.server
 import socket
-import ssl
 import threading
 from urllib.parse import parse_qs, urlsplit
 
@@ -147,7 +146,7 @@ def test_request_reuses_the_client_settings():
     parts = urlsplit(url)
     assert (parts.scheme, parts.hostname, parts.port, parts.path) == ("https", "127.0.0.12", 4443, "/rrd_updates")
     assert parse_qs(parts.query) == {"session_id": [SESSION], "start": ["1699999500"], "cf": ["AVERAGE"], "interval": ["60"], "host": ["true"]}
-    assert isinstance(context, ssl.SSLContext) and context.verify_mode == ssl.CERT_NONE
+    assert context == rrd.Tls(validate_certs=False, ca_path=None)
     assert timeout == 7.0
     rrd.read_host_figures(FakeClient(url="http://xen.example.com/"), "10.0.0.5", getter=getter)
     assert seen[1][0].startswith("http://10.0.0.5/rrd_updates?") and seen[1][1] is None
