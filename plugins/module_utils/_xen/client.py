@@ -24,6 +24,7 @@ import xmlrpc.client
 from urllib.parse import urlsplit
 from xml.parsers.expat import ExpatError
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import MASK, scrub  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import (
     RETRYABLE_CODES,
     XapiError,
@@ -48,7 +49,6 @@ else:
 
 API_VERSION = "1.0"
 ORIGINATOR = "vdc.xenpool"
-MASK = "********"
 
 TransportFactory = t.Callable[[str, "ssl.SSLContext | None", float], xmlrpc.client.Transport]
 
@@ -257,9 +257,7 @@ class XenClient:
         return self._transport_factory(scheme, context, self.timeout)
 
     def _scrub(self, text: str) -> str:
-        if self._password and self._password in text:
-            return text.replace(self._password, MASK)
-        return text
+        return scrub(text, [self._password])
 
     def _wire(self, method: str, url: str, func: t.Callable[[], t.Any]) -> t.Any:
         """Send one request and translate every foreseeable failure into a typed error."""

@@ -15,7 +15,8 @@ from __future__ import annotations
 import typing as t
 import xml.etree.ElementTree as ET
 
-MASK = "********"
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import MASK
+
 DEFAULT_ISCSI_PORT = 3260
 
 # SR types this collection manages, with what xapi needs to know about each.
