@@ -56,7 +56,10 @@ def test_power_state_rules_and_allowed_operations(xs):
     assert details(xs.VM.destroy, vm) == ["VM_BAD_POWER_STATE", vm, "halted, suspended", "running"]
     assert details(xs.VM.set_memory_limits, vm, "1", "2", "2", "2")[0] == "VM_BAD_POWER_STATE"
     ops = xs.VM.get_allowed_operations(vm)
-    assert "hard_shutdown" in ops and "start" not in ops and "pool_migrate" in ops
+    assert "hard_shutdown" in ops and "start" not in ops
+    assert "pool_migrate" not in ops, "an HVM guest without PV drivers cannot migrate (check_op_for_feature)"
+    wait_for(lambda: xs.VM.get_guest_metrics(vm) != NULL, 10)
+    assert "pool_migrate" in xs.VM.get_allowed_operations(vm)
     xs.VM.hard_shutdown(vm)
     rec = xs.VM.get_record(vm)
     assert rec["power_state"] == "Halted" and rec["resident_on"] == NULL and rec["domid"] == "-1"
@@ -112,6 +115,8 @@ def test_clone_provision_start_flow(xs):
     assert "default_template" not in rec["other_config"]
     assert rec["other_config"]["mac_seed"] != xs.VM.get_other_config(tpl)["mac_seed"]
     assert details(xs.VM.provision, clone) == ["UUID_INVALID", "sr", ""], "empty sr attribute is looked up by uuid"
+    assert xs.VM.get_is_a_template(clone) is False, "xapi_vm.ml provision clears is_a_template first"
+    xs.VM.set_is_a_template(clone, True)
     disks = rec["other_config"]["disks"].replace('sr=""', 'sr="%s"' % xs.SR.get_uuid(sr))
     xs.VM.remove_from_other_config(clone, "disks")
     xs.VM.add_to_other_config(clone, "disks", disks)

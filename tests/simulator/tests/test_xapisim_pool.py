@@ -55,7 +55,7 @@ def test_reference_layout(ref_sim):
     dom0 = [r for r in x.VM.get_all_records().values() if r["is_control_domain"]]
     assert len(dom0) == 1 and dom0[0]["power_state"] == "Running"
     srs = x.SR.get_all_records().values()
-    assert [r["type"] for r in srs] == ["lvm"]
+    assert [r["type"] for r in srs] == ["lvm", "iso"], "local storage and the datacenter file's ISO library"
 
 
 def test_join_check_order_and_join_force(ref_sim):
@@ -136,6 +136,8 @@ def test_evacuate_and_migrate(ref_sim):
     tpl = solo.VM.get_by_name_label("Other install media")[0]
     vm = solo.VM.clone(tpl, "evac-guest")
     solo.VM.provision(vm)
+    # a PV guest is migratable without PV drivers (an HVM one without guest agent is VM_LACKS_FEATURE)
+    solo.VM.set_domain_type(vm, "pv")
     solo.VM.start(vm, False, False)
     host_a = solo.host.get_all()[0]
     assert solo.host.get_vms_which_prevent_evacuation(host_a) == {vm: ["NO_HOSTS_AVAILABLE", vm]}
@@ -190,6 +192,7 @@ def test_placement_errors_in_a_pool(ref_sim):
     x.VM.hard_shutdown(vm)
     other = x.VM.clone(x.VM.get_by_name_label("Other install media")[0], "big-diskless")
     x.VM.provision(other)
+    x.VM.set_domain_type(other, "pv")
     x.VM.set_memory_limits(other, str(gib), str(14 * gib), str(14 * gib), str(14 * gib))
     x.VM.start_on(other, host_a, False, False)
     blocker = x.VM.clone(x.VM.get_by_name_label("Other install media")[0], "blocker")

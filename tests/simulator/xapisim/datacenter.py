@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import copy
 import uuid as uuidlib
+import xml.etree.ElementTree as ET
 
 import yaml
 
-from .model import MIB, VMRules, create_vm, mac_for, memory_overhead, recompute_pool_cpu_info, refresh_host_memory
 from . import san
+from .dispatch import Context
+from .handlers_devices import _account_sr, vif_create
 from .handlers_storage import upsert_target
+from .handlers_vm import clone_vm_records, guest_agent_appears, os_info, parse_provision_xml, provision_disks, set_running
+from .model import GIB, MIB, VMRules, create_vm, memory_overhead, recompute_pool_cpu_info, refresh_host_memory, set_time_model
 from .pooling import merge_host_into
 from .spec import NULL_REF
 from .state import Database, World
 
-GIB = 1024 * MIB
 NS = uuidlib.UUID("5b0e3f8e-7a57-4c8e-9d0a-7d1c0c9a2b61")
 DEFAULT_SOFTWARE = {
     "product_brand": "XCP-ng", "product_version": "8.3.0", "product_version_text": "8.3",
@@ -31,19 +34,66 @@ DEFAULT_SOFTWARE = {
     "xapi_build": "24.19.2", "xen": "4.17.5-3", "linux": "4.19.0+1", "xencenter_min": "2.21",
     "xencenter_max": "2.21", "network_backend": "openvswitch", "db_schema": "5.780", "git_id": "0",
 }
-# name, domain type, memory MiB, disk GiB (0: no disk), vcpus, family
-TEMPLATES = [
-    ("Debian Bookworm 12", "hvm", 2048, 10, 1, "linux"),
-    ("CentOS Stream 9", "hvm", 2048, 10, 1, "linux"),
-    ("Ubuntu Jammy Jellyfish 22.04", "hvm", 2048, 10, 1, "linux"),
-    ("Rocky Linux 9", "hvm", 2048, 10, 1, "linux"),
-    ("CentOS 7", "pv", 2048, 10, 1, "linux"),
-    ("Windows Server 2022 (64-bit)", "hvm", 4096, 32, 2, "windows"),
-    ("Windows 10 (64-bit)", "hvm", 4096, 32, 2, "windows"),
-    ("Other install media", "hvm", 1024, 0, 1, "other"),
+_EL_PV_TEXT = ("Template that allows VM installation from Xen-aware %s-based distros. To use this template from the "
+               "CLI, install your VM using vm-install, then set other-config-install-repository to the path to your "
+               "network repository, e.g. http://<server>/<path>%s")
+_JSON_PLATFORM = {"nx": "true", "acpi": "1", "apic": "true", "pae": "true", "hpet": "true", "secureboot": "true"}
+_LEGACY_PLATFORM = {"acpi": "true", "apic": "true", "pae": "true", "viridian": "true"}
+# Template families as the real template generators build them: xenserver/guest-templates-json (json/base-*.json,
+# guesttemplates/blank_template.py) for today's templates, xenserver/guest-templates create_templates.ml
+# (hvm_template, eli_install_template) for the XenServer 5.x/6.x ones (PV eliloader installs, Solaris, Windows 2003).
+TEMPLATE_BASES = {
+    "hvm-linux": {"domain_type": "hvm", "xml": "json", "HVM_boot_params": {"firmware": "bios", "order": "cdn"},
+                  "platform": dict(_JSON_PLATFORM, vga="std", videoram="8", viridian="false", device_id="0001",
+                                   **{"device-model": "qemu-upstream-compat", "secureboot": "false"}),
+                  "other_config": {"linux_template": "true", "install-methods": "cdrom,nfs,http,ftp"},
+                  "name_description": "To use this template from the CLI, install your VM using vm-install, then set "
+                                      "other-config-install-repository to the path to your network repository, e.g. "
+                                      "http://<server>/<path> or nfs:server:/<path>"},
+    "windows": {"domain_type": "hvm", "xml": "json", "vcpus": 2, "disk_bootable": False,
+                "HVM_boot_params": {"firmware": "bios", "order": "dc"},
+                "platform": dict(_JSON_PLATFORM, **{"cores-per-socket": "2", "device_id": "0002", "viridian": "true",
+                                                    "viridian_time_ref_count": "true", "viridian_reference_tsc": "true",
+                                                    "viridian_apic_assist": "true", "viridian_crash_ctl": "true",
+                                                    "viridian_stimer": "true", "device-model": "qemu-upstream-compat",
+                                                    "secureboot": "false", "vga": "std", "videoram": "8"}),
+                "other_config": {"install-methods": "cdrom"}, "has_vendor_device": True,
+                "name_description": "Clones of this template will automatically provision their storage when first booted "
+                                    "and then reconfigure themselves with the optimal settings for %(name)s."},
+    "legacy-hvm": {"domain_type": "hvm", "xml": "ml", "disk_bootable": False, "HVM_boot_params": {"order": "dc"},
+                   "platform": dict(_LEGACY_PLATFORM, nx="false"), "other_config": {"install-methods": "cdrom"},
+                   "name_description": "Clones of this template will automatically provision their storage when first "
+                                       "booted and then reconfigure themselves with the optimal settings for %(name)s."},
+    "el-pv": {"domain_type": "pv", "xml": "ml", "PV_bootloader": "eliloader", "PV_args": "graphical utf8",
+              "platform": dict(_LEGACY_PLATFORM, nx="false"),
+              "other_config": {"linux_template": "true", "install-methods": "cdrom,nfs,http,ftp", "install-distro": "rhlike"},
+              "name_description": _EL_PV_TEXT % ("EL", " or nfs:server:/<path>")},
+    "sle-pv": {"domain_type": "pv", "xml": "ml", "PV_bootloader": "eliloader", "PV_args": "console=ttyS0 xencons=ttyS",
+               "platform": dict(_LEGACY_PLATFORM, nx="false"),
+               "other_config": {"linux_template": "true", "install-methods": "cdrom,nfs,http,ftp",
+                                "install-distro": "sleslike", "install-arch": "x86_64"},
+               "name_description": _EL_PV_TEXT % ("SLES", " or nfs:server:/<path>")},
+    "debian-pv": {"domain_type": "pv", "xml": "ml", "PV_bootloader": "eliloader", "PV_args": "-- quiet console=hvc0",
+                  "platform": dict(_LEGACY_PLATFORM, nx="false"),
+                  "other_config": {"linux_template": "true", "install-methods": "cdrom,http,ftp",
+                                   "install-distro": "debianlike", "install-arch": "amd64"},
+                  "name_description": _EL_PV_TEXT % ("Debian", "")},
+    "other": {"domain_type": "hvm", "xml": "json", "HVM_boot_params": {"firmware": "bios", "order": "cd"},
+              "platform": dict(_JSON_PLATFORM, viridian="true", secureboot="false"),
+              "other_config": {"install-methods": "cdrom"},
+              "name_description": "Template which allows VM installation from install media"},
+}
+# The built-in templates every host gets when its datacenter file has no `templates:` list.
+DEFAULT_TEMPLATES = [
+    {"name_label": "Debian Bookworm 12", "base": "hvm-linux", "min_memory_mib": 1024, "disks_gib": [10]},
+    {"name_label": "CentOS Stream 9", "base": "hvm-linux", "min_memory_mib": 1024, "disks_gib": [10]},
+    {"name_label": "Ubuntu Jammy Jellyfish 22.04", "base": "hvm-linux", "min_memory_mib": 1024, "disks_gib": [10]},
+    {"name_label": "Rocky Linux 9", "base": "hvm-linux", "min_memory_mib": 1024, "disks_gib": [10]},
+    {"name_label": "CentOS 7", "base": "hvm-linux", "min_memory_mib": 1024, "disks_gib": [10]},
+    {"name_label": "Windows Server 2022 (64-bit)", "base": "windows", "min_memory_mib": 2048, "disks_gib": [32]},
+    {"name_label": "Windows 10 (64-bit)", "base": "windows", "min_memory_mib": 2048, "disks_gib": [32]},
+    {"name_label": "Other install media", "base": "other", "min_memory_mib": 512, "disks_gib": []},
 ]
-TEMPLATE_KEPT_FIELDS = ("HVM_boot_policy", "HVM_boot_params", "platform", "PV_bootloader", "domain_type",
-                        "actions_after_shutdown", "actions_after_reboot", "actions_after_crash", "HVM_shadow_multiplier")
 DEFAULT_CPU = {"vendor": "GenuineIntel", "model": "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz", "cores": 8,
                "speed_mhz": 2200, "family": 6, "model_number": 85, "stepping": 7,
                "features": "1fcbfbff-f7fa3223-2d93fbff-00000423-00000001-000007ab-00000000-00000000-00001000-8c000400"}
@@ -55,7 +105,8 @@ def load(path: str) -> dict:
 
 
 def generated(spec_text: str, base: dict | None = None) -> dict:
-    """--generate hosts=64,vms=2000: one pool of N hosts with a shared SR and M VMs."""
+    """--generate hosts=64,vms=2000: one pool of N hosts with a shared SR and M VMs, each with a 10 GiB disk on
+    the shared SR and a VIF, spread round-robin; running ones have booted their OS (guest metrics present)."""
     opts = dict(item.split("=", 1) for item in spec_text.split(",") if "=" in item)
     hosts = int(opts.get("hosts", 64))
     vms = int(opts.get("vms", 2000))
@@ -67,9 +118,11 @@ def generated(spec_text: str, base: dict | None = None) -> dict:
                             "memory_gib": 512, "nics": 2}]
     conf["pools"] = [{"name_label": "bench-pool", "master": "gen-host-01",
                       "members": ["gen-host-%02d" % i for i in range(2, hosts + 1)],
-                      "shared_sr": {"name_label": "Shared storage", "type": "lvmoiscsi", "size_gib": 20480}}]
+                      "shared_sr": {"name_label": "Shared storage", "type": "lvmoiscsi", "size_gib": max(20480, vms * 12)}}]
     conf["vms"] = [{"pool": "bench-pool", "count": vms, "name_prefix": "bench-vm-", "template": "Debian Bookworm 12",
-                    "power_state": running, "vcpus": 1, "memory_mib": 1024, "disk_gib": 0}] if vms else []
+                    "power_state": running, "vcpus": 1, "memory_mib": 1024, "disk_gib": 10}] if vms else []
+    conf.pop("golden_templates", None)
+    conf.pop("iso_library", None)
     return conf
 
 
@@ -83,10 +136,11 @@ def _host_names(conf: dict) -> list[tuple[str, dict]]:
 
 
 def build(world: World, conf: dict, address_base: str = "127.0.0.10") -> None:
-    """Populate world from conf; hosts get consecutive addresses after address_base."""
+    """Populate world from conf; hosts get consecutive addresses after address_base. The caller holds world.lock."""
     creds = conf.get("credentials") or {}
     world.username = str(creds.get("username", "root"))
     world.password = str(creds.get("password", "xapisim"))
+    set_time_model(world, conf.get("time_model"))
     software = dict(DEFAULT_SOFTWARE, **(conf.get("software_version") or {}))
     if not address_base.startswith("127."):
         raise ValueError("simulated hosts must listen on 127.0.0.0/8, not %s" % address_base)
@@ -95,34 +149,55 @@ def build(world: World, conf: dict, address_base: str = "127.0.0.10") -> None:
     names = _host_names(conf)
     if base + len(names) > 254:
         raise ValueError("too many hosts for address base %s" % address_base)
-    rules = VMRules(world.spec)
+    rules = world.rules or VMRules(world.spec)
+    world.rules = rules
+    templates = conf.get("templates") or DEFAULT_TEMPLATES
     for index, (name, group) in enumerate(names, start=1):
         address = "%s.%d" % (prefix, base + index)
         info = {"name": name, "address": address, "group": group, "software": software, "index": index,
-                "datacenter": conf.get("name", "datacenter")}
+                "datacenter": conf.get("name", "datacenter"), "templates": templates}
         world.host_info[address] = info
-        build_host(world, info, rules)
+        db, _host = build_host(world, info, rules)
+        if conf.get("iso_library"):
+            make_iso_library(world, db, info, conf["iso_library"])
     by_name = {}
     for address, info in world.host_info.items():
         db, host = world.hosts[address]
         by_name[info["name"]] = (db, host)
-    for pconf in conf.get("pools") or []:
-        master_db, master_host = by_name[pconf["master"]]
-        pool = master_db.one("pool")
-        master_db.set("pool", pool, "name_label", str(pconf.get("name_label", "")))
-        for member in pconf.get("members") or []:
-            member_db, _host = by_name[member]
-            merge_host_into(world, member_db, master_db)
-            by_name[member] = (master_db, _host)
-        if pconf.get("shared_sr"):
-            make_shared_sr(world, master_db, pconf["shared_sr"])
-        del master_host
-    for tconf in conf.get("iscsi_targets") or []:
-        upsert_target(world, tconf)
-    for econf in conf.get("nfs_exports") or []:
-        san.upsert_export(world, econf)
-    for vconf in conf.get("vms") or []:
-        make_vms(world, vconf, by_name, rules)
+    world.bulk = {"srs": set(), "hosts": set()}  # accounting once at the end, not per VM (fast --generate)
+    try:
+        for pconf in conf.get("pools") or []:
+            master_db, _master_host = by_name[pconf["master"]]
+            pool = master_db.one("pool")
+            master_db.set("pool", pool, "name_label", str(pconf.get("name_label", "")))
+            for member in pconf.get("members") or []:
+                member_db, member_host = by_name[member]
+                merge_host_into(world, member_db, master_db)
+                by_name[member] = (master_db, member_host)
+            if pconf.get("shared_sr"):
+                make_shared_sr(world, master_db, pconf["shared_sr"])
+        for tconf in conf.get("iscsi_targets") or []:
+            upsert_target(world, tconf)
+        for econf in conf.get("nfs_exports") or []:
+            san.upsert_export(world, econf)
+        for gconf in conf.get("golden_templates") or []:
+            make_golden_templates(world, gconf, by_name)
+        for vconf in conf.get("vms") or []:
+            make_vms(world, vconf, by_name)
+    finally:
+        bulk, world.bulk = world.bulk, None
+    for db_id, sr in bulk["srs"]:
+        for db in world.dbs:
+            if id(db) == db_id and sr in db.tables["SR"]:
+                _account_sr(Context(world, db, db.get("pool", db.one("pool"))["master"], None, "datacenter"), sr)
+    for db_id, vm in bulk.get("vms", ()):
+        for db in world.dbs:
+            if id(db) == db_id and vm in db.tables["VM"]:
+                rules.refresh(db, vm)
+    for db_id, host in bulk["hosts"]:
+        for db in world.dbs:
+            if id(db) == db_id and host in db.tables["host"]:
+                refresh_host_memory(db, host)
 
 
 def _uuid(info: dict, *parts: str) -> str:
@@ -216,8 +291,8 @@ def build_host(world: World, info: dict, rules: VMRules) -> tuple[Database, str]
                                                             "start_time": now, "current_domain_type": "pv"})
     db.create("console", {"protocol": "rfb", "location": "https://%s/console?ref=%s" % (address, dom0), "VM": dom0})
     db.set("host", host, "control_domain", dom0)
-    for tname, dtype, mem_mib, disk, vcpus, family in TEMPLATES:
-        make_template(db, info, tname, dtype, mem_mib, disk, vcpus, family, now)
+    for tconf in info.get("templates") or DEFAULT_TEMPLATES:
+        make_template(db, info, tconf, now)
     for vm in db.refs("VM"):
         rules.refresh(db, vm)
     recompute_pool_cpu_info(db)
@@ -226,31 +301,59 @@ def build_host(world: World, info: dict, rules: VMRules) -> tuple[Database, str]
     return db, host
 
 
-def make_template(db: Database, info: dict, name: str, dtype: str, mem_mib: int, disk_gib: int, vcpus: int,
-                  family: str, now) -> str:
-    other = {"default_template": "true", "install-methods": "cdrom" if dtype == "hvm" else "cdrom,nfs,http,ftp",
-             "instant": "true" if family == "other" else "false"}
-    if family == "linux":
-        other["linux_template"] = "true"
-        other["install-distro"] = name.split()[0].lower()
-    if disk_gib:
-        other["disks"] = ('<provision><disk device="0" size="%d" sr="" bootable="true" type="system"/></provision>'
-                          % (disk_gib * GIB))
-    platform = {"viridian": "true" if family == "windows" else "false", "acpi": "1", "apic": "true", "pae": "true",
-                "nx": "true", "device-model": "qemu-upstream-compat"}
-    values = {"uuid": _uuid(info, "template", name), "name_label": name,
-              "name_description": "Template which allows VM installation" if family != "other" else "",
+def provision_xml(disks: list[dict], style: str) -> str:
+    """other_config:disks as the template generators write it: blank_template.py DiskDevices.toxml (attributes
+    size, sr, bootable, type, device) or create_templates.ml xml_of_disks (device, size, sr, bootable, type)."""
+    root = ET.Element("provision")
+    for position, disk in enumerate(disks):
+        attrs = {"size": str(disk["size"]), "sr": disk.get("sr", ""), "bootable": "true" if disk.get("bootable", True) else "false",
+                 "type": disk.get("type", "system")}
+        order = ("size", "sr", "bootable", "type", "device") if style == "json" else ("device", "size", "sr", "bootable", "type")
+        attrs["device"] = str(position)
+        ET.SubElement(root, "disk", {k: attrs[k] for k in order})
+    return ET.tostring(root, encoding="unicode", short_empty_elements=True).replace(" />", "/>")
+
+
+def make_template(db: Database, info: dict, tconf: dict, now) -> str:
+    """A built-in (default) template from a datacenter `templates:` entry: {name_label, base (a TEMPLATE_BASES
+    family), min_memory_mib (static_min; static_max = dynamic = 2x, as both generators do), vcpus, disks_gib,
+    and optional other_config / platform / HVM_boot_params / PV_args / name_description overrides}."""
+    base = TEMPLATE_BASES[tconf.get("base", "other")]
+    name = str(tconf["name_label"])
+    min_mib = int(tconf.get("min_memory_mib", 512))
+    vcpus = int(tconf.get("vcpus", base.get("vcpus", 1)))
+    other = {"default_template": "true"}
+    other.update(base.get("other_config", {}))
+    other.update({str(k): str(v) for k, v in (tconf.get("other_config") or {}).items()})
+    disks = [{"size": int(float(g) * GIB), "bootable": base.get("disk_bootable", True)} for g in tconf.get("disks_gib") or []]
+    if disks:
+        other["disks"] = provision_xml(disks, base.get("xml", "json"))
+    platform = dict(base.get("platform", {}))
+    for key, value in (tconf.get("platform") or {}).items():  # a null value removes the family's key
+        if value is None:
+            platform.pop(str(key), None)
+        else:
+            platform[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+    description = str(tconf.get("name_description", base.get("name_description", ""))) % {"name": name}
+    values = {"uuid": _uuid(info, "template", name), "name_label": name, "name_description": description,
               "is_a_template": True, "is_default_template": True, "power_state": "Halted",
-              "memory_static_min": mem_mib * MIB // 2, "memory_static_max": mem_mib * MIB,
-              "memory_dynamic_min": mem_mib * MIB, "memory_dynamic_max": mem_mib * MIB,
+              "memory_static_min": min_mib * MIB, "memory_static_max": 2 * min_mib * MIB,
+              "memory_dynamic_min": 2 * min_mib * MIB, "memory_dynamic_max": 2 * min_mib * MIB,
               "VCPUs_max": vcpus, "VCPUs_at_startup": vcpus, "other_config": other, "platform": platform,
               "actions_after_shutdown": "destroy", "actions_after_reboot": "restart", "actions_after_crash": "restart",
-              "domain_type": dtype, "user_version": 1, "HVM_shadow_multiplier": 1.0}
-    if dtype == "hvm":
-        values.update({"HVM_boot_policy": "BIOS order",
-                       "HVM_boot_params": {"order": "cd", "firmware": "uefi" if family == "windows" else "bios"}})
+              "domain_type": base["domain_type"], "user_version": 1, "HVM_shadow_multiplier": 1.0,
+              "has_vendor_device": bool(base.get("has_vendor_device", False)),
+              "recommendations": ('<restrictions><restriction field="memory-static-max" max="%d"/>'
+                                  '<restriction field="vcpus-max" max="%d"/><restriction property="number-of-vbds" max="255"/>'
+                                  '<restriction property="number-of-vifs" max="7"/></restrictions>'
+                                  % (int(tconf.get("max_memory_gib", 128)) * GIB, int(tconf.get("vcpus_max", 32))))}
+    if base["domain_type"] == "hvm":
+        params = dict(base.get("HVM_boot_params", {}))
+        params.update({str(k): str(v) for k, v in (tconf.get("HVM_boot_params") or {}).items()})
+        values.update({"HVM_boot_policy": "BIOS order", "HVM_boot_params": params})
     else:
-        values.update({"PV_bootloader": "eliloader", "HVM_boot_policy": ""})
+        values.update({"PV_bootloader": base.get("PV_bootloader", "pygrub"), "HVM_boot_policy": "",
+                       "PV_args": str(tconf.get("PV_args", base.get("PV_args", "")))})
     return create_vm(db, values, now)
 
 
@@ -274,61 +377,149 @@ def make_shared_sr(world: World, db: Database, conf: dict) -> str:
     return sr
 
 
-def make_vms(world: World, vconf: dict, by_name: dict, rules: VMRules) -> None:
-    """Create count VMs from a template; Running ones are spread over the pool's hosts."""
-    target = vconf["pool"]
-    db = None
+def _pool_db(world: World, target: str, by_name: dict, what: str) -> Database:
+    """A pool by name_label, or (for a standalone host or a pool member) the database of the host's pool."""
     for cand in world.dbs:
         pool = cand.one("pool")
         if pool != NULL_REF and cand.get("pool", pool)["name_label"] == target:
-            db = cand
-    if db is None and target in by_name:
-        db = by_name[target][0]
-    if db is None:
-        raise ValueError("vms: unknown pool %r" % target)
-    templates = [r for r, rec in db.tables["VM"].items() if rec["name_label"] == vconf.get("template", "Other install media")
-                 and rec["is_a_template"]]
-    if not templates:
-        raise ValueError("vms: unknown template %r" % vconf.get("template"))
-    template = db.get("VM", templates[0])
-    now = world.clock.now_dt()
+            return cand
+    if target in by_name:
+        return by_name[target][0]
+    raise ValueError("%s: unknown pool or host %r" % (what, target))
+
+
+def _template(db: Database, name: str, what: str) -> str:
+    found = [r for r, rec in db.tables["VM"].items() if rec["name_label"] == name and rec["is_a_template"]
+             and not rec["is_a_snapshot"]]
+    if not found:
+        raise ValueError("%s: unknown template %r" % (what, name))
+    return found[0]
+
+
+def _build_context(world: World, db: Database) -> Context:
+    return Context(world, db, db.get("pool", db.one("pool"))["master"], None, "datacenter")
+
+
+def install_vm(ctx: Context, template: str, name: str, sr: str, memory: int | None = None, vcpus: int | None = None,
+               disk_gib: float = 0, network: str = NULL_REF, os_name: str = "") -> str:
+    """A VM the way a client makes one (semantics 5.1), through the API code paths: VM.clone of the template,
+    other_config:disks pointed at `sr` (device 0 resized to disk_gib when given), VM.provision, memory/VCPUs,
+    a VIF on `network`; then the OS counts as installed on its boot disk (as after an unattended install; for an
+    eliloader template eliloader's hand-over to pygrub has happened too)."""
+    db = ctx.db
+    vm = clone_vm_records(ctx, template, name)
+    rec = db.get("VM", vm)
+    other = dict(rec["other_config"])
+    if other.get("disks") and sr != NULL_REF:
+        root = ET.fromstring(other["disks"])
+        for node in root:
+            node.set("sr", db.get("SR", sr)["uuid"])
+            if disk_gib and node.get("device") == "0":
+                node.set("size", str(int(float(disk_gib) * GIB)))
+        other["disks"] = ET.tostring(root, encoding="unicode").replace(" />", "/>")
+        parse_provision_xml(other["disks"])
+    db.update("VM", vm, {"other_config": other, "is_a_template": False})
+    provision_disks(ctx, vm, timed=False)
+    upd = {}
+    if memory:
+        upd.update({"memory_static_min": min(rec["memory_static_min"], memory), "memory_static_max": memory,
+                    "memory_dynamic_min": memory, "memory_dynamic_max": memory, "memory_target": memory})
+    if vcpus:
+        upd.update({"VCPUs_max": int(vcpus), "VCPUs_at_startup": int(vcpus)})
+    if db.get("VM", vm)["PV_bootloader"] == "eliloader":
+        upd["PV_bootloader"] = "pygrub"
+        upd["other_config"] = {k: v for k, v in db.get("VM", vm)["other_config"].items()
+                               if k not in ("install-distro", "install-round")}
+    if upd:
+        db.update("VM", vm, upd)
+    db.set("VM", vm, "memory_overhead", memory_overhead(db.get("VM", vm)))
+    rec = db.get("VM", vm)
+    disks = sorted((v for v in rec["VBDs"] if db.get("VBD", v)["type"] == "Disk"), key=lambda v: db.get("VBD", v)["userdevice"])
+    if disks:
+        for vbd in disks:
+            db.set("VBD", vbd, "bootable", db.get("VBD", vbd)["userdevice"] == "0")
+        db.meta.setdefault(db.get("VBD", disks[0])["VDI"], {})["os"] = os_info(
+            os_name or rec["other_config"].get("base_template_name", name))
+    if network != NULL_REF:
+        vif_create(ctx, {"device": "0", "network": network, "VM": vm, "MAC": "", "MTU": 1500, "other_config": {},
+                         "qos_algorithm_type": "", "qos_algorithm_params": {}})
+    ctx.world.rules.refresh(db, vm)
+    return vm
+
+
+def boot_running(ctx: Context, vm: str, host: str) -> None:
+    """VM.start's result on `host`, and the guest as it is after booting a while: its agent has reported."""
+    set_running(ctx, vm, host)
+    meta = ctx.db.meta.get(vm, {})
+    if (meta.get("plan") or ["none"])[0] == "os":
+        guest_agent_appears(ctx, vm, meta["boot"])
+    ctx.world.rules.refresh(ctx.db, vm)
+
+
+def make_vms(world: World, vconf: dict, by_name: dict, _rules: VMRules | None = None) -> None:
+    """count VMs from a template, built like a client builds them (install_vm): a disk of disk_gib on the pool's
+    default SR, a VIF on xenbr0; Running ones are spread round-robin over the pool's hosts and have booted."""
+    db = _pool_db(world, vconf["pool"], by_name, "vms")
+    ctx = _build_context(world, db)
+    template = _template(db, vconf.get("template", "Other install media"), "vms")
     hosts = sorted(db.refs("host"), key=lambda h: db.get("host", h)["name_label"])
     default_sr = db.get("pool", db.one("pool"))["default_SR"]
-    state = vconf.get("power_state", "Halted")
-    mem = int(vconf.get("memory_mib", 1024)) * MIB
-    vcpus = int(vconf.get("vcpus", 1))
+    disk_gib = float(vconf.get("disk_gib", 0))
+    sr = default_sr if disk_gib and default_sr in db.tables["SR"] else NULL_REF
     network = next((n for n, rec in db.tables["network"].items() if rec["bridge"] == "xenbr0"), NULL_REF)
+    mem = int(vconf.get("memory_mib", 1024)) * MIB
     for i in range(1, int(vconf.get("count", 1)) + 1):
-        values = {k: copy.deepcopy(template[k]) for k in TEMPLATE_KEPT_FIELDS}
-        other = {k: v for k, v in template["other_config"].items() if k not in ("default_template", "disks")}
-        other["base_template_name"] = template["name_label"]
-        values.update({"name_label": "%s%04d" % (vconf.get("name_prefix", "vm-"), i), "power_state": "Halted",
-                       "memory_static_min": mem // 2, "memory_static_max": mem, "memory_dynamic_min": mem,
-                       "memory_dynamic_max": mem, "VCPUs_max": vcpus, "VCPUs_at_startup": vcpus, "other_config": other,
-                       "user_version": 1})
-        vm = create_vm(db, values, now)
-        if int(vconf.get("disk_gib", 0)) and default_sr != NULL_REF:
-            vdi = db.create("VDI", {"name_label": "%s disk 0" % values["name_label"], "SR": default_sr,
-                                    "virtual_size": int(vconf["disk_gib"]) * GIB, "type": "system", "location": str(uuidlib.uuid4()),
-                                    "sm_config": {"vmhint": db.get("VM", vm)["uuid"]}})
-            db.create("VBD", {"VM": vm, "VDI": vdi, "userdevice": "0", "bootable": True, "mode": "RW", "type": "Disk",
-                              "empty": False, "other_config": {"owner": ""}})
-        if network != NULL_REF:
-            seed = db.get("VM", vm)["other_config"]["mac_seed"]
-            db.create("VIF", {"VM": vm, "network": network, "device": "0", "MAC": mac_for(seed, "0"), "MTU": 1500,
-                              "MAC_autogenerated": True})
-        if state == "Running" and hosts:
-            host = hosts[(i - 1) % len(hosts)]
-            rec = db.get("VM", vm)
-            db.update("VM", vm, {"power_state": "Running", "resident_on": host, "domid": i,
-                                 "memory_overhead": memory_overhead(rec)})
-            db.update("VM_metrics", rec["metrics"], {"memory_actual": mem, "VCPUs_number": vcpus, "start_time": now,
-                                                     "current_domain_type": rec["domain_type"],
-                                                     "VCPUs_utilisation": {str(c): 0.01 for c in range(vcpus)}})
-            for vbd in rec["VBDs"]:
-                db.set("VBD", vbd, "currently_attached", True)
-            for vif in rec["VIFs"]:
-                db.set("VIF", vif, "currently_attached", True)
-        rules.refresh(db, vm)
-    for host in hosts:
-        refresh_host_memory(db, host)
+        name = "%s%04d" % (vconf.get("name_prefix", "vm-"), i)
+        vm = install_vm(ctx, template, name, sr, memory=mem, vcpus=int(vconf.get("vcpus", 1)), disk_gib=disk_gib,
+                        network=network)
+        if vconf.get("power_state", "Halted") == "Running" and hosts:
+            boot_running(ctx, vm, hosts[(i - 1) % len(hosts)])
+
+
+def make_iso_library(world: World, db: Database, info: dict, conf: dict) -> str:
+    """A local ISO SR (type iso, content_type iso, device_config location + legacy_mode, as `xe sr-create
+    type=iso content-type=iso device-config:location=<dir> device-config:legacy_mode=true` makes it) holding the
+    datacenter file's ISOs. Each entry: {name, size_mib, os (what it installs), unattended, tools}."""
+    host = db.get("pool", db.one("pool"))["master"]
+    location = str(conf.get("location", "/var/opt/xen/iso_import"))
+    sr = db.create("SR", {"uuid": _uuid(info, "iso-sr"), "name_label": str(conf.get("name_label", "ISO library")),
+                          "name_description": str(conf.get("name_description", "")), "type": "iso", "content_type": "iso",
+                          "shared": False, "physical_size": 0, "physical_utilisation": 0, "virtual_allocation": 0,
+                          "sm_config": {}, "other_config": {},
+                          "allowed_operations": ["forget", "vdi_introduce", "scan", "destroy", "plug", "update", "unplug",
+                                                 "vdi_destroy", "vdi_create"]})
+    db.create("PBD", {"uuid": _uuid(info, "iso-pbd"), "host": host, "SR": sr, "currently_attached": True,
+                      "device_config": {"location": location, "legacy_mode": "true"}})
+    total = 0
+    for iso in conf.get("isos") or []:
+        name = str(iso["name"])
+        size = int(float(iso.get("size_mib", 700)) * MIB)
+        total += size
+        sm_config = {"xs-tools": "true", "xs-tools-version": str(iso.get("version", "6.2.0"))} if iso.get("tools") else {}
+        vdi = db.create("VDI", {"uuid": str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, db.get("SR", sr)["uuid"] + "/" + name)),
+                                "name_label": name, "SR": sr, "virtual_size": size, "physical_utilisation": size,
+                                "type": "user", "read_only": True, "sharable": False, "location": name, "managed": True,
+                                "sm_config": sm_config})
+        meta = {"bootable": False} if iso.get("tools") else {
+            "bootable": True, "unattended": bool(iso.get("unattended", True)),
+            "os": os_info(str(iso.get("os") or name.rsplit(".", 1)[0]), family=str(iso.get("family", "")))}
+        db.meta.setdefault(vdi, {})["iso"] = meta
+    db.update("SR", sr, {"physical_size": total, "physical_utilisation": total, "virtual_allocation": total})
+    return sr
+
+
+def make_golden_templates(world: World, gconf: dict, by_name: dict) -> None:
+    """A prepared template with an installed disk (for fast clones), on the default SR of every pool/host listed
+    in `hosts`: installed from `template` like a VM, named name_label, turned into a template (VM.set_is_a_template)."""
+    for target in gconf.get("hosts") or []:
+        db = _pool_db(world, target, by_name, "golden_templates")
+        ctx = _build_context(world, db)
+        template = _template(db, str(gconf.get("template", "Other install media")), "golden_templates")
+        sr = db.get("pool", db.one("pool"))["default_SR"]
+        network = next((n for n, rec in db.tables["network"].items() if rec["bridge"] == gconf.get("network", "xenbr0")),
+                       NULL_REF)
+        vm = install_vm(ctx, template, str(gconf["name_label"]), sr,
+                        memory=int(gconf.get("memory_mib", 1024)) * MIB, vcpus=int(gconf.get("vcpus", 1)),
+                        disk_gib=float(gconf.get("disk_gib", 0)), network=network, os_name=str(gconf.get("os", "")))
+        db.update("VM", vm, {"is_a_template": True, "name_description": str(gconf.get("name_description", ""))})
+        world.rules.refresh(db, vm)

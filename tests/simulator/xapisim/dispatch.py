@@ -68,17 +68,31 @@ class Context:
         if self.task is not None and self.task in self.db.tables["task"]:
             self.db.set("task", self.task, "progress", float(value))
 
-    def work(self, sim_seconds: float, steps: int = 4) -> None:
-        """Spend simulated time WITHOUT holding the world lock; honours task.cancel."""
+    def work(self, sim_seconds: float, steps: int = 4, span: tuple[float, float] = (0.0, 1.0)) -> None:
+        """Spend simulated time WITHOUT holding the world lock; honours task.cancel. The task's progress
+        moves through `span` (a part of a longer operation)."""
         clock = self.world.clock
         start = clock.elapsed()
         for i in range(steps):
             if not clock.sleep_until(start + sim_seconds * (i + 1) / steps, should_stop=self.cancelled):
                 break
             with self.world.lock:
-                self.progress(min(0.99, (i + 1) / float(steps + 1)))
+                self.progress(min(0.99, span[0] + (span[1] - span[0]) * (i + 1) / float(steps + 1)))
         with self.world.lock:
             self.check_cancel()
+
+    def sr_work(self, sr_uuid: str, sim_seconds: float, span: tuple[float, float] = (0.0, 1.0)) -> None:
+        """Spend simulated time holding the SR's SM lock (sm SRCommand._run_locked takes it for the driver's
+        OPS_EXCLUSIVE commands): concurrent exclusive operations on one SR queue behind each other. Waiting
+        for the lock honours task.cancel; the world lock is not held."""
+        lock = self.world.sr_lock(sr_uuid)
+        while not lock.acquire(timeout=0.02):
+            with self.world.lock:
+                self.check_cancel()
+        try:
+            self.work(sim_seconds, span=span)
+        finally:
+            lock.release()
 
 
 def is_write(cls: str, msg: str, spec_msg: dict | None) -> bool:

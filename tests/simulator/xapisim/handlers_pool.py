@@ -5,15 +5,15 @@
 """pool membership and host maintenance (semantics 2.x and 5.7)."""
 from __future__ import annotations
 
-import math
 import zlib
 
 from .datacenter import build_host
 from .dispatch import Context, handler
 from .handlers_ha import assert_preserves_plan
 from .handlers_storage import create_member_pbds, pbd_plug
-from .model import DURATIONS, host_free_memory, refresh_host_memory
-from .pooling import merge_host_into, remove_host
+from .handlers_vm import migrate
+from .model import duration, figure, host_free_memory, host_problem, sources_list
+from .pooling import duplicate_mac_seed, merge_host_into, remove_host
 from .spec import NULL_REF, XapiError
 from .state import Database
 
@@ -102,10 +102,13 @@ def _join(ctx: Context, master_address: str, username: str, password: str, force
         raise XapiError("SESSION_AUTHENTICATION_FAILED", username, "Authentication failure")
     with world.lock:
         join_checks(ctx, master_db, force)
-    ctx.work(DURATIONS["pool_join"])
+    ctx.work(duration(ctx.world, "pool_join"))
     with world.lock:
         join_checks(ctx, master_db, force)
-        host = merge_host_into(world, ctx.db, master_db)
+        # xapi_pool.ml join_common imports the joiner's VMs best effort (ignore_error): a duplicate MAC seed
+        # (DUPLICATE_MAC_SEED from the metadata import) does not fail the join, the joiner's VMs are just not there
+        keep_vms = duplicate_mac_seed(ctx.db, master_db) is None
+        host = merge_host_into(world, ctx.db, master_db, keep_vms=keep_vms)
         for vm in master_db.refs("VM"):
             world.rules.refresh(master_db, vm)
         create_member_pbds(master_db, host)
@@ -141,7 +144,7 @@ def pool_eject(ctx: Context, host):
             if not rec["is_control_domain"] and rec["power_state"] != "Halted":
                 raise XapiError("OPERATION_NOT_ALLOWED", "VM resident on host")
         address = db.get("host", host)["address"]
-    ctx.work(DURATIONS["pool_eject"])
+    ctx.work(duration(ctx.world, "pool_eject"))
     with world.lock:
         remove_host(world, db, host)
         info = world.host_info.get(address)
@@ -161,7 +164,7 @@ def pool_designate_new_master(ctx: Context, host):
             raise XapiError("HA_IS_ENABLED")
         if pool["master"] == host:
             return None
-    ctx.work(DURATIONS["designate_new_master"])
+    ctx.work(duration(ctx.world, "designate_new_master"))
     with world.lock:
         ctx.db.set("pool", pool_ref, "master", host)
     return None
@@ -263,7 +266,6 @@ def evacuation_plan(ctx: Context, host: str) -> tuple[dict, dict]:
     plan, problems = {}, {}
     vms = [v for v in db.get("host", host)["resident_VMs"] if not db.get("VM", v)["is_control_domain"]]
     vms.sort(key=lambda v: -db.get("VM", v)["memory_dynamic_max"])
-    from .handlers_vm import host_problem  # pylint: disable=import-outside-toplevel
     for vm in vms:
         rec = db.get("VM", vm)
         if not others:
@@ -272,7 +274,7 @@ def evacuation_plan(ctx: Context, host: str) -> tuple[dict, dict]:
         need = rec["memory_dynamic_max"] + rec["memory_overhead"]
         best, first_err = None, None
         for cand in sorted(others, key=lambda h: -free[h]):
-            err = host_problem(ctx, vm, cand, memory=False)
+            err = host_problem(db, vm, cand, memory=False)
             if err is not None:
                 first_err = first_err or err.description
                 continue
@@ -308,7 +310,6 @@ def host_evacuate(ctx: Context, host, _network=NULL_REF, _batch=0):
         if problems:
             raise XapiError(*next(iter(problems.values())))
     for vm, dest in plan.items():
-        from .handlers_vm import migrate  # pylint: disable=import-outside-toplevel
         migrate(ctx, vm, dest, {})
     with world.lock:
         left = [v for v in ctx.db.get("host", host)["resident_VMs"] if not ctx.db.get("VM", v)["is_control_domain"]]
@@ -317,12 +318,6 @@ def host_evacuate(ctx: Context, host, _network=NULL_REF, _batch=0):
 
 
 # --------------------------------------------------------------------------- data sources
-def figure(world, key: str, base: float, amplitude: float, period_s: float = 300.0) -> float:
-    """A value that moves smoothly with simulated time, distinct per object."""
-    phase = (zlib.crc32(key.encode("utf-8")) % 1000) / 1000.0 * 2 * math.pi
-    return max(0.0, base + amplitude * math.sin(world.clock.elapsed() * 2 * math.pi / period_s + phase))
-
-
 def host_sources(ctx: Context, host: str) -> dict:
     db = ctx.db
     rec = db.get("host", host)
@@ -343,11 +338,6 @@ def host_sources(ctx: Context, host: str) -> dict:
     return out
 
 
-def _sources_list(values: dict) -> list[dict]:
-    return [{"name_label": name, "name_description": name, "enabled": True, "standard": True, "min": 0.0,
-             "max": 0.0, "units": "", "value": float(v)} for name, v in sorted(values.items())]
-
-
 @handler("host", "query_data_source", write=False)
 def host_query_data_source(ctx: Context, host, name):
     values = host_sources(ctx, host)
@@ -358,18 +348,12 @@ def host_query_data_source(ctx: Context, host, name):
 
 @handler("host", "get_data_sources", write=False)
 def host_get_data_sources(ctx: Context, host):
-    return _sources_list(host_sources(ctx, host))
+    return sources_list(host_sources(ctx, host))
 
 
 @handler("host", "record_data_source")
 def host_record_data_source(ctx: Context, host, _name):
     ctx.db.get("host", host)
-
-
-def refresh_memory(ctx: Context, *hosts: str) -> None:
-    for host in hosts:
-        if host != NULL_REF and host in ctx.db.tables["host"]:
-            refresh_host_memory(ctx.db, host)
 
 
 # --------------------------------------------------------------------------- VLAN / Bond / secret

@@ -80,6 +80,12 @@ def merge_host_into(world: World, joiner: Database, master: Database, keep_vms: 
         _take(joiner, master, "VM", vm, moved)
     for secret in list(joiner.tables["secret"]):
         _take(joiner, master, "secret", secret, moved)
+    if not keep_vms:
+        # the VMs stayed behind: their VBDs did not move, so the moved VDIs must not point at them
+        for cls, ref in moved:
+            if cls == "VDI":
+                rec = master.tables["VDI"][ref]
+                rec["VBDs"] = [v for v in rec["VBDs"] if v in master.tables["VBD"]]
     # re-establish the set side of relations in the destination database
     for cls, ref in moved:
         rec = master.tables[cls][ref]
@@ -94,6 +100,37 @@ def merge_host_into(world: World, joiner: Database, master: Database, keep_vms: 
     world.hosts[address] = (master, host)
     recompute_pool_cpu_info(master)
     return host
+
+
+def duplicate_mac_seed(joiner: Database, master: Database) -> str | None:
+    """import.ml assert_can_restore_backup, which the joiner's VM metadata import runs (restore=true): a VM to
+    import whose other_config:mac_seed an existing VM already has -> DUPLICATE_MAC_SEED, unless they are the same
+    VM (same uuid) or snapshots of one another / of the same VM."""
+    def snap_origin(db: Database, rec: dict) -> str | None:
+        origin = db.tables["VM"].get(rec["snapshot_of"])
+        return origin["uuid"] if origin else None
+
+    existing: dict[str, list[dict]] = {}
+    for rec in master.tables["VM"].values():
+        if not rec["is_control_domain"] and "mac_seed" in rec["other_config"]:
+            existing.setdefault(rec["other_config"]["mac_seed"], []).append(rec)
+    for rec in joiner.tables["VM"].values():
+        if rec["is_control_domain"] or (rec["is_default_template"] and not rec["is_a_snapshot"]):
+            continue
+        seed = rec["other_config"].get("mac_seed")
+        for other in existing.get(seed, []) if seed else []:
+            if rec["is_a_snapshot"] and other["is_a_snapshot"]:
+                origin = snap_origin(joiner, rec)
+                compatible = origin is not None and origin == snap_origin(master, other)
+            elif rec["is_a_snapshot"]:
+                compatible = snap_origin(joiner, rec) == other["uuid"]
+            elif other["is_a_snapshot"]:
+                compatible = snap_origin(master, other) == rec["uuid"]
+            else:
+                compatible = rec["uuid"] == other["uuid"]
+            if not compatible:
+                return seed
+    return None
 
 
 def remove_host(world: World, db: Database, host: str) -> None:

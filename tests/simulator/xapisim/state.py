@@ -160,9 +160,15 @@ class Database:
         return refs[0] if refs else NULL_REF
 
     # mutation -----------------------------------------------------------
+    def _defaults(self, cls: str) -> dict:
+        cache = self.world.__dict__.setdefault("_record_defaults", {})
+        if cls not in cache:
+            cache[cls] = {f: self.spec.default_for(cls, f) for f in self.spec.fields[cls]}
+        return cache[cls]
+
     def create(self, cls: str, values: dict | None = None, ref: str | None = None) -> str:
         ref = ref or new_ref()
-        rec = {f: self.spec.default_for(cls, f) for f in self.spec.fields[cls]}
+        rec = {f: (copy.deepcopy(v) if isinstance(v, (list, dict)) else v) for f, v in self._defaults(cls).items()}
         rec.update(values or {})
         if not rec.get("uuid") and "uuid" in rec:
             rec["uuid"] = str(uuidlib.uuid4())
@@ -261,6 +267,16 @@ class World:
         self.storage_dirty: set[tuple[int, str]] = set()  # (id(Database), SR ref) whose VDI set changed
         self.ontap_control = ""
         self.rules = None
+        self.time_model: dict = {}  # see model.set_time_model; empty = model.TIME_MODEL
+        # SM's per-SR lock (sm SRCommand._run_locked, lock.py): exclusive VDI operations on one SR run one at a time
+        self.sr_locks: dict[str, threading.Lock] = {}
+        self.next_domid = 0
+        # while the datacenter builder runs: SR usage and host memory are computed once at the end
+        self.bulk: dict | None = None
+
+    def sr_lock(self, sr_uuid: str) -> threading.Lock:
+        with self.lock:
+            return self.sr_locks.setdefault(sr_uuid, threading.Lock())
 
     def new_db(self) -> Database:
         db = Database(self)
