@@ -243,6 +243,6 @@ def observe(client: t.Any, desired: dict[str, t.Any], secret_probe_ok: bool = Tr
         if obs.probe_skipped is None:
             obs.on_storage = srs_on_storage(client, obs.probe_host, desired["type"], desired["device_config"])
     known = obs.ref or next((state.by_uuid("SR", u)[0] for u in obs.on_storage if state.by_uuid("SR", u)), None)
-    if known and _scan_probe_wanted(obs, known, desired, secret_probe_ok) and desired.get("lun_size") is None:
+    if known and _scan_probe_wanted(obs, known, desired, secret_probe_ok):
         obs.lun_size = lun_size(client, state.master_ref or obs.probe_host, desired["type"], desired["device_config"], obs.warnings)
     return obs

@@ -149,10 +149,9 @@ def predict_new(state: PoolState, desired: dict[str, t.Any], result: SrPlan) -> 
         entry.update(plugged=True, reason=None, device_config=cfg.mask(desired["device_config"]))
         pbds.append(entry)
     other = dict(desired.get("other_config") or {}, **owner_marks((state.pool or {}).get("uuid")))
-    size = desired.get("lun_size") if result.mode != "create_or_reattach" else None
     return {
         "uuid": result.uuid, "name": desired.get("name"), "description": desired.get("description") or "",
-        "type": desired["type"], "content_type": desired["content_type"], "shared": desired["shared"], "physical_size": size,
+        "type": desired["type"], "content_type": desired["content_type"], "shared": desired["shared"], "physical_size": None,
         "physical_utilisation": None, "virtual_allocation": None, "vdi_count": None, "other_config": other, "sm_config": {},
         "tags": sorted(desired.get("tags") or []), "default": bool(desired.get("default")), "pbds": pbds,
     }
@@ -228,12 +227,14 @@ def other_config_target(current: dict[str, str], desired: dict[str, t.Any]) -> d
 
 
 def scan_wanted(sr: dict[str, t.Any], desired: dict[str, t.Any], result: SrPlan) -> bool:
-    """scan: always/never as told; auto when the LUN (declared lun_size, else the stage-2 probe) outgrew the SR."""
+    """scan: always/never as told; auto when the LUN outgrew the SR. The LUN's size is the larger of what the stage-2
+    probe saw and what the storage layer declares (lun_size): in check mode the resize of the same run is not done yet."""
     mode = desired.get("scan") or "auto"
     if mode != "auto":
         return mode == "always"
     size = srs.to_int(sr.get("physical_size"))
-    lun = desired.get("lun_size") if desired.get("lun_size") is not None else result.obs.lun_size
+    sizes = [s for s in (desired.get("lun_size"), result.obs.lun_size) if s is not None]
+    lun = max(sizes) if sizes else None
     if lun is None or size is None or desired["type"] not in cfg.ISCSI_TYPES:
         return False
     if lun > size + srs.GROW_TOLERANCE_BYTES:

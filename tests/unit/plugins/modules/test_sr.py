@@ -172,6 +172,6 @@ def test_declared_lun_size_predicts_the_scan_in_check_mode(fake):
     planned = run(args(fake, lun_size_gib=4096, _ansible_check_mode=True))
     assert planned["changed"] is True and planned["actions"] == ["scan"] and fake.writes() == []
     assert planned["sr"]["physical_size"] == 4096 * GIB
-    assert "SR.probe" not in fake.counters()  # the declared size is enough, no stage-2 probe
+    assert fake.luns[fake.scsi]["size"] == 2048 * GIB  # the probe still sees the old size: the declared one wins
     assert run(args(fake, lun_size_gib=2048, _ansible_check_mode=True))["changed"] is False
     assert int(size) > 0
