@@ -21,7 +21,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import Pool
 
 # The classes a VM module reads, one get_all_records each, whatever the number of VMs.
 VM_CLASSES: tuple[str, ...] = (
-    "pool", "host", "host_metrics", "SR", "network", "VM", "VM_metrics", "VM_guest_metrics", "VBD", "VDI", "VIF",
+    "pool", "host", "host_metrics", "SR", "PBD", "network", "VM", "VM_metrics", "VM_guest_metrics", "VBD", "VDI", "VIF",
 )
 
 # Ownership marker written into other_config at creation: prune and retries only ever touch these.
@@ -181,8 +181,22 @@ def vm_view(state: PoolState, ref: str) -> dict[str, t.Any]:
         "nics": [{k: n[k] for k in ("position", "network", "mac")} for n in nic_views(state, vm)],
         "cdrom": {"iso": cdrom["iso"]} if cdrom else None,
         "ip": ips[0] if ips else None, "ips": ips,
+        "vcpu_hotplug": can_hotplug_vcpus(state, vm),
         "has_guest_agent": not is_null(vm.get("guest_metrics")) and state.get("VM_guest_metrics", vm.get("guest_metrics")) is not None,
     }
+
+
+def can_hotplug_vcpus(state: PoolState, vm: dict[str, t.Any]) -> bool:
+    """xapi's check for changing_VCPUs_live (xapi_vm_lifecycle.ml, check_op_for_feature): a guest that
+    booted PV/PVH, or has PV drivers, or advertises feature-vcpu-hotplug; otherwise VM_LACKS_FEATURE."""
+    metrics = state.get("VM_metrics", vm.get("metrics")) or {}
+    guest = state.get("VM_guest_metrics", vm.get("guest_metrics")) or {}
+    booted = metrics.get("current_domain_type") or vm.get("domain_type")
+    if booted in ("pv", "pvh", "pv_in_pvh"):
+        return True
+    if guest.get("PV_drivers_version"):
+        return True
+    return (guest.get("other") or {}).get("feature-vcpu-hotplug") == "1"
 
 
 def largest_host_memory_mib(state: PoolState) -> int:

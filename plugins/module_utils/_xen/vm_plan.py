@@ -162,10 +162,15 @@ def with_install(state: PoolState, want: dict[str, t.Any]) -> dict[str, t.Any]:
     return out
 
 
+def _short(value: t.Any) -> str:
+    text = "%s" % (value,)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _set(plan: list, field: str, cur: t.Any, new: t.Any, impact: str, method: str, *args: t.Any) -> bool:
     if new is None or cur == new:
         return False
-    plan.append(dict(action="set", object=field, detail="%s -> %s" % (cur, new), impact=impact, destructive=False,
+    plan.append(dict(action="set", object=field, detail="%s -> %s" % (_short(cur), _short(new)), impact=impact, destructive=False,
                      op="vm", method=method, args=list(args)))
     return True
 
@@ -220,7 +225,7 @@ def _vcpus(steps: list, cur: dict[str, t.Any], want: dict[str, t.Any], running: 
     if grow_max:
         _set(steps, "vcpus_max", cur["vcpus_max"], new_max, POWER_OFF if running else LIVE, "VM.set_VCPUs_max", new_max)
     if new is not None and new != cur["vcpus"]:
-        if running and new > cur["vcpus"] and new <= cur["vcpus_max"]:
+        if running and cur.get("vcpu_hotplug", True) and cur["vcpus"] < new <= cur["vcpus_max"]:
             _set(steps, "vcpus", cur["vcpus"], new, LIVE, "VM.set_VCPUs_number_live", new)
         else:
             _set(steps, "vcpus", cur["vcpus"], new, POWER_OFF if running else LIVE, "VM.set_VCPUs_at_startup", new)

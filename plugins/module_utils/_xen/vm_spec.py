@@ -196,11 +196,23 @@ def _mac_free(state: PoolState, nic: dict[str, t.Any], vm_ref: str | None) -> No
 
 
 def find_iso(state: PoolState, name: str) -> str:
-    """An ISO is a VDI on an SR whose content type is iso; anything else is refused."""
+    """An ISO is a VDI on an SR whose content type is iso; anything else is refused.
+
+    Hosts often each have a local ISO library with the same files: prefer a shared ISO SR, then the
+    copy on the master's library (a VM whose CD is on one host's local SR can only start there).
+    """
     candidates = [(ref, vdi) for ref, vdi in state.all("VDI").items() if name in (vdi.get("name_label"), vdi.get("uuid"))]
-    isos = [ref for ref, vdi in candidates if (state.get("SR", vdi.get("SR")) or {}).get("content_type") == "iso"]
+    isos = [(ref, state.get("SR", vdi.get("SR")) or {}) for ref, vdi in candidates]
+    isos = [(ref, sr) for ref, sr in isos if sr.get("content_type") == "iso"]
     if not isos:
         where = " (it is on a non-ISO SR)" if candidates else ""
         raise _bad("ISO_NOT_FOUND", "no ISO named '%s' in an ISO SR%s" % (name, where),
                    "Upload the ISO to an ISO library SR and scan it, or check the name")
-    return isos[0]
+
+    def rank(item: tuple[str, dict[str, t.Any]]) -> int:
+        _ref, sr = item
+        if sr.get("shared"):
+            return 0
+        hosts = {(state.get("PBD", p) or {}).get("host") for p in sr.get("PBDs") or []}
+        return 1 if state.master_ref in hosts else 2
+    return sorted(isos, key=rank)[0][0]
