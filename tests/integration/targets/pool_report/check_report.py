@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -193,8 +193,8 @@ def main() -> int:
         os.makedirs(os.path.dirname(os.path.abspath(args.screenshot)), exist_ok=True)
         if os.path.exists(args.screenshot):
             os.unlink(args.screenshot)
-        _, log_shot = chromium(args.chromium, profile, ["--window-size=%d,%d" % (width, height),
-                                                        "--screenshot=" + os.path.abspath(args.screenshot)], url)
+        shot_args = ["--window-size=%d,%d" % (width, height), "--screenshot=" + os.path.abspath(args.screenshot)]
+        log_shot = chromium(args.chromium, profile, shot_args, url)[1]
     finally:
         shutil.rmtree(profile, ignore_errors=True)
 

@@ -76,7 +76,7 @@ PY
 run_play() {
     ANSIBLE_PYTHON_INTERPRETER="${SIM_PYTHON}" ansible-playbook -c local "$@"
 }
-LOCAL=(-i localhost, -e "@${SIM_STATE}/sim_vars.json" -e "ansible_python_interpreter=${SIM_PYTHON}")
+LOCAL=(-i "localhost," -e "@${SIM_STATE}/sim_vars.json" -e "ansible_python_interpreter=${SIM_PYTHON}")
 
 run_play "${LOCAL[@]}" "${TARGET_DIR}/enable_ha.yml"
 
