@@ -49,6 +49,9 @@ class Context:
         self.session = session
         self.method = method
         self.task = task
+        # simulated time at which the previous timed phase of this call ended: consecutive phases follow each
+        # other on the simulated clock even when a clock jump (POST /sim/time) wakes the worker late
+        self.cursor: float | None = None
 
     @property
     def spec(self):
@@ -72,7 +75,8 @@ class Context:
         """Spend simulated time WITHOUT holding the world lock; honours task.cancel. The task's progress
         moves through `span` (a part of a longer operation)."""
         clock = self.world.clock
-        start = clock.elapsed()
+        now = clock.elapsed()
+        start = self.cursor if self.cursor is not None and self.cursor <= now else now
         for i in range(steps):
             if not clock.sleep_until(start + sim_seconds * (i + 1) / steps, should_stop=self.cancelled):
                 break
@@ -80,18 +84,53 @@ class Context:
                 self.progress(min(0.99, span[0] + (span[1] - span[0]) * (i + 1) / float(steps + 1)))
         with self.world.lock:
             self.check_cancel()
+        self.cursor = start + sim_seconds
+
+    def retry_busy(self, func, obj: str = "", max_wait_s: float = 7200.0):
+        """Helpers.retry_with_global_lock (with_vm_operation, VDI marking): OTHER_OPERATION_IN_PROGRESS is
+        transient, the call waits for the object to change and tries again (Policy.standard gives up after
+        2 hours), honouring task.cancel. Called WITHOUT the world lock; func runs holding it. After a wait the
+        call's simulated time continues from when the operation it waited for ended (see released)."""
+        clock = self.world.clock
+        deadline = clock.elapsed() + max_wait_s
+        waited = False
+        with self.world.lock:
+            while True:
+                try:
+                    result = func()
+                    break
+                except XapiError as err:
+                    if err.code != "OTHER_OPERATION_IN_PROGRESS" or clock.elapsed() > deadline:
+                        raise
+                    self.check_cancel()
+                    waited = True
+                    self.world.cond.wait(0.05)
+            released = self.world.op_released.get(obj)
+            if waited and released is not None and released <= clock.elapsed():
+                self.cursor = max(released, self.cursor or released)
+        return result
+
+    def released(self, obj: str) -> None:
+        """An operation on obj ended now on this call's simulated timeline (world lock held)."""
+        self.world.op_released[obj] = self.cursor if self.cursor is not None else self.world.clock.elapsed()
 
     def sr_work(self, sr_uuid: str, sim_seconds: float, span: tuple[float, float] = (0.0, 1.0)) -> None:
         """Spend simulated time holding the SR's SM lock (sm SRCommand._run_locked takes it for the driver's
         OPS_EXCLUSIVE commands): concurrent exclusive operations on one SR queue behind each other. Waiting
         for the lock honours task.cancel; the world lock is not held."""
         lock = self.world.sr_lock(sr_uuid)
+        waited = False
         while not lock.acquire(timeout=0.02):
+            waited = True
             with self.world.lock:
                 self.check_cancel()
         try:
+            released = self.world.sr_released.get(sr_uuid)
+            if waited and released is not None:  # our turn began when the previous holder's work ended
+                self.cursor = max(released, self.cursor or released)
             self.work(sim_seconds, span=span)
         finally:
+            self.world.sr_released[sr_uuid] = self.cursor if self.cursor is not None else self.world.clock.elapsed()
             lock.release()
 
 

@@ -77,6 +77,7 @@ def _new_vdi_like(ctx: Context, vdi: str, sr: str | None) -> str:
     values["SR"] = sr if sr not in (None, NULL_REF) else src["SR"]
     values["location"] = str(uuidlib.uuid4())
     values["physical_utilisation"] = src["physical_utilisation"]
+    values["managed"] = True
     new = db.create("VDI", values)
     if "os" in db.meta.get(vdi, {}):
         db.meta.setdefault(new, {})["os"] = dict(db.meta[vdi]["os"])
@@ -115,6 +116,7 @@ def _mark_vdi(ctx: Context, vdi: str, op: str) -> str:
 
 
 def _unmark_vdi(ctx: Context, vdi: str, key: str) -> None:
+    ctx.released(vdi)
     if vdi in ctx.db.tables["VDI"]:
         ops = {k: v for k, v in ctx.db.get("VDI", vdi)["current_operations"].items() if k != key}
         ctx.db.set("VDI", vdi, "current_operations", ops)
@@ -133,10 +135,10 @@ def copy_seconds(ctx: Context, vdi: str, dest_sr_type: str) -> float:
 def timed_vdi_op(ctx: Context, vdi: str, op: str, seconds: float, span=(0.0, 1.0)) -> None:
     """Mark the VDI, spend `seconds` holding its SR's SM lock (without the world lock), unmark it.
     Called WITHOUT the world lock; raises XapiError from the checks or TASK_CANCELLED."""
-    with ctx.world.lock:
+    def mark():
         assert_vdi_operation(ctx, vdi, op)
-        sr_uuid = sr_uuid_of(ctx, ctx.db.get("VDI", vdi)["SR"])
-        key = _mark_vdi(ctx, vdi, op)
+        return sr_uuid_of(ctx, ctx.db.get("VDI", vdi)["SR"]), _mark_vdi(ctx, vdi, op)
+    sr_uuid, key = ctx.retry_busy(mark, vdi)  # with_sr_andor_vdi: another operation on the VDI is waited out
     try:
         ctx.sr_work(sr_uuid, seconds, span=span)
     finally:
@@ -168,7 +170,7 @@ def copy_vdi_work(ctx: Context, vdi: str, sr: str | None, span=(0.0, 1.0)) -> st
     data streams (sparse_dd, outside the SM lock) at the destination SR type's per-GiB rate; one stream per
     destination SR at a time, so N parallel copies onto one SR take N times as long (shared bandwidth).
     Called WITHOUT the world lock; returns the destination SR."""
-    with ctx.world.lock:
+    def mark():
         db = ctx.db
         dest = sr if sr not in (None, NULL_REF) else db.get("VDI", vdi)["SR"]
         dest_rec = db.get("SR", dest)
@@ -176,7 +178,9 @@ def copy_vdi_work(ctx: Context, vdi: str, sr: str | None, span=(0.0, 1.0)) -> st
             raise XapiError("OPERATION_NOT_ALLOWED", "Cannot copy a VDI to an ISO SR")
         assert_vdi_operation(ctx, vdi, "copy")
         _check_space(ctx, dest, db.get("VDI", vdi)["virtual_size"])
-        key = _mark_vdi(ctx, vdi, "copy")
+        return dest, dest_rec, _mark_vdi(ctx, vdi, "copy")
+    dest, dest_rec, key = ctx.retry_busy(mark, vdi)
+    with ctx.world.lock:
         create_s = duration(ctx.world, "vdi_create", dest_rec["type"])
         data_s = copy_seconds(ctx, vdi, dest_rec["type"])
         dest_uuid = dest_rec["uuid"]
@@ -578,6 +582,7 @@ def create_vdi_record(ctx: Context, values: dict) -> str:
     srrec = db.get("SR", sr)
     values["virtual_size"] = vdi_create_checks(ctx, values)
     values.setdefault("location", str(uuidlib.uuid4()))
+    values["managed"] = True
     values["physical_utilisation"] = values["virtual_size"] if srrec["type"] in LVM_TYPES else 0
     vdi = db.create("VDI", values)
     _account_sr(ctx, sr)

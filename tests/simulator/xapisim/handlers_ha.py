@@ -220,10 +220,11 @@ def pool_enable_ha(ctx: Context, heartbeat_srs, configuration):
         existing = {db.get("VDI", v)["type"]: v for v in db.get("SR", chosen)["VDIs"]}
         statefile = existing.get("ha_statefile") or db.create("VDI", {
             "name_label": facts["statefile_vdi"]["name_label"], "SR": chosen, "type": "ha_statefile", "sharable": True,
+            "managed": True,
             "virtual_size": facts["statefile_min_bytes"], "sm_config": dict(facts["statefile_vdi"]["sm_config"]),
             "location": "statefile-%s" % chosen[-8:]})
         if "redo_log" not in existing:
-            db.create("VDI", {"name_label": facts["metadata_vdi"]["name_label"], "SR": chosen, "type": "redo_log",
+            db.create("VDI", {"name_label": facts["metadata_vdi"]["name_label"], "SR": chosen, "type": "redo_log", "managed": True,
                               "sharable": True, "virtual_size": facts["metadata_redo_log_vdi_bytes"],
                               "location": "redo-%s" % chosen[-8:]})
         db.update("pool", pool_ref, {"ha_enabled": True, "ha_statefiles": [statefile],

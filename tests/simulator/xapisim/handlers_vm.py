@@ -60,6 +60,7 @@ def begin(ctx: Context, vm: str, op: str) -> str:
 
 
 def end(ctx: Context, vm: str, key: str) -> None:
+    ctx.released(vm)
     if vm in ctx.db.tables["VM"]:
         ops = {k: v for k, v in ctx.db.get("VM", vm)["current_operations"].items() if k != key}
         ctx.db.set("VM", vm, "current_operations", ops)
@@ -70,8 +71,8 @@ def run_op(ctx: Context, vm: str, op: str, work, prepare=None, apply=None):
     """check+mark under the lock, spend simulated time unlocked, then apply under the lock.
     `work` is a duration in simulated seconds or a function(state) spending it (called unlocked)."""
     world = ctx.world
+    key = ctx.retry_busy(lambda: begin(ctx, vm, op), vm)  # with_vm_operation waits out other operations
     with world.lock:
-        key = begin(ctx, vm, op)
         try:
             state = prepare() if prepare else None
         except XapiError:
@@ -315,11 +316,12 @@ def schedule_boot(ctx: Context, vm: str) -> None:
     db = ctx.db
     meta = db.meta.get(vm, {})
     plan, boot = meta.get("plan") or ["none"], meta.get("boot", 0)
+    base = ctx.cursor  # the end of the start/reboot on this call's simulated timeline
     if plan[0] == "os" and plan[1]:
         delay = duration(ctx.world, "boot_to_agent", plan[1].get("family", "linux"))
-        ctx.world.scheduler.at(delay, guest_agent_appears, ctx, vm, boot)
+        ctx.world.scheduler.at(delay, guest_agent_appears, ctx, vm, boot, base=base)
     elif plan[0] == "install":
-        ctx.world.scheduler.at(duration(ctx.world, "install", plan[1]), install_done, ctx, vm, boot)
+        ctx.world.scheduler.at(duration(ctx.world, "install", plan[1]), install_done, ctx, vm, boot, base=base)
 
 
 def _current(ctx: Context, vm: str, boot: int) -> dict | None:
@@ -541,7 +543,7 @@ def vm_suspend(ctx: Context, vm):
         sr = db.get("pool", db.one("pool"))["suspend_image_SR"]
         set_halted(ctx, vm, "Suspended")
         if sr in db.tables["SR"]:
-            vdi = db.create("VDI", {"name_label": "Suspend image", "SR": sr, "type": "suspend", "location": new_ref()[10:],
+            vdi = db.create("VDI", {"name_label": "Suspend image", "SR": sr, "type": "suspend", "location": new_ref()[10:], "managed": True,
                                     "virtual_size": rec["memory_static_max"] + 4 * MIB})
             db.set("VM", vm, "suspend_VDI", vdi)
     run_op(ctx, vm, "suspend", duration(ctx.world, "suspend"), apply=apply)
@@ -1032,6 +1034,37 @@ def vm_set_vcpus_number_live(ctx: Context, vm, nvcpu):
     run_op(ctx, vm, "changing_VCPUs_live", 1.0, prepare, apply)
 
 
+@handler("VM", "add_to_VCPUs_params_live")
+def vm_add_to_vcpus_params_live(ctx: Context, vm, _key, _value):
+    """xapi_vm.ml add_to_VCPUs_params_live: the operation check, then NOT_IMPLEMENTED."""
+    _rules(ctx).check(ctx.db, vm, "changing_VCPUs_live")
+    raise XapiError("NOT_IMPLEMENTED", "add_to_VCPUs_params_live")
+
+
+@handler("VM", "set_memory_target_live")
+def vm_set_memory_target_live(ctx: Context, vm, _target):
+    """Deprecated: operation changing_memory_live (Running), then nothing (xapi_vm.ml: use set_memory_dynamic_range)."""
+    _rules(ctx).check(ctx.db, vm, "changing_memory_live")
+
+
+@handler("VM", "wait_memory_target_live")
+def vm_wait_memory_target_live(ctx: Context, vm):
+    _rules(ctx).check(ctx.db, vm, "awaiting_memory_live")
+
+
+@handler("VM", "set_shadow_multiplier_live")
+def vm_set_shadow_multiplier_live(ctx: Context, vm, multiplier):
+    """xapi_vm.ml set_shadow_multiplier_live: Running, multiplier >= 1.0; PV domains ignore it (xenopsd Unimplemented)."""
+    rec = ctx.db.get("VM", vm)
+    if rec["power_state"] != "Running":
+        raise XapiError("VM_BAD_POWER_STATE", vm, "running", rec["power_state"].lower())
+    if multiplier < 1.0:
+        raise XapiError("INVALID_VALUE", "multiplier", repr(float(multiplier)))
+    if rec["domain_type"] != "pv":
+        ctx.db.update("VM", vm, {"HVM_shadow_multiplier": float(multiplier),
+                                 "memory_overhead": memory_overhead(dict(rec, HVM_shadow_multiplier=float(multiplier)))})
+
+
 @handler("VM", "set_ha_restart_priority")
 def vm_set_ha_restart_priority(ctx: Context, vm, value):
     if value not in ("restart", "best-effort", ""):
@@ -1067,7 +1100,7 @@ def vm_set_hvm_shadow_multiplier(ctx: Context, vm, value):
     """xapi_vm.ml set_HVM_shadow_multiplier (operation changing_shadow_memory: Halted), value >= 1.0."""
     _rules(ctx).check(ctx.db, vm, "changing_shadow_memory")
     if value < 1.0:
-        raise XapiError("INVALID_VALUE", "HVM_shadow_multiplier", repr(float(value)))
+        raise XapiError("INVALID_VALUE", "multiplier", repr(float(value)))
     rec = ctx.db.get("VM", vm)
     ctx.db.update("VM", vm, {"HVM_shadow_multiplier": float(value),
                              "memory_overhead": memory_overhead(dict(rec, HVM_shadow_multiplier=float(value)))})

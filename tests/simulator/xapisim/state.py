@@ -77,12 +77,19 @@ class Scheduler:
         self._heap: list = []
         self._seq = itertools.count()
         self._stop = threading.Event()
+        self._due: float | None = None
         self._thread = threading.Thread(target=self._run, name="xapisim-scheduler", daemon=True)
         self._thread.start()
 
-    def at(self, sim_delay: float, func, *args) -> None:
+    def at(self, sim_delay: float, func, *args, base: float | None = None) -> None:
+        """Run func(*args) sim_delay simulated seconds after `base` (default: now; from inside a callback: that
+        callback's due time, so chains of events keep their spacing when a clock jump runs them late)."""
         with self.clock.cond:
-            heapq.heappush(self._heap, (self.clock.elapsed() + sim_delay, next(self._seq), func, args))
+            now = self.clock.elapsed()
+            if threading.current_thread() is self._thread and self._due is not None:
+                base = self._due
+            start = base if base is not None and base <= now else now
+            heapq.heappush(self._heap, (start + sim_delay, next(self._seq), func, args))
             self.clock.cond.notify_all()
 
     def stop(self) -> None:
@@ -98,12 +105,15 @@ class Scheduler:
                 if not due:
                     wait = 0.05 if not self._heap else min(0.05, max(0.001, (self._heap[0][0] - now) * self.clock.scale))
                     self.clock.cond.wait(wait)
-            for _deadline, _seq, func, args in due:
+            for deadline, _seq, func, args in due:
                 with self.lock:
+                    self._due = deadline
                     try:
                         func(*args)
                     except XapiError:
                         pass
+                    finally:
+                        self._due = None
 
 
 class Database:
@@ -270,6 +280,8 @@ class World:
         self.time_model: dict = {}  # see model.set_time_model; empty = model.TIME_MODEL
         # SM's per-SR lock (sm SRCommand._run_locked, lock.py): exclusive VDI operations on one SR run one at a time
         self.sr_locks: dict[str, threading.Lock] = {}
+        self.sr_released: dict[str, float] = {}  # simulated time each SR lock was last released at
+        self.op_released: dict[str, float] = {}  # simulated time the last operation on an object ended at
         self.next_domid = 0
         # while the datacenter builder runs: SR usage and host memory are computed once at the end
         self.bulk: dict | None = None
