@@ -459,6 +459,23 @@ def test_cd_insert_and_eject(x):
     x.VM.destroy(vm)
 
 
+def test_suspend_and_resume_carry_on(x):
+    """A suspended guest resumes where it was (its agent reports again at once, nothing boots); CD drives of
+    a suspended VM take no media changes."""
+    vm = installed(x, "suspend-me")
+    cd = cd_vbd(x, vm)
+    x.VM.start(vm, False, False)
+    wait_for(lambda: x.VM.get_guest_metrics(vm) != NULL)
+    x.VM.suspend(vm)
+    assert x.VM.get_power_state(vm) == "Suspended" and x.VM.get_suspend_VDI(vm) != NULL
+    assert details(x.VBD.insert, cd, iso_vdi(x, "xs-tools.iso")) == ["VM_BAD_POWER_STATE", vm, "halted, running", "suspended"]
+    x.VM.resume(vm, False, False)
+    wait_for(lambda: x.VM.get_guest_metrics(vm) != NULL, 2)
+    assert x.VM.get_suspend_VDI(vm) == NULL
+    x.VM.clean_shutdown(vm)
+    x.VM.destroy(vm)
+
+
 # --------------------------------------------------------------------------- 2: hot-plug
 def test_hotplug_rules(x):
     vm = installed(x, "hotplug")

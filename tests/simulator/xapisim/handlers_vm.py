@@ -41,6 +41,7 @@ ELILOADER_ROUNDS = {"rhlike": 1, "sleslike": 2, "debianlike": 1, "pygrub": 1}  #
 # what makes an eliloader install unattended, per install-distro (kickstart, AutoYaST, preseed)
 UNATTENDED_ARGS = {"rhlike": re.compile(r"(^|\s)ks="), "sleslike": re.compile(r"(^|\s)autoyast="),
                    "debianlike": re.compile(r"(^|\s)(auto(=true)?|url=|preseed/url=)"), "pygrub": re.compile(r".")}
+RESUME_AGENT_S = 2.0
 BAD_REPOSITORY = ("UNSUPPORTED_INSTALL_METHOD\nother-config:install-repository was not set to an appropriate value, "
                   "and this is required for the selected distribution type.\n")
 
@@ -297,10 +298,11 @@ def set_running(ctx: Context, vm: str, host: str, paused: bool = False, boot: bo
     refresh_devices(ctx, vm)
     refresh_memory(db, host)
     if boot:
-        plan = boot_plan(ctx, vm)
-        meta["plan"] = list(plan)
+        resumed = meta.pop("suspended_plan", None)  # a resumed guest carries on, it does not boot again
+        meta["plan"] = list(resumed or boot_plan(ctx, vm))
         if not paused:
-            schedule_boot(ctx, vm)
+            schedule_boot(ctx, vm, resumed=resumed is not None)
+
 
 
 def refresh_devices(ctx: Context, vm: str) -> None:
@@ -311,14 +313,15 @@ def refresh_devices(ctx: Context, vm: str) -> None:
         refresh_vif_operations(ctx, vif)
 
 
-def schedule_boot(ctx: Context, vm: str) -> None:
-    """The guest runs its boot plan: the agent after boot_to_agent, or the installer's completion."""
+def schedule_boot(ctx: Context, vm: str, resumed: bool = False) -> None:
+    """The guest runs its boot plan: the agent after boot_to_agent (a resumed guest's agent reports again
+    after RESUME_AGENT_S), or the installer's completion."""
     db = ctx.db
     meta = db.meta.get(vm, {})
     plan, boot = meta.get("plan") or ["none"], meta.get("boot", 0)
     base = ctx.cursor  # the end of the start/reboot on this call's simulated timeline
     if plan[0] == "os" and plan[1]:
-        delay = duration(ctx.world, "boot_to_agent", plan[1].get("family", "linux"))
+        delay = RESUME_AGENT_S if resumed else duration(ctx.world, "boot_to_agent", plan[1].get("family", "linux"))
         ctx.world.scheduler.at(delay, guest_agent_appears, ctx, vm, boot, base=base)
     elif plan[0] == "install":
         ctx.world.scheduler.at(duration(ctx.world, "install", plan[1]), install_done, ctx, vm, boot, base=base)
@@ -416,7 +419,11 @@ def set_halted(ctx: Context, vm: str, state: str = "Halted") -> None:
     rec = db.get("VM", vm)
     host = rec["resident_on"]
     db.meta.setdefault(vm, {})["boot"] = db.meta.get(vm, {}).get("boot", 0) + 1
-    db.meta[vm].pop("plan", None)
+    plan = db.meta[vm].pop("plan", None)
+    if state == "Suspended" and plan:
+        db.meta[vm]["suspended_plan"] = plan  # the guest's memory image: it carries on from here on resume
+    else:
+        db.meta[vm].pop("suspended_plan", None)
     db.update("VM", vm, {"power_state": state, "resident_on": NULL_REF, "scheduled_to_be_resident_on": NULL_REF,
                          "domid": -1, "ha_always_run": False})
     for vbd in rec["VBDs"]:
