@@ -111,7 +111,7 @@ summary:
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError, PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import mask_mapping
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import VM_CLASSES
@@ -150,12 +150,13 @@ def _entry(name, want, plan, after):
 def main():
     module = XenModule(ARGUMENT_SPEC)
     params = module.params
-    label = params["hostname"]
-    with module.session("configure", "VMs of pool", label) as client:
-        desired = desired_state(params)
+    with module.session("configure", "VMs of pool", params["hostname"]) as client:
         state = read_pool_state(client, VM_CLASSES)
-        label = (state.pool or {}).get("name_label") or label
-        fleet = plan_fleet(state, desired, params["prune"], params["destroy_disks"])
+    label = (state.pool or {}).get("name_label") or params["hostname"]
+    try:
+        fleet = plan_fleet(state, desired_state(params), params["prune"], params["destroy_disks"])
+    except CollectionError as err:
+        module.fail("configure", "VMs of pool", label, err)
     outcomes = {}
     if fleet.changed and not module.check_mode:
         for outcome in apply_fleet(module.new_client, state, fleet, params["max_parallel"], params["wait_timeout"]):

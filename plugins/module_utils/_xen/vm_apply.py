@@ -13,15 +13,17 @@ destroys a pending VM together with the disks its clone made, then creates it ag
 
 from __future__ import annotations
 
+import time
 import typing as t
 import xml.etree.ElementTree as ET
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import wait_until
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import RETRYABLE_CODES, XapiError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import NULL_REF, PoolState, is_null
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import MARKER, MARKER_POOL, pending_name, vm_view
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_devices import VDI_OWNER, VDI_POSITION, loose_vdis
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_plan import field_steps
 
 CLEAN_FALLBACK = ("VM_MISSING_PV_DRIVERS", "VM_LACKS_FEATURE", "VM_LACKS_FEATURE_SHUTDOWN", "VM_SHUTDOWN_TIMEOUT")
@@ -52,9 +54,23 @@ class VmApplier:
         return self.client.call(method, *[_wire(a) for a in args])
 
     def task(self, method: str, *args: t.Any) -> t.Any:
-        ref = self.client.call_async(method, *[_wire(a) for a in args])
+        """An Async call waited for; refused-while-busy tasks (xapi did nothing) are retried until the timeout.
+
+        Parallel creations from one template meet here: xapi lets one VDI take part in one clone at a
+        time (xapi_vdi.ml check_operation_error: OTHER_OPERATION_IN_PROGRESS), so the others wait their turn.
+        """
         kwargs = {"sleep": self._sleep} if self._sleep else {}
-        return wait_task(self.client, ref, timeout=self.timeout, **kwargs)
+        deadline = time.monotonic() + self.timeout
+        pause = 0.2
+        while True:
+            ref = self.client.call_async(method, *[_wire(a) for a in args])
+            try:
+                return wait_task(self.client, ref, timeout=self.timeout, **kwargs)
+            except XapiError as err:
+                if err.code not in RETRYABLE_CODES or time.monotonic() + pause > deadline:
+                    raise
+            (self._sleep or time.sleep)(pause)
+            pause = min(pause * 1.5, 5.0)
 
     # ------------------------------------------------------------------ the plan
     def apply(self, plan: Plan, vm_ref: str | None, wait_for_ip: bool = False) -> dict[str, t.Any] | None:
@@ -127,25 +143,31 @@ class VmApplier:
         self.task("VM.provision", vm)
 
     def cleanup(self, ref: str) -> None:
-        """Destroy an unfinished creation and the disks its clone made (never an ISO: CD drives are skipped)."""
+        """Destroy an unfinished creation: its disks first, then the VM, so a kill half-way leaves the
+        pending VM (found again next run), never a disk nobody knows about. ISOs (CD drives) are never touched."""
         record = self.call("VM.get_record", ref)
         if record.get("power_state") != "Halted":
             self.task("VM.hard_shutdown", ref)
-        vdis = []
+        vdis = list(loose_vdis(self.state, record.get("uuid")))
         for vbd in record.get("VBDs") or []:
             vbd_rec = self.call("VBD.get_record", vbd)
             if vbd_rec.get("type") == "Disk" and not vbd_rec.get("empty") and not is_null(vbd_rec.get("VDI")):
                 vdis.append(vbd_rec["VDI"])
-        self.call("VM.destroy", ref)
         for vdi in vdis:
             self.call("VDI.destroy", vdi)
+        self.call("VM.destroy", ref)
 
     # ------------------------------------------------------------------ devices
     def op_disk_add(self, step: dict[str, t.Any]) -> None:
+        """VDI.create marked with its VM and position, so that a run killed before VBD.create finds it again."""
+        owner = {VDI_OWNER: self.call("VM.get_uuid", self.vm), VDI_POSITION: str(step.get("position"))}
         vdi = self.call("VDI.create", {
             "SR": step["sr"], "name_label": step["name"], "name_description": "", "virtual_size": step["size"], "type": "user",
-            "sharable": False, "read_only": False, "other_config": {}, "xenstore_data": {}, "sm_config": {}, "tags": []})
-        vbd = self.call("VBD.create", self._vbd(vdi, step.get("position"), "Disk"))
+            "sharable": False, "read_only": False, "other_config": owner, "xenstore_data": {}, "sm_config": {}, "tags": []})
+        self.op_disk_attach(dict(step, vdi=vdi))
+
+    def op_disk_attach(self, step: dict[str, t.Any]) -> None:
+        vbd = self.call("VBD.create", self._vbd(step["vdi"], step.get("position"), "Disk"))
         if step.get("plug"):
             self.call("VBD.plug", vbd)
 

@@ -23,6 +23,9 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import Pool
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import cdrom_view, disk_views, nic_views
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_spec import find_iso, lookup
 
+# other_config keys of the VDIs the collection creates: which VM and which position they are for.
+VDI_OWNER = "xenpool_vm"
+VDI_POSITION = "xenpool_position"
 # Sizes are rounded up by the SR (2 MiB extents on LVM); a difference below this is not a change.
 SIZE_SLACK = 8 * 1024 * 1024
 
@@ -42,7 +45,8 @@ def device_steps(state: PoolState, ref: str | None, cur: dict[str, t.Any], want:
     rec = state.all("VM").get(ref) if ref else None
     steps: list[dict] = []
     if want.get("disks") is not None:
-        steps += _disk_steps(state, disk_views(state, rec) if rec else cur["disks"], want, running)
+        steps += _disk_steps(state, disk_views(state, rec) if rec else cur["disks"], want, running,
+                             rec.get("uuid") if rec else None)
     if want.get("nics") is not None:
         steps += _nic_steps(state, nic_views(state, rec) if rec else cur["nics"], want, running)
     if want.get("cdrom") is not None:
@@ -61,7 +65,24 @@ def _default_sr(state: PoolState, want: dict[str, t.Any], disk: dict[str, t.Any]
     return default
 
 
-def _disk_steps(state: PoolState, have: list[dict[str, t.Any]], want: dict[str, t.Any], running: bool) -> list[dict]:
+def loose_vdis(state: PoolState, vm_uuid: str | None, disk: dict[str, t.Any] | None = None) -> list[str]:
+    """VDIs this collection made for a VM (other_config marker) that no VBD uses: a run was killed between
+    VDI.create and VBD.create. They are attached on the next run, or destroyed with a pending VM."""
+    if not vm_uuid:
+        return []
+    out = []
+    for ref, vdi in state.all("VDI").items():
+        other = vdi.get("other_config") or {}
+        if other.get(VDI_OWNER) != vm_uuid or vdi.get("VBDs"):
+            continue
+        if disk is not None and other.get(VDI_POSITION) != str(disk.get("position")) and vdi.get("name_label") != disk.get("name"):
+            continue
+        out.append(ref)
+    return sorted(out)
+
+
+def _disk_steps(state: PoolState, have: list[dict[str, t.Any]], want: dict[str, t.Any], running: bool,
+                cur_uuid: str | None = None) -> list[dict]:
     steps: list[dict] = []
     kept = set()
     for disk in want["disks"]:
@@ -71,12 +92,19 @@ def _disk_steps(state: PoolState, have: list[dict[str, t.Any]], want: dict[str, 
         if found is None:
             if size is None:
                 raise PlanError("DISK_SIZE_MISSING", "%s does not exist and has no size_gib" % label, "Give size_gib")
+            loose = loose_vdis(state, cur_uuid, disk)
+            if loose:
+                steps.append(_step("attach", label, "VDI %s left by an interrupted run" % state.uuid_of("VDI", loose[0]),
+                                   op="disk_attach", vdi=loose[0], position=disk.get("position"), plug=running))
+                continue
             sr = _default_sr(state, want, disk)
             steps.append(_step("add", label, "%s GiB on %s" % (disk["size_gib"], state.name_of("SR", sr)), op="disk_add",
                                position=disk.get("position"), size=size, sr=sr, name=disk.get("name") or "%s %s" % (want["name"], label),
                                plug=running))
             continue
         kept.add(found["uuid"] or found["position"])
+        if running and found.get("vbd_ref") and not found.get("attached", True):
+            steps.append(_step("plug", label, None, op="call", method="VBD.plug", args=[found["vbd_ref"]]))
         cur_size = found.get("size_bytes", int(round(found["size_gib"] * GIB)))
         if size is not None and size + SIZE_SLACK < cur_size:
             raise PlanError("DISK_SHRINK", "%s is %s GiB; shrinking it to %s GiB is not possible" % (label, found["size_gib"],

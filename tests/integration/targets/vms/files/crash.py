@@ -44,6 +44,40 @@ def _settle(control: str, limit: float = 120) -> None:
     raise SystemExit("tasks still pending after %ss" % limit)
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below pid (from /proc): the module a killed play started must die with it."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry, encoding="utf-8") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill_tree(pid: int) -> None:
+    """Freeze the whole tree first (so nothing forks or finishes in between), then kill it: a crash."""
+    tree = [pid] + _descendants(pid)
+    for each in tree:
+        try:
+            os.kill(each, signal.SIGSTOP)
+        except ProcessLookupError:
+            pass
+    for each in [pid] + _descendants(pid):
+        try:
+            os.kill(each, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def _command(playbook: str, ready: str, python: str) -> list[str]:
     return [shutil.which("ansible-playbook") or "ansible-playbook", playbook, "-i", "localhost,", "-c", "local",
             "-e", "xapi_ready_file=%s" % ready, "-e", "ansible_python_interpreter=%s" % python]
@@ -65,7 +99,7 @@ def main(ready: str, playbook: str, python: str, delays: list[float]) -> int:
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(delay)
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            _kill_tree(proc.pid)
         proc.wait()
         _settle(control)
         print("trial %d: killed after %.1fs, left: %s" % (trial, delay, json.dumps(_left(control))))
