@@ -45,6 +45,7 @@ class Dom(HTMLParser):
         self._row: dict | None = None
         self._ha: tuple[str, list[str]] | None = None
         self._in_errors = False
+        self._pool = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attr = {k: (v or "") for k, v in attrs}
@@ -55,10 +56,12 @@ class Dom(HTMLParser):
             self.canvases += 1
         elif tag == "pre" and attr.get("id") == "report-errors":
             self._in_errors = True
+        elif tag == "section" and "data-pool" in attr:
+            self._pool = attr["data-pool"]
         elif tag == "tr":
             classes = attr.get("class", "").split()
             kind = next((c for c in ("host", "vm", "group") if c in classes), None)
-            self._row = {"kind": kind, "attrs": attr, "text": []} if kind else None
+            self._row = {"kind": kind, "attrs": attr, "text": [], "pool": self._pool} if kind else None
             self._ha = (attr["data-ha-vm"], []) if "data-ha-vm" in attr else None
 
     def handle_endtag(self, tag: str) -> None:
@@ -133,6 +136,22 @@ def expectations(pool_files: list[str]) -> tuple[dict[str, str | None], list[str
     return vms, hosts, 2 * len(pool_files) + len(hosts)
 
 
+def order_problems(rows: list[dict]) -> list[str]:
+    """Hosts sorted by name within their pool, and VMs sorted by name within their host or group."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    group: tuple[str, str, str] = ("", "", "")
+    for row in rows:
+        if row["kind"] == "host":
+            groups.setdefault((row["pool"], "hosts", ""), []).append(row["attrs"].get("data-host", ""))
+            group = (row["pool"], "vms", row["attrs"].get("data-host", ""))
+        elif row["kind"] == "group":
+            group = (row["pool"], "vms", "not running")
+        elif row["kind"] == "vm":
+            groups.setdefault(group, []).append(row["attrs"].get("data-vm", ""))
+    return ["%s of %r (%s) not sorted: %s" % (what, pool, where or "pool", names)
+            for (pool, what, where), names in sorted(groups.items()) if names != sorted(names)]
+
+
 def dom_problems(dom: Dom, vms: dict[str, str | None], hosts: list[str], charts: int, protection: dict[str, str]) -> list[str]:
     problems = []
     host_rows = [r for r in dom.rows if r["kind"] == "host"]
@@ -159,6 +178,7 @@ def dom_problems(dom: Dom, vms: dict[str, str | None], hosts: list[str], charts:
             problems.append("VM %r is missing" % name)
         elif placed[name] != host:
             problems.append("VM %r is under %r, expected %r" % (name, placed[name], host))
+    problems += order_problems(dom.rows)
     extra = sorted(set(placed) - set(vms))
     if extra:
         problems.append("unexpected VM rows %s" % extra)

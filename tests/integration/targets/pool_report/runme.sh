@@ -111,28 +111,38 @@ run_play "${LOCAL[@]}" "${TARGET_DIR}/save_pool_info.yml" -e "pool_info_file=${O
     --protection "spamfilter0004=Do not restart" --protection "db-0001=Protected"
 grep -q "san2_vol1" "${OUT}/index.html" || { echo "the SR's NetApp volume and savings are missing" >&2; exit 1; }
 
-# Hostile names (markup, quotes, a closing script tag) in pool, host and VM names: shown as text, never as markup.
+# Two pools in one report, the second with hostile names (markup, quotes, a closing script tag) in its pool, host
+# and VM names: every name is shown as text, never run as markup.
 "${SIM_PYTHON}" - "${OUT}/pool_info.json" "${OUT}/hostile.json" <<'PY'
 import json, sys
 with open(sys.argv[1], encoding="utf-8") as handle:
     pool = json.load(handle)
 evil = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">&amp;'</script><script>x()</script>"
-old_host = pool["hosts"][0]["name"]
+renamed = {h["name"]: "b-" + h["name"] for h in pool["hosts"]}
+renamed[pool["hosts"][0]["name"]] = "host " + evil
 pool["pool"]["name"] = "pool " + evil
-pool["hosts"][0]["name"] = "host " + evil
+for host in pool["hosts"]:
+    host["name"] = renamed[host["name"]]
 for vm in pool["vms"]:
-    if vm["host"] == old_host:
-        vm["host"] = pool["hosts"][0]["name"]
+    vm["name"] = "b-" + vm["name"]
+    vm["host"] = renamed.get(vm["host"], vm["host"])
 pool["vms"][0]["name"] = "vm " + evil
 with open(sys.argv[2], "w", encoding="utf-8") as handle:
     json.dump(pool, handle)
 PY
-run_play "${LOCAL[@]}" "${TARGET_DIR}/render_fixture.yml" -e "fixture_file=${OUT}/hostile.json" \
-    -e "fixture_report=${OUT}/hostile/index.html" -e '{"fixture_pool": "<b>key</b>", "fixture_title": "</title><script>x()</script>"}'
-"${SIM_PYTHON}" "${TARGET_DIR}/check_report.py" --chromium "${CHROMIUM}" --report "${OUT}/hostile/index.html" \
-    --pool-info "${OUT}/hostile.json" --screenshot "${OUT}/hostile/screenshot.png" --forbid-element img --forbid-element b
+run_play "${LOCAL[@]}" "${TARGET_DIR}/render_fixture.yml" -e "fixture_report=${OUT}/two-pools/index.html" \
+    -e "{\"fixture_pools\": {\"pool-amd\": \"${OUT}/pool_info.json\", \"<b>key</b>\": \"${OUT}/hostile.json\"}}" \
+    -e '{"fixture_title": "</title><script>x()</script>"}'
+# the same input gives the same bytes: a stable order, nothing that changes between runs
+run_play "${LOCAL[@]}" "${TARGET_DIR}/render_fixture.yml" -e "fixture_report=${OUT}/two-pools/again.html" \
+    -e "{\"fixture_pools\": {\"<b>key</b>\": \"${OUT}/hostile.json\", \"pool-amd\": \"${OUT}/pool_info.json\"}}" \
+    -e '{"fixture_title": "</title><script>x()</script>"}' >/dev/null
+cmp "${OUT}/two-pools/index.html" "${OUT}/two-pools/again.html"
+"${SIM_PYTHON}" "${TARGET_DIR}/check_report.py" --chromium "${CHROMIUM}" --report "${OUT}/two-pools/index.html" \
+    --pool-info "${OUT}/pool_info.json" --pool-info "${OUT}/hostile.json" --screenshot "${OUT}/two-pools/screenshot.png" \
+    --forbid-element img --forbid-element b
 
-# The checker must fail on broken reports: a script error, a missing VM, a chart that is not drawn.
+# The checker must fail on broken reports: a script error, a missing VM, a chart that is not drawn, VMs out of order.
 "${SIM_PYTHON}" - "${OUT}" <<'PY'
 import os, sys
 out = sys.argv[1]
@@ -142,6 +152,7 @@ mutants = {
     "script-error": html.replace("</body>", "<script>no_such_function();</script></body>"),
     "missing-vm": html.replace('data-vm="db-0003"', 'data-vm="db-0003-gone"', 1),
     "chart-not-drawn": html.replace('<canvas class="chart host-memory" data-chart="', '<canvas class="chart host-memory" data-chart="9', 1),
+    "unsorted": html.replace('data-vm="db-0001"', 'data-vm="zz-db-0001"', 1).replace('<td class="name">db-0001<', '<td class="name">zz-db-0001<', 1),
 }
 for name, text in mutants.items():
     assert text != html, name
@@ -149,7 +160,7 @@ for name, text in mutants.items():
     with open(os.path.join(out, "mutants", name, "index.html"), "w", encoding="utf-8") as handle:
         handle.write(text)
 PY
-for mutant in script-error missing-vm chart-not-drawn; do
+for mutant in script-error missing-vm chart-not-drawn unsorted; do
     if "${SIM_PYTHON}" "${TARGET_DIR}/check_report.py" --chromium "${CHROMIUM}" --report "${OUT}/mutants/${mutant}/index.html" \
         --pool-info "${OUT}/pool_info.json" --screenshot "${OUT}/mutants/${mutant}/screenshot.png"; then
         echo "check_report.py passed a broken report (${mutant})" >&2
