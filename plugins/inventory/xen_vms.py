@@ -14,7 +14,8 @@ description:
     each of the classes C(pool), C(host), C(VM) and C(VM_guest_metrics), plus login and logout),
     whatever the number of VMs.
   - Every VM that is not a template, not a snapshot and not a control domain becomes an inventory host.
-    With O(want_templates=true) templates are listed too; snapshots and control domains never are.
+    With O(include_templates=true) templates are listed too; snapshots, control domains and creations a killed
+    run left unfinished never are (the same rule as M(vdc.xenpool.pool_info) and M(vdc.xenpool.vm_info)).
   - A host is named by the VM's C(name_label). When that name is empty or is shared by more than one listed VM,
     each of those VMs is named by its uuid instead, so that no name depends on the order XenAPI returns records in.
   - "Host variables: C(xenpool_uuid), C(xenpool_power_state), C(xenpool_host) (name of the host the VM runs on,
@@ -78,8 +79,15 @@ options:
     description: Socket timeout in seconds for each XenAPI request, including the connection attempt.
     type: int
     default: 60
-  want_templates:
+  include_templates:
     description: Also list templates (never snapshots, never control domains).
+    type: bool
+    default: false
+    version_added: 0.3.0
+  want_templates:
+    description:
+      - Deprecated, use O(include_templates), the name pool_info and vm_info use for the same rule.
+        Still honoured; will be removed in 2.0.0.
     type: bool
     default: false
 notes:
@@ -116,6 +124,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import MAS
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.overview import guest_addresses
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import is_listed
 
 # VM names, tags and other_config are written by whoever manages the VMs: they must never be templated.
 # ansible-core 2.19+ treats inventory plugin data as untrusted by itself (and marks it `trusted_by_default`);
@@ -160,21 +169,14 @@ def first_ipv4(networks: dict[str, t.Any] | None) -> str | None:
     return None
 
 
-def is_listed(vm: dict[str, t.Any], want_templates: bool) -> bool:
-    """Control domains and snapshots never; templates only on request."""
-    if vm.get("is_control_domain") or vm.get("is_a_snapshot"):
-        return False
-    return want_templates or not vm.get("is_a_template")
-
-
-def vm_hosts(state: PoolState, want_templates: bool = False) -> list[dict[str, t.Any]]:
+def vm_hosts(state: PoolState, include_templates: bool = False) -> list[dict[str, t.Any]]:
     """[{name, vars, groups}] for the listed VMs, sorted by name; pure, no XenAPI call.
 
     Names are the name_label unless it is empty or shared by several listed VMs: those get their uuid,
     all of them, so a VM keeps its inventory name whatever order the records come in.
     """
     pool = state.pool or {}
-    vms = [vm for vm in state.all("VM").values() if is_listed(vm, want_templates)]
+    vms = [vm for vm in state.all("VM").values() if is_listed(vm, include_templates)]
     counts: dict[str, int] = {}
     for vm in vms:
         label = vm.get("name_label") or ""
@@ -257,7 +259,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if err.hint:
                 msg = "%s. %s" % (msg, err.hint)
             raise AnsibleParserError(_scrub(msg, password)) from None
-        return vm_hosts(state, bool(self.get_option("want_templates")))
+        return vm_hosts(state, bool(self.get_option("include_templates") or self.get_option("want_templates")))
 
     def _text_option(self, name: str) -> str:
         """A plain str option, templated when it is a template (a vaulted or looked-up password).

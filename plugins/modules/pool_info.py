@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Reads a whole pool in one XenAPI call per object class, whatever the number of hosts and VMs,
     and returns the console overview of the pool, its hosts, storage repositories, networks and VMs.
-  - Control domains are never listed as VMs; templates and snapshots only with O(include_templates=true).
+  - Control domains and snapshots are never listed as VMs; templates only with O(include_templates=true).
   - With O(io_metrics=true) it also reads the disk and network throughput of hosts and running VMs from
     each live host's performance export (C(GET /rrd_updates), the source XenCenter and Xen Orchestra use);
     average and maximum KiB/s over the last 10 minutes, in one-minute steps.
@@ -22,7 +22,7 @@ author:
 options:
   include_templates:
     description:
-      - Also list templates and snapshots in RV(vms).
+      - Also list templates in RV(vms) (snapshots never).
     type: bool
     default: false
   io_metrics:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.rrd import Getter, read_pool_figures
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import POOL_CLASSES, PoolState, is_null, read_pool_state
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import is_listed
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -221,12 +222,6 @@ def _vm(state: PoolState, vm: dict[str, t.Any], figures: dict[str, dict[str, t.A
     }
 
 
-def _is_guest(vm: dict[str, t.Any], include_templates: bool) -> bool:
-    if vm.get("is_control_domain"):
-        return False
-    return include_templates or not (vm.get("is_a_template") or vm.get("is_a_snapshot"))
-
-
 def pool_overview(
     state: PoolState,
     include_templates: bool = False,
@@ -235,6 +230,8 @@ def pool_overview(
 ) -> dict[str, t.Any]:
     """Build the overview; `vms` keeps only VMs whose name or uuid is listed (None keeps all).
 
+    Which records are VMs is vm.is_listed: templates with include_templates, never snapshots or dom0.
+
     `figures` ({uuid: {figure: {"avg", "max"}}}, see rrd.summarize) fills the I/O keys of hosts and
     running VMs; without it they are None.
     """
@@ -242,9 +239,9 @@ def pool_overview(
     guests_by_host: dict[str, list[dict[str, t.Any]]] = {}
     vm_list = []
     for vm in state.all("VM").values():
-        if _is_guest(vm, False) and not is_null(vm.get("resident_on")):
+        if is_listed(vm) and not is_null(vm.get("resident_on")):
             guests_by_host.setdefault(vm["resident_on"], []).append(vm)
-        if _is_guest(vm, include_templates) and (wanted is None or vm.get("name_label") in wanted or vm.get("uuid") in wanted):
+        if is_listed(vm, include_templates) and (wanted is None or vm.get("name_label") in wanted or vm.get("uuid") in wanted):
             vm_list.append(_vm(state, vm, figures))
     hosts = [_host(state, ref, rec, guests_by_host.get(ref, []), figures) for ref, rec in state.all("host").items()]
     return {

@@ -116,9 +116,11 @@ def test_clashing_and_empty_names_use_the_uuid(tmp_path, fake):
     assert sorted(inventory.hosts) == sorted(uuids | {"vm-0000", "vm-0001"})
 
 
-def test_want_templates_adds_templates_not_snapshots(tmp_path, fake):
+@pytest.mark.parametrize("option", ["include_templates", "want_templates"])  # want_templates: the deprecated name
+def test_include_templates_adds_templates_not_snapshots(tmp_path, fake, option):
     add_vm(fake, "a snapshot", is_a_snapshot=True, is_a_template=True)
-    inventory = parse(tmp_path, dict(login(fake), want_templates=True))
+    add_vm(fake, "xenpool-pending: half-made", is_a_template=True)
+    inventory = parse(tmp_path, dict(login(fake), **{option: True}))
     assert sorted(inventory.hosts) == ["Debian Bookworm 12", "vm-0000", "vm-0001"]
     assert hostvars(inventory, "Debian Bookworm 12")["xenpool_is_template"] is True
     assert hostvars(inventory, "vm-0000")["xenpool_is_template"] is False

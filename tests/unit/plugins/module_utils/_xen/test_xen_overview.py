@@ -97,3 +97,17 @@ def test_constant_calls_1_vs_200_vms():
 def test_empty_state_is_safe():
     result = pool_overview(PoolState({}))
     assert result["hosts"] == [] and result["vms"] == [] and result["pool"]["master"] is None
+
+
+def test_one_vm_rule_with_the_inventory_and_vm_info():
+    """pool_info lists templates with include_templates, never snapshots or unfinished creations (vm.is_listed)."""
+    fake = FakeXapi()
+    fake.seed_pool(hosts=1, vms=1)
+    base = {"is_a_template": True, "is_control_domain": False, "power_state": "Halted", "VBDs": [], "VIFs": [],
+            "other_config": {}, "tags": []}
+    fake.add("VM", name_label="nightly snapshot", is_a_snapshot=True, **base)
+    fake.add("VM", name_label="xenpool-pending: web9", is_a_snapshot=False, **base)
+    with XenClient("127.0.0.10", "root", fake.password, transport_factory=fake.transport_factory) as client:
+        names = [vm["name"] for vm in read_overview(client, True)["vms"]]
+    assert "Debian Bookworm 12" in names and "vm-0000" in names
+    assert "nightly snapshot" not in names and "xenpool-pending: web9" not in names
