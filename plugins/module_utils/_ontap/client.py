@@ -100,4 +100,3 @@ def connect(hostname: str, username: str, password: str, port: int | None = None
     version = {"full": result.get("version"), "generation": to_int(tup.get("generation")), "major": to_int(tup.get("major")),
                "minor": to_int(tup.get("minor"))}
     return OntapClient("zapi", zapi=zapi, version=version)
-

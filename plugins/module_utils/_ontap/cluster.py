@@ -57,4 +57,3 @@ class AggregateService(Service):
                                        "aggr-raid-attributes": {"state": None}}}
         return [{"name": r.get("aggregate-name"), "uuid": r.get("aggregate-uuid"), "state": dig(r, "aggr-raid-attributes", "state")}
                 for r in self.zapi.get_iter("aggr-get-iter", None, desired)]
-

@@ -82,9 +82,8 @@ def check_size(kind: str, size_gib: float | None, minimum: int, maximum: int | N
         raise PlanError("INVALID_SIZE", "%s %s is too small: a %s needs at least %d bytes" % (option, size_gib, kind, minimum),
                         "Give a positive size in GiB (nothing was changed)")
     if maximum is not None and size > maximum:
-        raise PlanError("INVALID_SIZE", "%s %s is larger than the largest %s ONTAP allows (%d GiB)" % (option, size_gib, kind,
-                                                                                                      maximum // 1024 ** 3),
-                        "Give a smaller size (nothing was changed)")
+        largest = "%s %s is larger than the largest %s ONTAP allows (%d GiB)" % (option, size_gib, kind, maximum // 1024 ** 3)
+        raise PlanError("INVALID_SIZE", largest, "Give a smaller size (nothing was changed)")
     return size
 
 

@@ -226,4 +226,3 @@ class VolumeService(Service):
         if current.get("state") != "offline":
             self.zapi.call("volume-offline", {"name": current["name"]}, vserver=current["svm"])
         self.zapi.call("volume-destroy", {"name": current["name"]}, vserver=current["svm"])
-

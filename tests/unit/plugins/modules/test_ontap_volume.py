@@ -180,8 +180,8 @@ def test_delete_with_mapped_luns_when_allowed(monkeypatch, transport):
     else:
         fake.expect("volume-offline", {"name": "vol1"}, vserver="svm_xen")
         fake.expect("volume-destroy", {"name": "vol1"}, vserver="svm_xen")
-    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, {"svm": "svm_xen", "name": "vol1", "state": "absent",
-                                                                        "delete_mapped_luns": True})
+    absent = {"svm": "svm_xen", "name": "vol1", "state": "absent", "delete_mapped_luns": True}
+    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, absent)
     assert kind == "exit" and result["changed"] is True and result["plan"] == ["delete volume vol1: with 1 LUN(s)"]
 
 

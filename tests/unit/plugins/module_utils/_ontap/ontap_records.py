@@ -144,7 +144,8 @@ def script_maps_of_lun(transport, fake, maps=(), path="/vol/vol1/lun1"):
         fake.expect("GET", "/api/protocols/san/lun-maps", {"fields": MAP_FIELDS, "svm.name": "svm_xen", "lun.name": path},
                     {"records": recs, "num_records": len(recs)})
     else:
-        recs = [{"vserver": "svm_xen", "path": path, "lun-uuid": "l-1", "initiator-group": ig, "initiator-group-uuid": "ig-1" if ig == "xenpool" else "ig-%s" % ig,
+        recs = [{"vserver": "svm_xen", "path": path, "lun-uuid": "l-1", "initiator-group": ig,
+                 "initiator-group-uuid": "ig-1" if ig == "xenpool" else "ig-%s" % ig,
                  "lun-id": str(lun_id)} for ig, lun_id in maps]
         fake.expect("lun-map-get-iter", {"max-records": 1024, "query": {"lun-map-info": {"vserver": "svm_xen", "path": path}},
                                          "desired-attributes": {"lun-map-info": {"vserver": None, "path": None, "lun-uuid": None,
