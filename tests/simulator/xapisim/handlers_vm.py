@@ -995,7 +995,7 @@ def vm_set_vcpus_max(ctx: Context, vm, value):
     """xapi_vm.ml set_VCPUs_max (operation changing_VCPUs: Halted, or a running control domain other than dom0)."""
     _rules(ctx).check(ctx.db, vm, "changing_VCPUs")
     if _is_dom0(ctx, vm):
-        raise XapiError("INTERNAL_ERROR", "set_VCPUs_max is not allowed on dom0")
+        raise XapiError("INTERNAL_ERROR", 'Failure("set_VCPUs_max is not allowed on dom0")')  # failwith, via ExnHelper
     rec = ctx.db.get("VM", vm)
     if value < 1 or value < rec["VCPUs_at_startup"]:
         raise XapiError("INVALID_VALUE", VCPU_RULE, value)
