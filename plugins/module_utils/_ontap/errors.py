@@ -37,8 +37,35 @@ class OntapError(CollectionError):
         return text
 
 
+    @property
+    def hint(self) -> str:
+        """What to do, for the codes a SAN task meets; otherwise where to look."""
+        return ERROR_HINTS.get(self.code, "Compare the task's options with the cluster's objects (vdc.xenpool.ontap_info)")
+
+
+# ONTAP REST/ZAPI codes (rest.json error tables) and what the user can do about each.
+ERROR_HINTS = {
+    "917508": "Check the aggregate name against vdc.xenpool.ontap_info (gather_subset: aggregates)",
+    "917927": "Check the volume name and svm; create the volume with vdc.xenpool.ontap_volume",
+    "917526": "Another volume has this name in the SVM; pick another name",
+    "5374242": "A LUN with this path exists; run vdc.xenpool.ontap_lun again, it adopts the existing LUN",
+    "5374023": "An igroup with this name exists in the SVM; run vdc.xenpool.ontap_igroup again, it adopts it",
+    "1254207": "The LUN is already mapped to this igroup; run vdc.xenpool.ontap_lun_map again, it adopts the map",
+    "1254197": "The LUN is mapped; unmap it with vdc.xenpool.ontap_lun_map state=absent first",
+    "1254213": "The igroup is mapped; unmap its LUNs with vdc.xenpool.ontap_lun_map state=absent first",
+    "5374892": "LUNs only grow; give a size_gib at least the current size",
+    "2": "A value was refused by ONTAP; check the option named in the message",
+    "6": "The ONTAP user lacks the privilege for this call; use an account with the storage role",
+}
+
+
 class OntapConnectionError(OntapError):
     """The array could not be reached, or TLS/authentication failed before any API answered."""
+
+    @property
+    def hint(self) -> str:
+        """The message of a connection error already names the options that fix it."""
+        return ""
 
 
 class OntapAuthError(OntapConnectionError):

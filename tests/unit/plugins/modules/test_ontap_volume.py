@@ -120,7 +120,9 @@ def test_ontap_error_has_message_shape(monkeypatch):
     script_volume_get("rest", fake)
     fake.error("POST", "/api/storage/volumes", RT, "917508", "aggregate not found", status=404)
     kind, result = run(monkeypatch, ontap_volume.main, "rest", fake, dict(ARGS, aggregate="nope"))
-    assert kind == "fail" and result["msg"] == "Failed to manage volume 'vol1': 917508 aggregate not found" and result["error_code"] == "917508"
+    assert kind == "fail" and result["error_code"] == "917508"
+    assert result["msg"] == ("Failed to manage volume 'vol1': 917508 aggregate not found. "
+                             "Check the aggregate name against vdc.xenpool.ontap_info (gather_subset: aggregates)")
 
 
 def test_bad_password_is_clear_and_secret_free(monkeypatch):
