@@ -6,11 +6,13 @@
 
 Why here and not on the server: ONTAP matches a name given in a REST query or a ZAPI *-get-iter
 template as a pattern. An empty name filters nothing, so it matches every object of the SVM, and
-`*`, `!`, `|`, `<`, `>` and `..` are query operators. The ONTAP REST documentation describes no way
-to quote a value as a literal, so a user's name must never carry an operator: names are checked
+`*`, `!`, `|`, `<`, `>` and `..` are query operators. The ONTAP CLI documentation (NetAppDocs/ontap,
+system-admin/methods-specifying-queries-concept) makes such characters literal only inside double
+quotes; the REST documentation (ontap-automation, rest/input_variables) lists the operators but no
+quoting. Rather than depend on quoting, a user's name never carries an operator: names are checked
 against the character rules ONTAP itself applies to each object type (every rule below excludes
-every operator), and the services compare the names of the returned records with the requested
-name as well. Sizes, IQNs and LUN ids are checked for the same reason the guide asks for it: a bad
+every operator, and `null` is refused as a word), so the value sent is always a plain literal, and
+the services compare the names of the returned records with the requested name as well. Sizes, IQNs and LUN ids are checked for the same reason the guide asks for it: a bad
 value must stop before anything was read or written, with a message that names the fix.
 """
 
