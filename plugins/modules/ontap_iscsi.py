@@ -98,7 +98,7 @@ SPEC: dict[str, dict[str, t.Any]] = {
 
 def desired_state(params: dict) -> dict:
     """The wanted service; the SVM name is checked before any call (an empty one would select every SVM's service)."""
-    return {"svm": check_name("svm", params["svm"]), "enabled": params["enabled"]}
+    return {"svm": check_name("svm", params["svm"], "svm"), "enabled": params["enabled"]}
 
 
 def read(client: t.Any, params: dict) -> dict:
