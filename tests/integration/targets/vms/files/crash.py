@@ -129,4 +129,4 @@ def main(ready: str, playbook: str, python: str, delays: list[float]) -> int:
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3], [float(d) for d in sys.argv[4:]] or [3.0, 4.5, 6.0, 8.0]))
+    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3], [float(d) for d in sys.argv[4:]] or [3.0, 7.0, 12.0, 18.0]))
