@@ -660,19 +660,19 @@ def test_golden_clone_to_guest_agent_takes_about_fifty_seconds(rt_sim, rt):
     agent 30 s later: ~46 s of API-visible time, ~50 s to a login with the client's own calls."""
     golden = template(rt, "sl5-golden")
     task = rt.Async.VM.clone(golden, "from-golden")
-    advance(rt_sim, rt, task, 6.0, done=False)
-    vm = advance(rt_sim, rt, task, 1.5, done=True)
+    advance(rt_sim, rt, task, 5.0, done=False)
+    vm = advance(rt_sim, rt, task, 2.5, done=True)
     task = rt.Async.VM.provision(vm)
     advance(rt_sim, rt, task, 1.5, done=True)
     assert rt.VM.get_is_a_template(vm) is False and len(rt.VM.get_VBDs(vm)) == 1, "nothing left to provision"
     task = rt.Async.VM.start(vm, False, False)
-    advance(rt_sim, rt, task, 6.0, done=False)
-    advance(rt_sim, rt, task, 2.5, done=True)
+    advance(rt_sim, rt, task, 5.0, done=False)
+    advance(rt_sim, rt, task, 3.5, done=True)
     assert rt.VM.get_PV_bootloader(vm) == "pygrub" and rt.VM.get_guest_metrics(vm) == NULL
-    rt_sim.control.advance(27)
+    rt_sim.control.advance(26)
     time.sleep(0.3)
     assert rt.VM.get_guest_metrics(vm) == NULL
-    rt_sim.control.advance(4)
+    rt_sim.control.advance(5)
     gm = wait_for(lambda: rt.VM.get_guest_metrics(vm) if rt.VM.get_guest_metrics(vm) != NULL else None, 5)
     assert rt.VM_guest_metrics.get_os_version(gm)["name"] == "Scientific Linux 5.11"
     assert rt.VM_metrics.get_current_domain_type(rt.VM.get_metrics(vm)) == "pv"
