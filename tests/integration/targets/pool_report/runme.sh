@@ -112,7 +112,7 @@ run_play "${LOCAL[@]}" "${TARGET_DIR}/save_pool_info.yml" -e "pool_info_file=${O
 grep -q "san2_vol1" "${OUT}/index.html" || { echo "the SR's NetApp volume and savings are missing" >&2; exit 1; }
 
 # Two pools in one report, the second with hostile names (markup, quotes, a closing script tag) in its pool, host
-# and VM names: every name is shown as text, never run as markup.
+# and VM names, and a halted VM: every name is shown as text, never run as markup.
 "${SIM_PYTHON}" - "${OUT}/pool_info.json" "${OUT}/hostile.json" <<'PY'
 import json, sys
 with open(sys.argv[1], encoding="utf-8") as handle:
@@ -127,6 +127,7 @@ for vm in pool["vms"]:
     vm["name"] = "b-" + vm["name"]
     vm["host"] = renamed.get(vm["host"], vm["host"])
 pool["vms"][0]["name"] = "vm " + evil
+pool["vms"][1].update(power_state="Halted", host=None, host_uuid=None, memory_actual_mib=0)  # under "Not running"
 with open(sys.argv[2], "w", encoding="utf-8") as handle:
     json.dump(pool, handle)
 PY
