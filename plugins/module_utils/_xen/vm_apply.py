@@ -247,7 +247,7 @@ class VmApplier:
 
         kwargs = {"sleep": self._sleep} if self._sleep else {}
         return wait_until(fetch, bool, what="an IP address from the guest agent of VM %s" % self.vm,
-                          timeout=self.timeout, **kwargs)
+                          timeout=self.timeout, interval=0.5, max_interval=5.0, **kwargs)
 
 
 def refresh(client: t.Any, state: PoolState, vm: str) -> PoolState:

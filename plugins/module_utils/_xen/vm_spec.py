@@ -17,7 +17,7 @@ import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import largest_host_memory_mib
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import index, largest_host_memory_mib
 
 MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 POWER_STATES = ("running", "halted", "suspended", "restarted")
@@ -186,9 +186,8 @@ def lookup(state: PoolState, cls: str, name: str) -> str:
 
 
 def _mac_free(state: PoolState, nic: dict[str, t.Any], vm_ref: str | None) -> None:
-    for vif in state.all("VIF").values():
-        if str(vif.get("MAC", "")).lower() != nic["mac"]:
-            continue
+    for vif_ref in index(state, "mac").get(nic["mac"], []):
+        vif = state.all("VIF")[vif_ref]
         if vif.get("VM") == vm_ref and str(vif.get("device")) == nic["position"]:
             continue
         owner = state.name_of("VM", vif.get("VM")) or "?"
