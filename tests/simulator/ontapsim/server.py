@@ -242,6 +242,7 @@ def make_handler(sim: OntapSim):
                     summary += " <non-JSON body>"
             sim.calllog.record(self._endpoint(), name, method != "GET", summary)
             fault = self._fault([name, "%s %s" % (method, sim.rest.route_template(path))])
+            resp = None
             if fault is not None and fault.get("when") == "after":
                 with sim.state.lock:
                     sim.state.tick()
@@ -256,7 +257,7 @@ def make_handler(sim: OntapSim):
                     code, message, status = self._fault_code(fault)
                     self._json(status, {"error": {"message": message, "code": code}})
                     return
-                if fault.get("when") == "after":
+                if resp is not None:
                     self._json(resp.status, resp.body, resp.headers)
                     return
             with sim.state.lock:
