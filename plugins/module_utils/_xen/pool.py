@@ -205,7 +205,9 @@ def _plan_members(state: PoolState, result: PoolPlan, members: list[Member], ope
         except XenError as err:
             raise PoolPlanError(getattr(err, "code", "CONNECTION_FAILED"),
                                 "cannot read joining host '%s': %s; no host has joined" % (member.address, err)) from None
-        if cand.redirected and (cand.state.pool or {}).get("uuid") == pool.get("uuid"):
+        if (cand.state.pool or {}).get("uuid") == pool.get("uuid"):
+            # answers from this pool (a member redirects to the master, the master answers itself) under an address
+            # that matches no host record: which host it is cannot be told, so it is never a joiner
             result.unresolved.append(member.address)
             _close(cand)
             continue

@@ -113,3 +113,16 @@ def test_wait_is_not_an_option_of_pool(world):
     """Joins and master changes are always waited for: the module has wait_timeout, not a wait it would ignore."""
     result = run(world, {"wait": False}, expect=Failed)
     assert "Unsupported parameters" in result["msg"] and "wait" in result["msg"]
+
+
+def test_the_master_under_another_address_is_neither_joined_nor_purged_around(world):
+    """The master reached by a second address answers itself (no redirect): it was taken for a joiner and pool.join failed."""
+    run(world, {"members": MEMBERS})
+    world.hosts["10.9.9.1"] = world.hosts["10.0.0.1"]
+    world.log.clear()
+    result = run(world, {"members": [{"address": "10.9.9.1"}, {"address": "10.0.0.3"}], "purge_members": True}, expect=Failed)
+    assert result["error_code"] == "MEMBER_UNRESOLVED" and "10.9.9.1" in result["msg"]
+    assert world.writes() == []
+    result = run(world, {"members": [{"address": "10.9.9.1"}] + MEMBERS})
+    assert result["changed"] is False and result["joined"] == []
+    assert result["notes"] == ["unresolved member address 10.9.9.1 is already in the pool"]
