@@ -140,6 +140,13 @@ plan:
   returned: success
   type: list
   elements: str
+notes:
+  description:
+    - In check mode, what the plan cannot know yet because an earlier step of the same run creates it (the
+      heartbeat SR, the pool's members); the real run checks it.
+  returned: when there is something to say
+  type: list
+  elements: str
 tasks:
   description: References of the tasks left running with O(wait=false).
   returned: when O(wait=false) and a task was started
@@ -202,13 +209,15 @@ def main():
     tasks = []
     with module.session(verb, "pool", params["hostname"]) as client:
         state = hasvc.read(client)
-        plan, possible = hasvc.plan(client, state, desired)
+        plan, possible = hasvc.plan(client, state, desired, predict=module.check_mode)
         after = predicted(hasvc.view(state, possible), plan.after)
         if plan.changed and not module.check_mode:
             tasks = hasvc.apply(client, plan, params["wait"], params["wait_timeout"])
             state = hasvc.read(client)
             after = hasvc.view(state, hasvc.current_capacity(client, state) if (state.pool or {}).get("ha_enabled") else None)
     result = {"tasks": tasks} if tasks else {}
+    if plan.notes:
+        result["notes"] = plan.notes
     module.exit_result(changed=plan.changed, before=plan.before, after=plan.after, ha=after, plan=plan.summary(), **result)
 
 

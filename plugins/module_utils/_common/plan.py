@@ -36,6 +36,7 @@ class Plan:
         self.before = before
         self.after = after
         self.steps: list[Step] = list(steps or [])
+        self.notes: list[str] = []  # what the plan cannot know yet, or chose, in words for the operator
         self._changed = changed
 
     @property

@@ -146,11 +146,14 @@ def shortfall(state: PoolState, config: dict[str, str], wanted: int, possible: i
             % (wanted, possible, len(protected), ", ".join(protected) or "none", ", ".join(hosts)))
 
 
-def heartbeat_refs(state: PoolState, names: list[str]) -> list[str]:
+def heartbeat_refs(state: PoolState, names: list[str], notes: list[str] | None = None) -> list[str]:
     """SR refs of the heartbeat SRs, each shared and plugged on every host (xha_statefile.ml's conditions)."""
     refs = []
     for name in names:
         matches = state.by_name("SR", name) or ([state.by_uuid("SR", name)] if state.by_uuid("SR", name) else [])
+        if not matches and notes is not None:
+            notes.append("heartbeat SR '%s' does not exist yet (the storage step creates it); HA would be enabled on it" % name)
+            continue
         if len(matches) != 1:
             raise PlanError("SR_NOT_FOUND" if not matches else "SR_NAME_AMBIGUOUS",
                             "heartbeat SR '%s' matches %d SRs" % (name, len(matches)),
@@ -167,10 +170,14 @@ def heartbeat_refs(state: PoolState, names: list[str]) -> list[str]:
     return refs
 
 
-def validate(state: PoolState, desired: dict[str, t.Any]) -> None:
+def validate(state: PoolState, desired: dict[str, t.Any], notes: list[str] | None = None) -> None:
+    """Refuse bad input; with `notes` (check mode) what depends on hosts not joined yet is noted, not refused."""
     hosts = len(state.all("host"))
     failures = desired.get("host_failures_to_tolerate")
-    if failures is not None and not 0 <= failures < max(hosts, 1):
+    if failures is not None and failures >= max(hosts, 1) and failures >= 0 and notes is not None:
+        notes.append("the pool has %d host(s) now; %d failure(s) to tolerate can only be checked once its members have joined"
+                     % (hosts, failures))
+    elif failures is not None and not 0 <= failures < max(hosts, 1):
         raise PlanError("INVALID_VALUE", "host_failures_to_tolerate %d with %d host(s) in the pool" % (failures, hosts),
                         "Use a value from 0 to %d (the pool must keep at least one host)" % max(hosts - 1, 0))
     timeout = desired.get("timeout")
@@ -217,15 +224,20 @@ def _protection_steps(state: PoolState, declared: dict[str, dict[str, t.Any]],
     return lowering, raising
 
 
-def plan(client: t.Any, state: PoolState, desired: dict[str, t.Any]) -> tuple[Plan, int | None]:
-    """(plan, the pool's max tolerable failures under the desired protection, when HA is to be on)."""
-    validate(state, desired)
+def plan(client: t.Any, state: PoolState, desired: dict[str, t.Any], predict: bool = False) -> tuple[Plan, int | None]:
+    """(plan, the pool's max tolerable failures under the desired protection, when HA is to be on).
+
+    With `predict` (check mode), objects that earlier steps of a run create (the heartbeat SR, pool members) may be
+    missing: the plan then notes what it cannot know yet instead of refusing, and the real run checks it."""
+    notes: list[str] = []
+    validate(state, desired, notes if predict else None)
     declared = resolve_protection(state, desired.get("vms"))
     pool_ref, pool = state.pool_ref, state.pool or {}
     before = managed(state, declared)
     after = {k: (dict(v) if k == "vms" else v) for k, v in before.items()}
     after["vms"] = {name: dict(row) for name, row in before["vms"].items()}
     result = Plan(before=before, after=after)
+    result.notes = notes
     lowering, raising = _protection_steps(state, declared, after)
     if desired["state"] == "disabled":
         for action, name, detail, call, args in lowering + raising:
@@ -239,7 +251,9 @@ def plan(client: t.Any, state: PoolState, desired: dict[str, t.Any]) -> tuple[Pl
     wanted = desired.get("host_failures_to_tolerate")
     wanted = before["host_failures_to_tolerate"] if wanted is None else wanted
     overcommit = desired.get("allow_overcommit")
-    if wanted > possible and not (overcommit if overcommit is not None else before["allow_overcommit"]):
+    if wanted > possible and notes:
+        notes.append("the pool can tolerate %d failure(s) now; the capacity is checked again when the run applies" % possible)
+    elif wanted > possible and not (overcommit if overcommit is not None else before["allow_overcommit"]):
         raise PlanError("HA_CAPACITY_SHORTFALL", shortfall(state, config, wanted, possible),
                         "Lower host_failures_to_tolerate, protect fewer VMs (restart_priority: best-effort), add hosts or "
                         "memory, or set allow_overcommit: true")
@@ -248,7 +262,7 @@ def plan(client: t.Any, state: PoolState, desired: dict[str, t.Any]) -> tuple[Pl
                    args=[pool_ref, overcommit])
         after["allow_overcommit"] = overcommit
     srs = desired.get("heartbeat_srs")
-    sr_refs = heartbeat_refs(state, srs) if srs else None
+    sr_refs = heartbeat_refs(state, srs, notes if predict else None) if srs else None
     timeout = desired.get("timeout")
     reconfigure = pool.get("ha_enabled") and (
         (srs is not None and sorted(srs) != before["heartbeat_srs"]) or (timeout is not None and timeout != before["timeout"]))

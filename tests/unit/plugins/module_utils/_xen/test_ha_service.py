@@ -163,3 +163,22 @@ def test_wait_false_leaves_only_the_final_task_running():
     planner = Planner(answer=2)
     plan, _ = ha.plan(planner, pool_state(ha_enabled=True, ntol=1), desired(state="disabled"))
     assert ha.apply(planner, plan, wait=False) == ["OpaqueRef:task"]
+
+
+def test_check_mode_on_a_fresh_estate_predicts_instead_of_refusing():
+    """--check of a whole site: the heartbeat SR and the members come from earlier steps of the same run."""
+    state = pool_state(hosts=1)
+    plan, _ = ha.plan(Planner(answer=1), state, desired(heartbeat_srs=["pool-amd-ha-heartbeat"]), predict=True)
+    assert [s["call"] for s in plan.steps] == ["pool.enable_ha"]
+    assert plan.steps[0]["args"][0] == []
+    assert any("pool-amd-ha-heartbeat" in n and "does not exist yet" in n for n in plan.notes)
+    assert any("1 host(s) now" in n for n in plan.notes)
+    # the real run refuses the same input
+    with pytest.raises(PlanError):
+        ha.plan(Planner(answer=1), state, desired(heartbeat_srs=["pool-amd-ha-heartbeat"]))
+
+
+def test_check_mode_still_refuses_a_real_shortfall():
+    with pytest.raises(PlanError) as exc:
+        ha.plan(Planner(answer=0), pool_state(), desired(vms=[{"name": "db1", "restart_priority": "restart"}]), predict=True)
+    assert exc.value.code == "HA_CAPACITY_SHORTFALL"
