@@ -169,7 +169,7 @@ def test_check_mode_on_a_fresh_estate_predicts_instead_of_refusing():
     """--check of a whole site: the heartbeat SR and the members come from earlier steps of the same run."""
     state = pool_state(hosts=1)
     plan, _ = ha.plan(Planner(answer=1), state, desired(heartbeat_srs=["pool-amd-ha-heartbeat"]), predict=True)
-    assert [s["call"] for s in plan.steps] == ["pool.enable_ha"]
+    assert [s["call"] for s in plan.steps] == ["pool.enable_ha", "pool.set_ha_host_failures_to_tolerate"]
     assert plan.steps[0]["args"][0] == []
     assert any("pool-amd-ha-heartbeat" in n and "does not exist yet" in n for n in plan.notes)
     assert any("1 host(s) now" in n for n in plan.notes)
