@@ -118,7 +118,7 @@ def provision(count: int, parallel: int, workdir: str) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="1,90,500,2000")
     parser.add_argument("--provision", type=int, default=90)
     parser.add_argument("--parallel", default="1,4,8")

@@ -43,7 +43,9 @@ def _vm(tables: dict, rec: dict) -> dict:
         vif = tables["VIF"][ref]
         nics.append({"position": vif.get("device"), "mac": vif.get("MAC"),
                      "network": tables["network"].get(vif.get("network"), {}).get("name_label")})
-    return {"uuid": rec.get("uuid"), "power_state": rec.get("power_state"), "vcpus": int(rec.get("VCPUs_at_startup", 0)),
+    networks = (tables.get("VM_guest_metrics", {}).get(rec.get("guest_metrics"), {}) or {}).get("networks") or {}
+    ip = next((networks[k] for k in sorted(networks) if k.endswith("/ip") and networks[k]), None)
+    return {"uuid": rec.get("uuid"), "power_state": rec.get("power_state"), "ip": ip, "vcpus": int(rec.get("VCPUs_at_startup", 0)),
             "vcpus_max": int(rec.get("VCPUs_max", 0)), "memory_mib": int(rec.get("memory_static_max", 0)) // MIB,
             "memory_dynamic_min_mib": int(rec.get("memory_dynamic_min", 0)) // MIB,
             "managed": (rec.get("other_config") or {}).get("xenpool_managed") == "true",
