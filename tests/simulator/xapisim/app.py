@@ -15,6 +15,7 @@ from simcommon import CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan, Wa
 from simcommon import write_private_json
 
 from . import handlers_core, handlers_devices, handlers_ha, handlers_pool, handlers_storage, handlers_vm  # noqa: F401  pylint: disable=unused-import
+from . import failure
 from . import rrd
 from . import san
 from .dispatch import SECRET_WORDS, Dispatcher, is_write, summarize
@@ -56,6 +57,8 @@ class XapiControl(ControlAPI):
                 with self.world.lock:
                     self.world.nfs_exports = {}
                 return 200, {"ok": True}
+        if route.startswith("hosts/"):
+            return failure.control(self.world, method, route)
         return super()._route(method, route, payload)
 
 

@@ -383,6 +383,9 @@ class Dispatcher:
         if is_async and not spec_msg.get("async"):
             raise XapiError("Fault", "No async mode for this operation (rpc: %s)" % method)
         with world.lock:
+            if address in getattr(world, "down", ()):
+                # a crashed host (failure.crash) does not answer: the connection closes without a reply
+                raise ConnectionResetError("simulated host %s is down" % address)
             if address not in world.hosts:
                 raise XapiError("INTERNAL_ERROR", "no simulated host listens on %s" % address)
             db, host = world.db_for_address(address)

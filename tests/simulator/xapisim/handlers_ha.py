@@ -9,7 +9,7 @@ import itertools
 import math
 
 from .dispatch import Context, handler
-from .model import MIB, memory_overhead
+from .model import MIB, host_compute_free_memory, memory_overhead
 from .spec import NULL_REF, XapiError
 from .state import Database
 
@@ -98,10 +98,15 @@ class Planner:
             else:
                 offline.append(vm)
         self.possible = not any(db.get("VM", vm)["resident_on"] not in self.placed for vm in self.non_agile)
-        if offline and self.possible:
+        # compute_restart_plan: where the offline protected VMs go (what the HA monitor starts after a failure)
+        self.restart_plan: dict[str, str] = {}
+        self.not_restarted = [vm for vm in self.non_agile if db.get("VM", vm)["resident_on"] not in self.placed]
+        if offline:
             hosts = [[h, self.free[h]] for h in self.live]
             placement, ok = binpack([(vm, self.sizes[vm]) for vm in offline], hosts)
-            self.possible = ok
+            self.possible = self.possible and ok
+            self.restart_plan = placement
+            self.not_restarted += [vm for vm in offline if vm not in placement]
             for vm, host in placement.items():
                 self.placed[host].append(vm)
             self.free = dict(hosts)
@@ -162,14 +167,95 @@ def protected_vms(db: Database) -> list[str]:
                    and not r["is_a_template"]), key=lambda v: db.get("VM", v)["uuid"])
 
 
+def alert(db: Database, message: tuple[str, int], cls: str, obj_uuid: str, body: str) -> str:
+    """Xapi_alert.add on the master: a message record (api_messages.ml gives name and priority)."""
+    name, priority = message
+    return db.create("message", {"name": name, "priority": priority, "cls": cls, "obj_uuid": obj_uuid,
+                                 "timestamp": db.world.clock.now_dt(), "body": body})
+
+
+# ocaml/xapi-consts/api_messages.ml
+HA_POOL_OVERCOMMITTED = ("HA_POOL_OVERCOMMITTED", 3)
+HA_POOL_DROP_IN_PLAN_EXISTS_FOR = ("HA_POOL_DROP_IN_PLAN_EXISTS_FOR", 3)
+HA_PROTECTED_VM_RESTART_FAILED = ("HA_PROTECTED_VM_RESTART_FAILED", 2)
+HA_HOST_FAILED = ("HA_HOST_FAILED", 3)
+
+
 def recompute(db: Database) -> int:
+    """xapi_pool.ml ha_compute_max_host_failures_to_tolerate: the answer, and with HA on the pool fields
+    (a drop of ha_plan_exists_for raises HA_POOL_DROP_IN_PLAN_EXISTS_FOR)."""
     pool_ref = db.one("pool")
     pool = db.get("pool", pool_ref)
     n = Planner(db, protected_vms(db)).max_failures()
     if pool["ha_enabled"]:
-        tolerate = pool["ha_host_failures_to_tolerate"]
-        db.update("pool", pool_ref, {"ha_overcommitted": tolerate > n, "ha_plan_exists_for": min(tolerate, n)})
+        tolerate, planned_for = pool["ha_host_failures_to_tolerate"], pool["ha_plan_exists_for"]
+        db.update("pool", pool_ref, {"ha_overcommitted": tolerate > n})
+        if planned_for != n:
+            db.set("pool", pool_ref, "ha_plan_exists_for", min(tolerate, n))
+            if n < planned_for:
+                alert(db, HA_POOL_DROP_IN_PLAN_EXISTS_FOR, "Pool", pool["uuid"], str(n))
     return n
+
+
+def mark_overcommitted(db: Database) -> None:
+    """xapi_ha_vm_failover.ml mark_pool_as_overcommitted: ha_plan_exists_for follows the maximum (a drop raises
+    HA_POOL_DROP_IN_PLAN_EXISTS_FOR), and the transition to overcommitted raises HA_POOL_OVERCOMMITTED."""
+    pool_ref = db.one("pool")
+    pool = db.get("pool", pool_ref)
+    planned_for, tolerate = pool["ha_plan_exists_for"], pool["ha_host_failures_to_tolerate"]
+    n = Planner(db, protected_vms(db)).max_failures()
+    if planned_for != n:
+        db.set("pool", pool_ref, "ha_plan_exists_for", min(tolerate, n))
+        if n < planned_for:
+            alert(db, HA_POOL_DROP_IN_PLAN_EXISTS_FOR, "Pool", pool["uuid"], str(n))
+    if not pool["ha_overcommitted"]:
+        db.set("pool", pool_ref, "ha_overcommitted", True)
+        alert(db, HA_POOL_OVERCOMMITTED, "Pool", pool["uuid"],
+              "The failover tolerance for pool '%s' has dropped and the initially specified number of host failures "
+              "to tolerate can no longer be guaranteed" % pool["name_label"])
+
+
+def update_pool_status(db: Database) -> None:
+    """xapi_ha_vm_failover.ml update_pool_status: a plan for ha_host_failures_to_tolerate -> not overcommitted
+    and ha_plan_exists_for = that number; otherwise mark_overcommitted. xapi runs it on the changes that move
+    the plan and from the HA monitor every ha_monitor_plan_interval; the simulator runs it on every such change
+    (refresh_plan), so the fields are never stale."""
+    pool_ref = db.one("pool")
+    pool = db.get("pool", pool_ref)
+    tolerate = pool["ha_host_failures_to_tolerate"]
+    if Planner(db, protected_vms(db)).plan_exists(tolerate):
+        db.update("pool", pool_ref, {"ha_overcommitted": False, "ha_plan_exists_for": tolerate})
+    else:
+        mark_overcommitted(db)
+
+
+def refresh_plan(db: Database) -> None:
+    """After a change that moves the plan (protection, VM memory, host enable/disable, VM start/stop/migrate,
+    host failure): the pool fields are recomputed when HA is on."""
+    pools = db.tables["pool"]
+    if len(pools) != 1 or not next(iter(pools.values()))["ha_enabled"] or getattr(db.world, "bulk", None) is not None:
+        return
+    if not db.meta.get(HA_META, {}).get("hold"):
+        update_pool_status(db)
+
+
+def live_hosts(db: Database) -> list[str]:
+    """The HA live set: hosts whose host_metrics.live is true (a crashed host leaves it once declared dead)."""
+    return [h for h in db.refs("host") if db.tables["host_metrics"].get(db.get("host", h)["metrics"], {}).get("live")]
+
+
+def refresh_liveset(db: Database) -> None:
+    """xapi_ha.ml Monitor (process_liveset_on_master): host.ha_statefiles = the pool's statefile VDIs for a host
+    with statefile access, else []; host.ha_network_peers = the uuids of the hosts on its heartbeat list (the live
+    set). A dead host keeps the peers it last reported."""
+    pool = db.get("pool", db.one("pool"))
+    live = live_hosts(db)
+    peers = sorted(db.get("host", h)["uuid"] for h in live)
+    for host in db.refs("host"):
+        if host in live:
+            db.update("host", host, {"ha_statefiles": list(pool["ha_statefiles"]), "ha_network_peers": list(peers)})
+        else:
+            db.set("host", host, "ha_statefiles", [])
 
 
 # --------------------------------------------------------------------------- API
@@ -229,7 +315,8 @@ def pool_enable_ha(ctx: Context, heartbeat_srs, configuration):
                               "location": "redo-%s" % chosen[-8:]})
         db.update("pool", pool_ref, {"ha_enabled": True, "ha_statefiles": [statefile],
                                      "ha_configuration": dict(configuration), "ha_cluster_stack": "xhad"})
-        recompute(db)
+        refresh_liveset(db)
+        update_pool_status(db)
 
 
 @handler("pool", "disable_ha")
@@ -239,6 +326,8 @@ def pool_disable_ha(ctx: Context):
         raise XapiError("HA_NOT_ENABLED")
     ctx.db.update("pool", pool_ref, {"ha_enabled": False, "ha_plan_exists_for": 0, "ha_statefiles": [],
                                      "ha_overcommitted": False})
+    for host in ctx.db.refs("host"):  # xapi_ha.ml ha_release_resources: the host leaves the HA cluster
+        ctx.db.update("host", host, {"ha_statefiles": [], "ha_network_peers": []})
 
 
 @handler("pool", "ha_compute_max_host_failures_to_tolerate")
@@ -272,7 +361,7 @@ def pool_set_ha_host_failures_to_tolerate(ctx: Context, pool, value):
         raise XapiError("HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN")
     db.set("pool", pool, "ha_host_failures_to_tolerate", value)
     if rec["ha_enabled"]:
-        recompute(db)
+        update_pool_status(db)
 
 
 def _non_negative(ctx: Context, vm: str, field: str, value: int) -> None:
@@ -318,3 +407,77 @@ def assert_preserves_plan(db: Database, changes: list[tuple[str, str, str, objec
             rec[field] = value
     if not ok:
         raise XapiError("HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN")
+
+
+# --------------------------------------------------------------------------- agility and failover plans
+def agility_problem(db: Database, vm: str) -> XapiError | None:
+    """agility.ml caching_vm_t_assert_agile, in its order: vGPU, VUSB, every non-empty VBD's SR properly shared
+    (shared, a currently-attached PBD on every enabled host), every VIF's network properly shared (a non-bond-slave
+    PIF on every enabled host). SR-IOV networks are not simulated."""
+    rec = db.get("VM", vm)
+    if rec.get("VGPUs"):
+        return XapiError("VM_HAS_VGPU", vm)
+    if rec.get("VUSBs"):
+        return XapiError("VM_HAS_VUSBS", vm)
+    enabled = {h for h in db.refs("host") if db.get("host", h)["enabled"]}
+    for vbd in rec["VBDs"]:
+        vrec = db.get("VBD", vbd)
+        if vrec["empty"] or vrec["VDI"] not in db.tables["VDI"]:
+            continue
+        sr_ref = db.get("VDI", vrec["VDI"])["SR"]
+        sr = db.get("SR", sr_ref)
+        attached = {db.get("PBD", p)["host"] for p in sr["PBDs"] if db.get("PBD", p)["currently_attached"]}
+        if not sr["shared"] or not enabled <= attached:
+            return XapiError("HA_CONSTRAINT_VIOLATION_SR_NOT_SHARED", sr_ref)
+    for vif in rec["VIFs"]:
+        net = db.get("VIF", vif)["network"]
+        pifs = [db.get("PIF", p) for p in db.get("network", net)["PIFs"]] if net in db.tables["network"] else []
+        if not enabled <= {p["host"] for p in pifs if p["bond_slave_of"] == NULL_REF}:
+            return XapiError("HA_CONSTRAINT_VIOLATION_NETWORK_NOT_SHARED", net)
+    return None
+
+
+@handler("VM", "assert_agile", write=False)
+def vm_assert_agile(ctx: Context, vm):
+    err = agility_problem(ctx.db, vm)
+    if err is not None:
+        raise err
+
+
+def evacuation_size(rec: dict) -> int:
+    """xapi_ha_vm_failover.ml vm_memory: start memory with policy dynamic_min (hvm, pv) or static_max (pvh)."""
+    target = rec["memory_static_max"] if rec["domain_type"] in ("pvh", "pv_in_pvh") else rec["memory_dynamic_min"]
+    return int(math.ceil(target / float(MIB))) * MIB + memory_overhead(rec)
+
+
+@handler("pool", "ha_compute_vm_failover_plan", write=False)
+def pool_ha_compute_vm_failover_plan(ctx: Context, failed_hosts, failed_vms):
+    """xapi_pool.ml ha_compute_vm_failover_plan: binpack (compute_evacuation_plan) the failed VMs onto the live
+    hosts not in failed_hosts (free memory with maximum compression); a VM left out gets its agility error
+    code, or HOST_NOT_ENOUGH_FREE_MEMORY when it is agile. Anti-affinity groups are not simulated."""
+    db = ctx.db
+    live = [h for h in sorted(db.refs("host"), key=lambda h: db.get("host", h)["uuid"])
+            if db.tables["host_metrics"].get(db.get("host", h)["metrics"], {}).get("live") and h not in failed_hosts]
+    hosts = [[h, host_compute_free_memory(db, h)] for h in live]
+    vms = sorted(set(failed_vms), key=lambda v: db.get("VM", v)["uuid"])
+    placement, _ok = binpack([(vm, evacuation_size(db.get("VM", vm))) for vm in vms], hosts)
+    out = {}
+    for vm in vms:
+        if vm in placement:
+            out[vm] = {"host": placement[vm]}
+        else:
+            err = agility_problem(db, vm)
+            out[vm] = {"error_code": err.code if err is not None else "HOST_NOT_ENOUGH_FREE_MEMORY"}
+    return out
+
+
+@handler("pool", "ha_prevent_restarts_for")
+def pool_ha_prevent_restarts_for(ctx: Context, seconds):
+    """xapi_ha.ml Monitor.prevent_restarts_for: no VM restart by the HA monitor before now + seconds (allowed with
+    HA off, CA-189075); a value < 1 lifts the block at once."""
+    meta = ctx.db.meta.setdefault(HA_META, {})
+    meta["prevent_restarts_until"] = ctx.world.clock.elapsed() + max(0, int(seconds))
+    ctx.world.clock.advance(0)  # wakes a waiting restart
+
+
+HA_META = "xapisim:ha"

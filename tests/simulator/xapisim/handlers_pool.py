@@ -9,7 +9,7 @@ import zlib
 
 from .datacenter import build_host
 from .dispatch import Context, handler
-from .handlers_ha import assert_preserves_plan
+from .handlers_ha import assert_preserves_plan, refresh_plan
 from .handlers_storage import create_member_pbds, pbd_plug
 from .handlers_vm import migrate
 from .model import duration, figure, host_free_memory, host_problem, sources_list
@@ -180,11 +180,13 @@ def pool_license_state(_ctx: Context, _pool):
 def host_disable(ctx: Context, host, _auto_enable=True):
     assert_preserves_plan(ctx.db, [("host", host, "enabled", False)])
     ctx.db.set("host", host, "enabled", False)
+    refresh_plan(ctx.db)
 
 
 @handler("host", "enable")
 def host_enable(ctx: Context, host):
     ctx.db.set("host", host, "enabled", True)
+    refresh_plan(ctx.db)
 
 
 @handler("host", "set_iscsi_iqn")

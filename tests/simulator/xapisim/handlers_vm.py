@@ -27,7 +27,7 @@ import zlib
 from .dispatch import Context, constructor_values, handler
 from .handlers_devices import (_account_sr, _new_vdi_like, attach_vbd, clone_seconds, copy_vdi_work, create_vdi,
                                create_vdi_record, refresh_vbd_operations, refresh_vif_operations, timed_vdi_op, vbd_create)
-from .handlers_ha import assert_preserves_plan
+from .handlers_ha import assert_preserves_plan, refresh_plan
 from .model import (MIB, choose_host, create_vm, duration, figure, gen_mac, host_compute_free_memory, host_problem,
                     memory_overhead, refresh_memory, sources_list, vm_start_memory)
 from .spec import NULL_REF, XapiError
@@ -297,6 +297,7 @@ def set_running(ctx: Context, vm: str, host: str, paused: bool = False, boot: bo
         "VCPUs_flags": {}, "state": [], "hvm": rec["domain_type"] == "hvm", "nomigrate": False, "nested_virt": False})
     refresh_devices(ctx, vm)
     refresh_memory(db, host)
+    refresh_plan(db)
     if boot:
         resumed = meta.pop("suspended_plan", None)  # a resumed guest carries on, it does not boot again
         meta["plan"] = list(resumed or boot_plan(ctx, vm))
@@ -435,6 +436,7 @@ def set_halted(ctx: Context, vm: str, state: str = "Halted") -> None:
     _drop_guest_metrics(ctx, vm)
     refresh_devices(ctx, vm)
     refresh_memory(db, host)
+    refresh_plan(db)
 
 
 # --------------------------------------------------------------------------- power operations
@@ -607,6 +609,7 @@ def migrate(ctx: Context, vm: str, host: str, options: dict):
         db = ctx.db
         db.update("VM", vm, {"resident_on": host, "scheduled_to_be_resident_on": NULL_REF})
         refresh_memory(db, source, host)
+        refresh_plan(db)
         rec = db.get("VM", vm)
         db.create("message", {"name": "VM_MIGRATED", "priority": 5, "cls": "VM", "obj_uuid": rec["uuid"],
                               "timestamp": ctx.world.clock.now_dt(),
@@ -924,6 +927,7 @@ def _set_memory(ctx: Context, vm: str, op: str, **values) -> None:
         values["requires_reboot"] = True
     ctx.db.update("VM", vm, values)
     _rules(ctx).refresh(ctx.db, vm)
+    refresh_plan(ctx.db)
 
 
 @handler("VM", "set_memory_limits")
@@ -1004,6 +1008,7 @@ def vm_set_vcpus_max(ctx: Context, vm, value):
     if rec["is_control_domain"] and rec["power_state"] == "Running":
         upd["requires_reboot"] = True
     ctx.db.update("VM", vm, upd)
+    refresh_plan(ctx.db)
 
 
 @handler("VM", "set_VCPUs_at_startup")
@@ -1074,13 +1079,19 @@ def vm_set_shadow_multiplier_live(ctx: Context, vm, multiplier):
 
 @handler("VM", "set_ha_restart_priority")
 def vm_set_ha_restart_priority(ctx: Context, vm, value):
+    """xapi_vm.ml set_ha_restart_priority: making a non-halted VM `restart` must keep the failover plan
+    (assert_new_vm_preserves_ha_plan -> HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN, unless ha_allow_overcommit or no
+    plan exists now); a Running VM's ha_always_run follows the priority at once."""
     if value not in ("restart", "best-effort", ""):
         raise XapiError("INVALID_VALUE", "ha_restart_priority", value)
     rec = ctx.db.get("VM", vm)
+    if rec["ha_restart_priority"] != "restart" and value == "restart" and rec["power_state"] != "Halted":
+        assert_preserves_plan(ctx.db, [("VM", vm, "ha_restart_priority", "restart"), ("VM", vm, "ha_always_run", True)])
     upd = {"ha_restart_priority": value}
-    if rec["power_state"] != "Halted":
+    if rec["power_state"] == "Running":
         upd["ha_always_run"] = value == "restart"
     ctx.db.update("VM", vm, upd)
+    refresh_plan(ctx.db)
 
 
 @handler("VM", "set_ha_always_run")
