@@ -34,7 +34,7 @@ options:
     type: str
     required: true
   comment:
-    description: Comment stored with a new snapshot.
+    description: Comment stored with a new snapshot (at most 255 characters).
     type: str
 extends_documentation_fragment:
   - vdc.xenpool.ontap_connection
@@ -96,7 +96,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.snapshot import SnapshotService
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_name
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_name, check_text
 
 SPEC: dict[str, dict[str, t.Any]] = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
@@ -110,7 +110,7 @@ SPEC: dict[str, dict[str, t.Any]] = {
 def desired_state(params: dict) -> dict:
     """The wanted snapshot; the names are checked before any call because a snapshot name is never a pattern."""
     return {"svm": check_name("svm", params["svm"], "svm"), "volume": check_name("volume", params["volume"], "volume"),
-            "name": check_name("snapshot", params["name"]), "comment": params["comment"]}
+            "name": check_name("snapshot", params["name"]), "comment": check_text(params["comment"], 255, "comment")}
 
 
 def plan_snapshot(current: dict | None, params: dict, desired: dict) -> Plan:

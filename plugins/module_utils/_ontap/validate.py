@@ -89,6 +89,14 @@ def check_size(kind: str, size_gib: float | None, minimum: int, maximum: int | N
     return size
 
 
+def check_text(value: str | None, limit: int, option: str) -> str | None:
+    """A free-text option (a comment) within ONTAP's length limit, or PlanError."""
+    if value is not None and len(value) > limit:
+        raise PlanError("INVALID_VALUE", "%s is %d characters long; ONTAP keeps at most %d" % (option, len(value), limit),
+                        "Shorten %s (nothing was changed)" % option)
+    return value
+
+
 def check_lun_id(value: int | None, option: str = "lun_id") -> int | None:
     """A LUN id in ONTAP's range 0..4095, or PlanError."""
     if value is not None and not 0 <= value <= MAX_LUN_ID:

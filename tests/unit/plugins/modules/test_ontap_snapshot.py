@@ -98,3 +98,9 @@ def test_look_alike_snapshot_is_not_deleted(monkeypatch, transport):
         fake.expect("snapshot-get-iter", None, iter_result("snapshot-info", [{"name": "s10", "volume": "vol1", "vserver": "svm_xen"}]))
     kind, result = run(monkeypatch, ontap_snapshot.main, transport, fake, dict(ARGS, state="absent"))
     assert kind == "exit" and result["changed"] is False and fake.writes() == []
+
+
+def test_too_long_comment_refused_before_any_call(monkeypatch):
+    fake = new_fake("rest")
+    kind, result = run(monkeypatch, ontap_snapshot.main, "rest", fake, dict(ARGS, comment="c" * 256))
+    assert kind == "fail" and fake.log == [] and "INVALID_VALUE comment is 256 characters long; ONTAP keeps at most 255" in result["msg"]
