@@ -44,14 +44,14 @@ def xapi_summary(state: dict) -> dict:
             pbds = [p for p in tables.get("PBD", {}).values() if p.get("SR") == ref]
             srs.append({
                 "name": sr.get("name_label"), "uuid": sr.get("uuid"), "type": sr.get("type"), "shared": sr.get("shared"),
-                "physical_size": _int(sr.get("physical_size")),
+                "physical_size": _int(sr.get("physical_size")), "other_config": sr.get("other_config") or {},
                 "vdis": sorted(v.get("name_label") for v in tables.get("VDI", {}).values() if v.get("SR") == ref),
                 "default": pool.get("default_SR") == ref,
                 "pbds": sorted(({"host": hosts.get(p.get("host"), {}).get("name_label"), "attached": bool(p.get("currently_attached")),
                                  "password_keys": sorted(k for k in (p.get("device_config") or {}) if k.endswith("password"))}
                                 for p in pbds), key=lambda e: e["host"] or ""),
             })
-        pools[name] = {"hosts": sorted(h.get("name_label") for h in hosts.values()),
+        pools[name] = {"uuid": pool.get("uuid"), "hosts": sorted(h.get("name_label") for h in hosts.values()),
                        "iqns": sorted(h.get("iscsi_iqn") for h in hosts.values() if h.get("iscsi_iqn")),
                        "srs": sorted(srs, key=lambda s: s["name"] or "")}
     return pools

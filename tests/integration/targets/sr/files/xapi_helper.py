@@ -9,6 +9,7 @@
     xapi_helper.py READY unplug SR_UUID HOST_NAME              unplug that host's PBD (as after a failed boot-time plug)
     xapi_helper.py READY vdi-destroy-all SR_UUID                destroy every VDI of the SR
     xapi_helper.py READY forget SR_UUID                         unplug every PBD and forget the SR (data stays on the LUN)
+    xapi_helper.py READY set-other-config SR_UUID KEY VALUE     set one other_config key of the SR
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ def main(ready_path: str, action: str, *args: str) -> None:
         elif action == "vdi-destroy-all":
             for vdi in session.xenapi.SR.get_VDIs(sr):
                 session.xenapi.VDI.destroy(vdi)
+        elif action == "set-other-config":
+            session.xenapi.SR.remove_from_other_config(sr, args[1])
+            session.xenapi.SR.add_to_other_config(sr, args[1], args[2])
         elif action == "unplug":
             for pbd in session.xenapi.SR.get_PBDs(sr):
                 host = session.xenapi.PBD.get_host(pbd)
