@@ -36,7 +36,6 @@ class OntapError(CollectionError):
             text = "%s (target: %s)" % (text, self.target)
         return text
 
-
     @property
     def hint(self) -> str:
         """What to do, for the codes a SAN task meets; otherwise where to look."""

@@ -12,8 +12,9 @@ quotes; the REST documentation (ontap-automation, rest/input_variables) lists th
 quoting. Rather than depend on quoting, a user's name never carries an operator: names are checked
 against the character rules ONTAP itself applies to each object type (every rule below excludes
 every operator, and `null` is refused as a word), so the value sent is always a plain literal, and
-the services compare the names of the returned records with the requested name as well. Sizes, IQNs and LUN ids are checked for the same reason the guide asks for it: a bad
-value must stop before anything was read or written, with a message that names the fix.
+the services compare the names of the returned records with the requested name as well.
+Sizes, IQNs and LUN ids are checked here too: a bad value must stop before anything was read or
+written, with a message that names the fix, rather than half-way through a run.
 """
 
 from __future__ import annotations
