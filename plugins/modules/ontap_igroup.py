@@ -92,6 +92,16 @@ igroup:
     os_type: {description: "OS type.", type: str, returned: success}
     protocol: {description: "Protocol.", type: str, returned: success}
     initiators: {description: "Lower-case initiator names, sorted.", type: list, elements: str, returned: success}
+initiators_added:
+  description: Initiators added (or that would be added in check mode).
+  returned: when state is present
+  type: list
+  elements: str
+initiators_removed:
+  description: Initiators removed because of O(purge_initiators).
+  returned: when state is present
+  type: list
+  elements: str
 plan:
   description: The planned steps, one line each, e.g. the initiators added and removed (also in check mode).
   returned: always
@@ -176,12 +186,18 @@ def plan_igroup(state: dict, params: dict, desired: dict) -> Plan:
     after = dict(current, os_type=desired["os_type"], initiators=sorted((set(current["initiators"]) - set(remove)) | set(add)))
     plan = Plan(current, after, changed=bool(add or remove or current["os_type"] != desired["os_type"]))
     if remove:
-        plan.add("remove initiators from", obj, ", ".join(remove), destructive=True)
+        plan.add("remove initiators from", obj, ", ".join(remove), destructive=True, initiators=remove)
     if add:
-        plan.add("add initiators to", obj, ", ".join(add))
+        plan.add("add initiators to", obj, ", ".join(add), initiators=add)
     if current["os_type"] != desired["os_type"]:
         plan.add("set", obj, "os_type: %s -> %s" % (current["os_type"], desired["os_type"]))
     return plan
+
+
+def membership_result(plan: Plan) -> dict:
+    """initiators_added / initiators_removed, read back from the plan's steps."""
+    steps = {s["action"]: s.get("initiators", []) for s in plan.steps}
+    return {"initiators_added": steps.get("add initiators to", []), "initiators_removed": steps.get("remove initiators from", [])}
 
 
 def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
@@ -209,7 +225,8 @@ def main() -> None:
     except PlanError as err:
         om.fail(verb, "igroup", p["name"], err)
     om.converge(verb, "igroup", p["name"], read=lambda client: read(client, p), plan=lambda state: plan_igroup(state, p, desired),
-                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="igroup")
+                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="igroup",
+                extra=membership_result if p["state"] == "present" else None)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ def test_add_only_keeps_extra_initiators(monkeypatch, transport):
     existing(transport, fake, initiators=(IQN1, IQN2, IQN3))
     kind, result = run(monkeypatch, ontap_igroup.main, transport, fake, args(initiators=[IQN3]))
     assert kind == "exit" and result["changed"] is True and result["plan"] == ["add initiators to igroup xenpool: %s" % IQN3]
+    assert result["initiators_added"] == [IQN3] and result["initiators_removed"] == []
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -80,6 +81,7 @@ def test_purge_makes_list_exact(monkeypatch, transport):
     kind, result = run(monkeypatch, ontap_igroup.main, transport, fake, args(initiators=[IQN1, IQN3], purge_initiators=True), diff=True)
     assert kind == "exit" and result["changed"] is True
     assert result["plan"] == ["remove initiators from igroup xenpool: %s" % IQN2, "add initiators to igroup xenpool: %s" % IQN3]
+    assert result["initiators_removed"] == [IQN2] and result["initiators_added"] == [IQN3]
     assert result["diff"]["before"]["initiators"] == [IQN1, IQN2] and result["diff"]["after"]["initiators"] == [IQN1, IQN3]
 
 
