@@ -114,6 +114,7 @@ def recover(world: World, name: str) -> tuple[int, dict]:
         if db.get("pool", pool_ref)["ha_enabled"]:
             refresh_liveset(db)
             update_pool_status(db)
+            _spawn(_monitor_recovered, world, db, world.clock.elapsed())
         return 200, {"ok": True, "host": host, "address": address,
                      "master": db.get("pool", pool_ref)["master"] == host}
 
@@ -134,14 +135,53 @@ def _assume_dead(world: World, db: Database, host: str, address: str, gen: int) 
 
 
 def _declare_dead(world: World, db: Database, address: str, gen: int) -> None:
-    """The HA monitor after the timeout (lock held, on the scheduler): master election, then
-    restart_auto_run_vms' first half; the restarts run on their own thread in simulated time."""
-    if down(world).get(address) != gen:
-        return
+    """The HA timeout passed (scheduler, lock held): the HA monitor takes it from here on its own thread."""
+    _spawn(_monitor, world, db, address, gen, world.clock.elapsed())
+
+
+def _spawn(func, *args) -> None:
+    threading.Thread(target=_guarded, name="xapisim-ha-monitor", args=(func,) + args, daemon=True).start()
+
+
+def _wait_prevented(world: World, db: Database, base: float) -> float:
+    """Monitor: while pool.ha_prevent_restarts_for holds, the live set is not processed at all (a value < 1
+    wakes it at once). Returns when the simulated timeline goes on."""
+    until = 0.0
+    while True:
+        until = db.meta.get(HA_META, {}).get("prevent_restarts_until", 0.0)
+        if world.clock.elapsed() >= until:
+            break
+        world.clock.sleep_until(until, lambda u=until: db.meta.get(HA_META, {}).get("prevent_restarts_until", 0.0) != u)
+    return max(base, until)
+
+
+def _monitor(world: World, db: Database, address: str, gen: int, base: float) -> None:
+    """process_liveset_on_master after a host left the live set: the failure, then the restarts."""
+    base = _wait_prevented(world, db, base)
+    with world.lock:
+        if down(world).get(address) != gen or not db.get("pool", db.one("pool"))["ha_enabled"]:
+            return
+        master, plan, complete, best_effort = _host_failed(world, db)
+    _restart(world, db, master, plan, complete, best_effort, base)
+
+
+def _monitor_recovered(world: World, db: Database, base: float) -> None:
+    """The live set grew: offline protected VMs (reset while the host was down but not yet declared dead) start."""
+    base = _wait_prevented(world, db, base)
+    with world.lock:
+        if not db.get("pool", db.one("pool"))["ha_enabled"]:
+            return
+        master = db.get("pool", db.one("pool"))["master"]
+        planner = Planner(db, protected_vms(db))
+        plan = sorted(planner.restart_plan.items(), key=lambda item: db.get("VM", item[0])["uuid"])
+    if plan or planner.not_restarted:
+        _restart(world, db, master, plan, not planner.not_restarted, [], base)
+
+
+def _host_failed(world: World, db: Database) -> tuple[str, list, bool, list]:
+    """Master election, then restart_auto_run_vms' first half (lock held). Returns what the restarts need."""
     pool_ref = db.one("pool")
     pool = db.get("pool", pool_ref)
-    if not pool["ha_enabled"]:
-        return
     crashed = _crashed(world, db)
     if pool["master"] in crashed:
         # xapi_ha.ml on_master_failure: survivors propose themselves, xhad grants one; the simulator picks the
@@ -172,11 +212,7 @@ def _declare_dead(world: World, db: Database, address: str, gen: int) -> None:
     planner = Planner(db, protected_vms(db))
     plan = sorted(planner.restart_plan.items(), key=lambda item: db.get("VM", item[0])["uuid"])
     best_effort = [vm for vm in reset if db.get("VM", vm)["ha_restart_priority"] == "best-effort"]
-    base = world.clock.elapsed()
-    thread = threading.Thread(target=_guarded, name="xapisim-ha-restart",
-                              args=(_restart, world, db, master, plan, not planner.not_restarted, best_effort, base),
-                              daemon=True)
-    thread.start()
+    return master, plan, not planner.not_restarted, best_effort
 
 
 # --------------------------------------------------------------------------- restarts
@@ -233,12 +269,6 @@ def _restart(world: World, db: Database, master: str, plan: list, complete: bool
              base: float) -> None:
     """restart_auto_run_vms' second half: the plan (or, when it is incomplete, every Halted protected VM with a
     plain VM.start), one more VM.start for each failure, then the best-effort VMs of the dead hosts."""
-    while True:  # Monitor: no restart while pool.ha_prevent_restarts_for holds them back
-        until = db.meta.get(HA_META, {}).get("prevent_restarts_until", 0.0)
-        if world.clock.elapsed() >= until:
-            break
-        world.clock.sleep_until(until, lambda u=until: db.meta.get(HA_META, {}).get("prevent_restarts_until", 0.0) != u)
-    base = max(base, until)
     with world.lock:
         todo = list(plan) if complete else [(vm, None) for vm in protected_vms(db)
                                             if db.get("VM", vm)["power_state"] == "Halted"]

@@ -110,8 +110,8 @@ def os_info(name: str, **extra) -> dict:
     words = name.split()
     version = next((w for w in words if w[:1].isdigit()), "")
     major, _sep, minor = version.partition(".")
-    info = {"name": name, "family": family, "distro": extra.pop("distro", "") or ("windows" if family == "windows"
-                                                                                   else (words[0].lower() if words else "")),
+    distro = extra.pop("distro", "") or ("windows" if family == "windows" else (words[0].lower() if words else ""))
+    info = {"name": name, "family": family, "distro": distro,
             "major": extra.pop("major", "") or major, "minor": extra.pop("minor", "") or minor or "0"}
     info.update(extra)
     return info
@@ -303,7 +303,6 @@ def set_running(ctx: Context, vm: str, host: str, paused: bool = False, boot: bo
         meta["plan"] = list(resumed or boot_plan(ctx, vm))
         if not paused:
             schedule_boot(ctx, vm, resumed=resumed is not None)
-
 
 
 def refresh_devices(ctx: Context, vm: str) -> None:
@@ -1206,4 +1205,3 @@ def vm_get_data_sources(ctx: Context, vm):
 @handler("VM", "record_data_source")
 def vm_record_data_source(ctx: Context, vm, _name):
     ctx.db.get("VM", vm)
-
