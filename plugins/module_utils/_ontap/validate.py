@@ -23,6 +23,7 @@ import re
 import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.san import iscsi_name_problem
 
 # Character rules of ONTAP object names (ONTAP CLI/REST documentation of each object's name field).
 NAME_RULES: dict[str, tuple[re.Pattern, str]] = {
@@ -40,11 +41,6 @@ NAME_RULES: dict[str, tuple[re.Pattern, str]] = {
 QUERY_WORDS = ("null",)
 RANGE_OPERATOR = ".."
 
-# RFC 3720 (iqn.), RFC 3720/3980 (eui., naa.) iSCSI names, compared lower-case as ONTAP stores them.
-IQN_RE = re.compile(r"^iqn\.\d{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[^\s]+)?$")
-EUI_RE = re.compile(r"^eui\.[0-9a-f]{16}$")
-NAA_RE = re.compile(r"^naa\.([0-9a-f]{16}|[0-9a-f]{32})$")
-MAX_ISCSI_NAME = 223
 
 MIN_VOLUME_BYTES = 20 * 1024 ** 2
 MIN_LUN_BYTES = 4096
@@ -67,13 +63,13 @@ def check_name(kind: str, value: t.Any, option: str = "name") -> str:
 
 
 def check_iqn(value: t.Any, option: str = "initiators") -> str:
-    """One iSCSI initiator name, lower-cased as ONTAP stores it, or PlanError."""
-    text = "" if value is None else str(value).strip().lower()
-    if len(text) > MAX_ISCSI_NAME or not (IQN_RE.match(text) or EUI_RE.match(text) or NAA_RE.match(text)):
-        raise PlanError("INVALID_INITIATOR", "%s entry '%s' is not an iSCSI name (RFC 3720: iqn.YYYY-MM.reversed.domain[:id], "
-                        "eui.<16 hex digits> or naa.<16 or 32 hex digits>, at most %d characters)" % (option, value, MAX_ISCSI_NAME),
+    """One iSCSI initiator name (the rule both sides of the SAN share), lower-cased as ONTAP stores it, or PlanError."""
+    text = "" if value is None else str(value).strip()
+    problem = iscsi_name_problem(text)
+    if problem:
+        raise PlanError("INVALID_INITIATOR", "%s entry '%s' is not an iSCSI name (RFC 3720/3980): %s" % (option, value, problem),
                         "Use the host's initiator IQN, e.g. from vdc.xenpool.sr_info hosts[].iscsi_iqn (nothing was changed)")
-    return text
+    return text.lower()
 
 
 def check_size(kind: str, size_gib: float | None, minimum: int, maximum: int | None = None, option: str = "size_gib") -> int | None:
