@@ -244,7 +244,8 @@ def test_crash_with_ha_restarts_by_plan_and_order(ha_dc):
 
 
 def test_crash_do_not_restart_and_capacity(ha_dc):
-    """Do-not-restart VMs stay Halted; best-effort ones start only where memory remains."""
+    """An incomplete plan: plain VM.start of every protected VM, HA_PROTECTED_VM_RESTART_FAILED for the one that
+    cannot start; best-effort VMs start only where memory remains; do-not-restart VMs stay Halted."""
     p = Pool(ha_dc)
     victim = "xen-amd-03"
     assert p.on(victim) == ["canary-0003", "db-0003", "db-0007", "spamfilter0003"]
@@ -258,14 +259,28 @@ def test_crash_do_not_restart_and_capacity(ha_dc):
     enable(p, "0")
     p.protect("spamfilter0003", "restart")
     p.protect("db-0003", "best-effort")
-    p.protect("canary-0003", "best-effort")
     p.protect("db-0007", "")
     promise = p.x.pool.ha_compute_vm_failover_plan([p.hosts[victim]], [p.vms["spamfilter0003"]])
     assert promise == {p.vms["spamfilter0003"]: {"host": p.hosts["xen-amd-01"]}}
+    # a protected VM with a disk on the victim's local SR: not agile, it cannot restart anywhere
+    canary = p.vms["canary-0003"]
+    local = [s for s in p.x.SR.get_all() if p.x.SR.get_type(s) == "lvm"
+             and p.x.PBD.get_host(p.x.SR.get_PBDs(s)[0]) == p.hosts[victim]][0]
+    vdi = p.x.VDI.create({"name_label": "local", "name_description": "", "SR": local, "virtual_size": str(2 ** 30),
+                          "type": "user", "sharable": False, "read_only": False, "other_config": {}})
+    p.x.VBD.create({"VM": canary, "VDI": vdi, "userdevice": "5", "bootable": False, "mode": "RW", "type": "Disk",
+                    "empty": False, "other_config": {}, "qos_algorithm_type": "", "qos_algorithm_params": {}})
+    assert details(p.x.VM.set_ha_restart_priority, canary, "restart") == ["HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN"]
+    p.x.pool.set_ha_allow_overcommit(p.pool, True)
+    p.x.VM.set_ha_restart_priority(canary, "restart")
+    assert p.x.pool.get_ha_overcommitted(p.pool) is True, "a non-agile protected VM leaves no plan"
     ha_dc.control.request("POST", "hosts/%s/crash" % victim)
     wait_for(lambda: p.state("spamfilter0003") == ("Running", "xen-amd-01"))
-    wait_for(lambda: p.state("canary-0003")[0] == "Running")
+    wait_for(lambda: ("HA_PROTECTED_VM_RESTART_FAILED", "") in p.messages())
     time.sleep(0.5)
+    assert p.state("canary-0003") == ("Halted", None)
+    failed = [m for m in p.x.message.get_all_records().values() if m["name"] == "HA_PROTECTED_VM_RESTART_FAILED"]
+    assert [(m["cls"], m["obj_uuid"], m["priority"]) for m in failed] == [("VM", p.x.VM.get_uuid(canary), "2")]
     assert p.state("db-0003") == ("Halted", None), "best-effort: no host has 16 GiB left"
     assert p.state("db-0007") == ("Halted", None), "do not restart: left Halted"
     assert p.x.VM.get_ha_always_run(p.vms["spamfilter0003"]) is True
