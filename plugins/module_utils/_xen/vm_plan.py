@@ -25,6 +25,10 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_devices import
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_spec import check_against_pool, find_iso, lookup
 
 MIB = 1024 * 1024
+# Setters that only change xapi's database, whatever the power state.
+METADATA_METHODS = ("VM.set_name_description", "VM.add_tags", "VM.remove_tags", "VM.add_to_other_config",
+                    "VM.remove_from_other_config", "VM.set_affinity", "VM.set_ha_restart_priority", "VM.set_order",
+                    "VM.set_start_delay", "VDI.set_name_label")
 # Fields shown in --diff when managed (the desired value is not None).
 DIFF_FIELDS = ("description", "power_state", "vcpus", "vcpus_max", "memory_mib", "memory_static_min_mib",
                "memory_dynamic_min_mib", "memory_dynamic_max_mib", "domain_type", "boot_order", "pv_args", "affinity",
@@ -82,6 +86,9 @@ def _create(state: PoolState, want: dict[str, t.Any], marker: dict[str, str], pl
     check_against_pool(state, want, None)
     what, name = want["source"]
     src_ref, src = find_source(state, name, {"template": "template", "snapshot": "snapshot", "source_vm": "vm"}[what])
+    if what == "source_vm" and src.get("power_state") != "Halted":
+        raise PlanError("VM_BAD_POWER_STATE", "source VM '%s' is %s; xapi clones and copies only halted VMs" % (
+            name, str(src.get("power_state")).lower()), "Halt it first, or snapshot it and use snapshot instead")
     sr_ref = lookup(state, "SR", want["sr"]) if want.get("sr") else (state.pool or {}).get("default_SR")
     base = source_view(state, src_ref, state.name_of("SR", sr_ref))
     mode = _clone_or_copy(state, src, sr_ref)
@@ -177,7 +184,7 @@ def _set(plan: list, field: str, cur: t.Any, new: t.Any, impact: str, method: st
 
 def field_steps(state: PoolState, ref: str | None, cur: dict[str, t.Any], want: dict[str, t.Any]) -> tuple[list, dict]:
     """Steps for every managed field that differs, and the predicted view after them."""
-    running = cur["power_state"] in ("running", "paused")
+    running = cur["power_state"] == "running"
     impact_off = POWER_OFF if running else LIVE
     impact_boot = REBOOT if running else LIVE
     steps: list[dict[str, t.Any]] = []
@@ -206,6 +213,11 @@ def field_steps(state: PoolState, ref: str | None, cur: dict[str, t.Any], want: 
         if want.get(key) is not None:
             after[key] = want[key]
     after.update(predicted_devices(cur, want))
+    if cur["power_state"] in ("suspended", "paused"):
+        # a suspended domain keeps its memory image and devices: only metadata changes until it is halted
+        for step in steps:
+            if step.get("method") not in METADATA_METHODS:
+                step["impact"] = POWER_OFF
     return [_step(s) for s in steps], after
 
 
@@ -311,7 +323,8 @@ def _power(plan: Plan, want: dict[str, t.Any], cur: dict[str, t.Any], steps: lis
     if final == "restarted":
         final = "running"
     if off or (target == "halted" and state != "halted"):
-        plan.add("shut down", "VM", None, POWER_OFF, op="power", target="halted")
+        lost = "discards the suspended memory image" if state == "suspended" else None
+        plan.add("shut down", "VM", lost, POWER_OFF, destructive=bool(lost), op="power", target="halted")
         state = "halted"
     plan.steps.extend(steps)
     if final != state and final in ("running", "halted", "suspended"):

@@ -147,6 +147,7 @@ def test_bad_input_is_refused_before_any_write():
     assert refusal(name="x", template="CentOS 7", nics=[{"network": "net0", "mac": "02:00:00:00:00:01"}]).code == "MAC_IN_USE"
     assert refusal(name="x").code == "SOURCE_MISSING"
     assert refusal(name="x", template="CentOS 7", snapshot="web1-snap").code == "SOURCE_AMBIGUOUS"
+    assert refusal(name="x", source_vm="web1").code == "VM_BAD_POWER_STATE"  # running: xapi clones halted VMs only
 
 
 def test_iso_install_sets_cd_and_boot_order_once():
@@ -175,3 +176,15 @@ def test_pending_creation_is_cleaned_up_first():
     state.records["VM"]["half"] = vm_record(vmc.pending_name("db1"), is_a_template=True)
     result = plan_vm(state, want(name="db1", template="CentOS 7"), {})
     assert [s["op"] for s in result.steps][:2] == ["cleanup_pending", "create"]
+
+
+def test_suspended_vm_changes_only_metadata_live():
+    state = world()
+    state.records["VM"]["web"]["power_state"] = "Suspended"
+    result = plan_vm(state, want(name="web1", tags=["x"]), {})
+    assert [s["impact"] for s in result.steps] == [LIVE]
+    with pytest.raises(PlanError) as info:
+        plan_vm(state, want(name="web1", memory_mib=2048), {})
+    assert info.value.code == "RESTART_REQUIRED" and "suspended" in info.value.message
+    allowed = plan_vm(state, want(name="web1", memory_mib=2048, allow_restart=True), {})
+    assert allowed.steps[0]["action"] == "shut down" and allowed.steps[0]["destructive"]
