@@ -227,6 +227,8 @@ def test_crash_with_ha_restarts_by_plan_and_order(ha_dc):
     assert p.state("db-0006")[1] not in (None, victim), "best-effort: capacity remained"
     assert p.state("db-0002") == ("Halted", None), "do not restart"
     assert p.x.pool.get_ha_overcommitted(p.pool) is False and p.x.pool.get_ha_plan_exists_for(p.pool) == "1"
+    assert not [db["meta"]["xapisim:ha"].get("errors") for db in ha_dc.control.state()["dbs"]
+                if db["meta"].get("xapisim:ha", {}).get("errors")], "no simulator error in the HA monitor"
     names = ["spamfilter0002", "canary-0002"]
     metrics = {n: p.x.VM_metrics.get_start_time(p.x.VM.get_metrics(p.vms[n])).value for n in names}
     assert metrics["spamfilter0002"] < metrics["canary-0002"], "restart order"

@@ -120,11 +120,13 @@ def recover(world: World, name: str) -> tuple[int, dict]:
 
 
 def _guarded(func, *args) -> None:
-    """A scheduler callback must never take the scheduler down: a simulator bug is kept for GET /sim/state."""
+    """A scheduler callback or monitor thread must never take the simulator down: a simulator bug is kept in the
+    pool's state (GET /sim/state: dbs[].meta["xapisim:ha"].errors). args are (world, db, ...)."""
     try:
         func(*args)
     except Exception as exc:  # pylint: disable=broad-exception-caught
-        args[0].__dict__.setdefault("ha_errors", []).append("%s: %s" % (type(exc).__name__, exc))
+        with args[0].lock:
+            args[1].meta.setdefault(HA_META, {}).setdefault("errors", []).append("%s: %s" % (type(exc).__name__, exc))
 
 
 def _assume_dead(world: World, db: Database, host: str, address: str, gen: int) -> None:
