@@ -155,6 +155,13 @@ ejected:
   returned: success
   type: list
   elements: str
+pending_members:
+  description:
+    - In check mode, the hosts that would join and are therefore not members yet (their host and network settings
+      cannot be planned before they join). Empty outside check mode.
+  returned: success
+  type: list
+  elements: str
 forced_checks:
   description: Checks skipped because of O(force_join), per host.
   returned: success
@@ -246,8 +253,9 @@ def main():
     def extra(result):
         poolsvc.close_all(result)  # the joining hosts' sessions (joins, when applied, have closed them already)
         notes = result.notes + ["unresolved member address %s is already in the pool" % a for a in result.unresolved]
-        return {"joined": [c.name for c in result.joiners], "ejected": result.ejected_names, "forced_checks": result.forced,
-                "notes": notes}
+        joined = [c.name for c in result.joiners]
+        return {"joined": joined, "ejected": result.ejected_names, "forced_checks": result.forced, "notes": notes,
+                "pending_members": joined if module.check_mode else []}
 
     module.converge("configure", "pool", params["name"] or module.endpoint_label, poolsvc.read, plan, apply, "pool", extra)
 

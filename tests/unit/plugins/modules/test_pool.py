@@ -38,12 +38,13 @@ def test_check_mode_predicts_and_writes_nothing(world):
     assert result["diff"]["before"]["members"] == ["xen-intel-01"]
     assert result["diff"]["after"]["members"] == ["xen-intel-01", "xen-intel-02", "xen-intel-03"]
     assert result["diff"]["after"]["name"] == "pool-intel"
+    assert sorted(result["pending_members"]) == ["xen-intel-02", "xen-intel-03"]
     assert world.writes() == []
 
 
 def test_apply_then_noop_and_no_secret_in_result(world):
     result = run(world, {"name": "pool-intel", "members": MEMBERS})
-    assert result["changed"] is True
+    assert result["changed"] is True and result["pending_members"] == []
     assert result["pool"]["members"] == ["xen-intel-01", "xen-intel-02", "xen-intel-03"]
     assert world.password not in json.dumps(result)
     world.log.clear()
