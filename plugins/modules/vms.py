@@ -138,7 +138,10 @@ def desired_state(params):
         if result.error_messages:
             raise PlanError("VM_INVALID", "vms[%d] (%s): %s" % (index, merged.get("name", "?"), "; ".join(result.error_messages)),
                             "See the options of vdc.xenpool.vm")
-        out.append(normalise(result.validated_parameters))
+        try:
+            out.append(normalise(result.validated_parameters))
+        except PlanError as err:
+            raise PlanError(err.code, "VM '%s': %s" % (merged.get("name"), err.message), err.hint) from None
     return out
 
 

@@ -11,6 +11,15 @@ TARGET_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "${TARGET_DIR}/../setup_simulators/sim.sh"
 trap sim_stop_all EXIT
 
+# community.general (read-back with xenserver_guest_info) ships with the pip `ansible` package of the controller's
+# venv (.venv), which ansible-test's own venv does not see: add the first python3 on PATH that has it.
+CG_ROOT=""
+for py in $(which -a python3 python 2>/dev/null); do
+    CG_ROOT="$("${py}" -c 'import os, ansible_collections.community.general as m; print(os.path.dirname(os.path.dirname(os.path.dirname(list(m.__path__)[0]))))' 2>/dev/null)" && break
+done
+if [ -z "${CG_ROOT}" ]; then echo "vms target: community.general is not installed (pip install ansible)" >&2; exit 1; fi
+export ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:-}${ANSIBLE_COLLECTIONS_PATH:+:}${CG_ROOT}"
+
 sim_start xapi xapisim --datacenter "${TARGET_DIR}/files/datacenter.yml"
 ANSIBLE_PYTHON_INTERPRETER="${SIM_PYTHON}" ansible-playbook "${TARGET_DIR}/vms.yml" -i localhost, -c local \
     -e "xapi_ready_file=${SIM_STATE}/xapi/ready.json" -e "ansible_python_interpreter=${SIM_PYTHON}" "$@"
