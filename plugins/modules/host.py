@@ -133,7 +133,7 @@ hosts:
   returned: when O(hosts) is given
   type: dict
 plan:
-  description: The planned steps, one line each (C(set <field> <host>: <value>)).
+  description: "The planned steps, one line each (C(set <field> <host>: <value>))."
   returned: success
   type: list
   elements: str

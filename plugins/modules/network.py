@@ -152,7 +152,7 @@ network:
       type: dict
       returned: when present
 plan:
-  description: The planned writes in order, one line each (C(<XenAPI call> <host>: <detail>)).
+  description: "The planned writes in order, one line each (C(<XenAPI call> <host>: <detail>))."
   returned: success
   type: list
   elements: str

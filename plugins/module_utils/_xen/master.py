@@ -88,8 +88,8 @@ def designate(client: t.Any, target: str, timeout: float, reconnect: t.Callable[
         if unchanged_since[-1] - unchanged_since[0] < grace:
             return None
         return MasterError("MASTER_NOT_CHANGED", "pool.designate_new_master(%s) did not take effect: the pool still names %s as "
-                             "master and no designate task runs" % (name, state_name(hosts, seen["master"])),
-                             hint="The call or its answer was lost; run the module again to retry the master change")
+                           "master and no designate task runs" % (name, state_name(hosts, seen["master"])),
+                           hint="The call or its answer was lost; run the module again to retry the master change")
 
     try:
         wait_until(lambda: _observe(reconnect, address), lambda seen: bool(seen) and seen["master"] == ref,
@@ -97,7 +97,7 @@ def designate(client: t.Any, target: str, timeout: float, reconnect: t.Callable[
                    failed=never_applied, sleep=sleep, clock=clock)
     except WaitTimeout:
         raise MasterError("MASTER_TIMEOUT", "the pool did not answer from the new master %s within %ss" % (address, timeout),
-                            hint="Check the new master's management interface; raise wait_timeout for slow pools") from None
+                          hint="Check the new master's management interface; raise wait_timeout for slow pools") from None
 
 
 def state_name(hosts: dict[str, dict[str, t.Any]], ref: t.Any) -> str:

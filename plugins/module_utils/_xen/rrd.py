@@ -59,7 +59,6 @@ _PHYSICAL_PIF = re.compile(r"^eth\d+$")
 _CPU = re.compile(r"^cpu\d+$")
 
 
-
 class Tls(t.NamedTuple):
     """The XenClient's certificate settings, for an https request."""
 

@@ -174,7 +174,10 @@ def plan_converge(result: SrPlan) -> SrPlan:
         if keys and desired["type"] not in cfg.LOCAL_TYPES:
             result.warnings.append("PBD on %s differs in device_config %s; not changed (that needs the PBD unplugged and "
                                    "recreated)" % (state.name_of("host", host), ", ".join(keys)))
-    names = lambda refs: ", ".join(state.name_of("host", h) or h for h in refs)  # noqa: E731
+
+    def names(refs: list[str]) -> str:
+        return ", ".join(state.name_of("host", h) or h for h in refs)
+
     if result.create_pbds:
         if not cfg.identity_complete(desired["type"], dc):
             raise srs.SrUsageError("hosts %s have no PBD and device_config is incomplete" % names(result.create_pbds), IDENTITY_HINT)
