@@ -102,8 +102,9 @@ ERRORS: dict[str, tuple[str, int, str]] = {
 class OntapError(Exception):
     """A business-rule failure with its REST and ZAPI renderings."""
 
-    def __init__(self, key: str, message: str, target: str | None = None) -> None:
+    def __init__(self, key: str, message: str, target: str | None = None, zapi_message: str | None = None) -> None:
         super().__init__(message)
+        self.zapi_message = zapi_message
         rest_code, http_status, errno = ERRORS[key]
         self.key = key
         self.message = message

@@ -92,8 +92,8 @@ def test_envelope_default_and_fields(api):
     full = one(api, "/api/svm/svms", name="svm_xen", fields="*")
     assert "ip_interfaces" in full and "language" in full
     # valid-but-unmodelled field is omitted, unknown field is an error
-    vol = one(api, "/api/storage/volumes", name="svm_xen_root", fields="tiering.policy,size")
-    assert "tiering" not in vol and vol["size"] == GIB
+    vol = one(api, "/api/storage/volumes", name="svm_xen_root", fields="qos.policy.name,size")
+    assert "qos" not in vol and vol["size"] == GIB
     assert error_code(api.get("/api/storage/volumes", fields="no_such_field")) == (400, "262197")
     assert error_code(api.get("/api/storage/volumes", bogus="1")) == (400, "262179")
 

@@ -75,6 +75,15 @@ class OntapState(ClusterMixin, JobsMixin, VolumesMixin, LunsMixin, IgroupsMixin,
         hexed = raw.hex()
         return "%s-%s-%s-%s-%s" % (hexed[:8], hexed[8:12], hexed[12:16], hexed[16:20], hexed[20:])
 
+    def derived_uuid(self, purpose: str, key: str) -> str:
+        """A stable uuid for an object the model does not keep (a policy, a port, an IPspace): same key, same uuid,
+        and no effect on the sequence new_uuid() draws from."""
+        raw = bytearray(hashlib.sha256(("%s:derived:%s:%s" % (self.seed, purpose, key)).encode("utf-8")).digest()[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x40
+        raw[8] = (raw[8] & 0x3F) | 0x80
+        hexed = raw.hex()
+        return "%s-%s-%s-%s-%s" % (hexed[:8], hexed[8:12], hexed[12:16], hexed[16:20], hexed[20:])
+
     def new_serial(self) -> str:
         """12 printable characters, unique in the cluster (the NAA id / SCSIid is derived from it)."""
         while True:

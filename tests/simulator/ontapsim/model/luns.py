@@ -92,7 +92,9 @@ class LunsMixin:
                 raise OntapError("lun_same_size", "New LUN size is the same as the old LUN size.", "space.size")
             if size < lun["size"] and not allow_shrink:
                 raise OntapError("lun_shrink", "Reducing the size of a LUN might cause permanent data loss or corruption "
-                                 "and is not supported by the REST API; LUN sizes can only be increased.", "space.size")
+                                 "and is not supported by the REST API; LUN sizes can only be increased.", "space.size",
+                                 zapi_message="Reducing LUN size without coordination with the host system may cause "
+                                 "permanent data loss or corruption. Use the force flag to allow LUN size reduction.")
             self.check_lun_size(size)
         if "path" in changes and changes["path"] != lun["path"]:
             svm = self.svms[lun["svm_uuid"]]

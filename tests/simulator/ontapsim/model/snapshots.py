@@ -15,7 +15,8 @@ class SnapshotsMixin:
     def snapshots_of_volume(self, vol: dict) -> list[dict]:
         return [s for s in self.snapshots.values() if s["vol_uuid"] == vol["uuid"]]
 
-    def snapshot_create(self, vol_uuid: str, name: str, uuid: str, comment: str = "", snapmirror_label: str = "") -> dict:
+    def snapshot_create(self, vol_uuid: str, name: str, uuid: str, comment: str = "", snapmirror_label: str = "",
+                        expiry_time: str = "") -> dict:
         vol = self.volumes.get(vol_uuid)
         if vol is None:
             raise OntapError("lun_vol_uuid_not_found", "Volume does not exist.", "volume.uuid")
@@ -27,8 +28,24 @@ class SnapshotsMixin:
             raise OntapError("snap_dup", "Snapshot copy \"%s\" of volume \"%s\" already exists." % (name, vol["name"]),
                              "name")
         snap = {"uuid": uuid, "name": name, "vol_uuid": vol_uuid, "comment": comment or "",
-                "snapmirror_label": snapmirror_label or "", "create_time": self.now(), "size": 0}
+                "snapmirror_label": snapmirror_label or "", "create_time": self.now(), "size": 0,
+                "expiry_time": expiry_time or ""}
         self.snapshots[uuid] = snap
+        return snap
+
+    def snapshot_modify(self, snap: dict, changes: dict) -> dict:
+        """Rename and attribute changes, shared by REST PATCH and ZAPI snapshot-rename / snapshot-modify-iter."""
+        vol = self.volumes[snap["vol_uuid"]]
+        new = changes.get("name")
+        if new is not None and new != snap["name"]:
+            if not SNAP_NAME_RE.match(new or ""):
+                raise OntapError("snap_name_invalid", "Invalid snapshot name \"%s\"." % new, "name")
+            if any(s["name"] == new for s in self.snapshots_of_volume(vol)):
+                raise OntapError("snap_dup", "Snapshot copy \"%s\" of volume \"%s\" already exists." % (new, vol["name"]),
+                                 "name")
+        for key in ("name", "comment", "snapmirror_label", "expiry_time"):
+            if key in changes:
+                snap[key] = changes[key] or ""
         return snap
 
     def snapshot_delete(self, uuid: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..model import iso
 from .common import RestResponse, _links, _ref, project
+from .extras import job_extras, lif_extras, merge, svm_extras
 
 
 class ClusterMixin:
@@ -17,7 +18,9 @@ class ClusterMixin:
         rec = {"name": c["name"], "uuid": c["uuid"], "version": dict(c["version"]), "location": c["location"],
                "contact": c["contact"], "timezone": {"name": c["timezone"]}, "dns_domains": list(c["dns_domains"]),
                "san_optimized": False, "disaggregated": False,
-               "management_interfaces": [{"name": "cluster_mgmt", "ip": {"address": c["management_address"]}}],
+               "management_interfaces": [{"name": "cluster_mgmt", "ip": {"address": c["management_address"]},
+                                          "uuid": self.state.derived_uuid("lif", "cluster_mgmt")}],
+               "name_servers": list(c.get("name_servers", [])), "ntp_servers": list(c.get("ntp_servers", [])),
                "nodes": [_ref(n["name"], n["uuid"], "/api/cluster/nodes/%s" % n["uuid"]) for n in self.state.nodes],
                "_links": _links("/api/cluster")}
         if "fields" in params:
@@ -46,7 +49,7 @@ class ClusterMixin:
                 rec["svm"] = self.svm_ref(job["svm_uuid"])
             if job["error"]:
                 rec["error"] = dict(job["error"])
-            out.append(rec)
+            out.append(merge(rec, job_extras(self.state, job)))
         return out
 
     def svm_records(self, uuid: str | None = None) -> list[dict]:
@@ -71,7 +74,7 @@ class ClusterMixin:
                    "_links": _links("/api/svm/svms/%s" % svm["uuid"])}
             if svm["comment"]:
                 rec["comment"] = svm["comment"]
-            out.append(rec)
+            out.append(merge(rec, svm_extras(self.state, svm, aggrs)))
         return out
 
     def aggr_records(self, uuid: str | None = None) -> list[dict]:
@@ -109,4 +112,5 @@ class ClusterMixin:
                         "location": {"home_node": node_ref, "node": node_ref, "home_port": {"name": lif["port"]},
                                      "port": {"name": lif["port"]}, "is_home": True},
                         "_links": _links("/api/network/ip/interfaces/%s" % lif["uuid"])})
+            merge(out[-1], lif_extras(self.state, lif))
         return out

@@ -9,6 +9,7 @@ from ..errors import OntapError
 from ..model import parse_bool
 from ..restfields import PATCH_FIELDS, POST_FIELDS
 from .common import RestResponse, _links, _ref
+from .extras import igroup_extras, initiator_extras, merge
 
 
 class IgroupsMixin:
@@ -27,15 +28,17 @@ class IgroupsMixin:
                                                                % (ig["uuid"], init["name"]))}
                 if init.get("comment"):
                     item["comment"] = init["comment"]
-                rec["initiators"].append(item)
+                rec["initiators"].append(merge(item, initiator_extras(self.state, ig, init)))
         maps = self.state.maps_of_igroup(ig)
         if maps:
             rec["lun_maps"] = []
             for mapping in maps:
                 lun = self.state.luns[mapping["lun_uuid"]]
-                rec["lun_maps"].append({"lun": _ref(lun["path"], lun["uuid"], "/api/storage/luns/%s" % lun["uuid"]),
-                                        "logical_unit_number": mapping["lun_id"]})
-        return rec
+                node = self.state.aggregates[self.state.volumes[lun["vol_uuid"]]["aggr_uuid"]]["node"]
+                lun_ref = dict(_ref(lun["path"], lun["uuid"], "/api/storage/luns/%s" % lun["uuid"]),
+                               node={"name": node, "uuid": next(n["uuid"] for n in self.state.nodes if n["name"] == node)})
+                rec["lun_maps"].append({"lun": lun_ref, "logical_unit_number": mapping["lun_id"]})
+        return merge(rec, igroup_extras(self.state, ig))
 
     def igroup_records(self, uuid: str | None = None) -> list[dict]:
         return [self.igroup_record(g) for g in self.state.igroups.values() if uuid in (None, g["uuid"])]
@@ -78,7 +81,7 @@ class IgroupsMixin:
                    "_links": _links("/api/protocols/san/igroups/%s/initiators/%s" % (ig["uuid"], init["name"]))}
             if init.get("comment"):
                 rec["comment"] = init["comment"]
-            out.append(rec)
+            out.append(merge(rec, initiator_extras(self.state, ig, init)))
         return out
 
     def get_initiators(self, params: dict, body: dict, path: str, ig: str) -> RestResponse:  # pylint: disable=unused-argument

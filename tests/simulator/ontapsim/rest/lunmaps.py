@@ -24,9 +24,12 @@ class LunMapsMixin:
             node = st.aggregates[st.volumes[lun["vol_uuid"]]["aggr_uuid"]]["node"]
             out.append({"svm": self.svm_ref(lun["svm_uuid"]),
                         "lun": dict(_ref(lun["path"], lun["uuid"], "/api/storage/luns/%s" % lun["uuid"]),
-                                    node={"name": node}),
+                                    node={"name": node, "uuid": next(n["uuid"] for n in st.nodes if n["name"] == node)},
+                                    smbc={"replicated": False}),
                         "igroup": dict(_ref(ig["name"], ig["uuid"], "/api/protocols/san/igroups/%s" % ig["uuid"]),
-                                       protocol=ig["protocol"], os_type=ig["os_type"]),
+                                       protocol=ig["protocol"], os_type=ig["os_type"], replicated=False,
+                                       initiators=[i["name"] for i in ig["initiators"]]),
+                        "replicated": False,
                         "logical_unit_number": mapping["lun_id"],
                         "reporting_nodes": [{"name": n["name"], "uuid": n["uuid"]} for n in st.nodes],
                         "_links": _links("/api/protocols/san/lun-maps/%s/%s" % (lun["uuid"], ig["uuid"]))})

@@ -9,6 +9,7 @@ from ..errors import OntapError
 from ..model import iso, parse_bool, parse_size
 from ..restfields import PATCH_FIELDS, POST_FIELDS
 from .common import RestResponse, _links, _ref
+from .extras import lun_extras, merge
 
 
 class LunsMixin:
@@ -18,6 +19,7 @@ class LunsMixin:
         st = self.state
         vol = st.volumes[lun["vol_uuid"]]
         node = st.aggregates[vol["aggr_uuid"]]["node"]
+        node_uuid = next((n["uuid"] for n in st.nodes if n["name"] == node), "")
         maps = st.maps_of_lun(lun)
         online = lun["enabled"] and vol["state"] == "online"
         rec = {"uuid": lun["uuid"], "name": lun["path"], "svm": self.svm_ref(lun["svm_uuid"]),
@@ -41,9 +43,14 @@ class LunsMixin:
             rec["lun_maps"] = []
             for mapping in maps:
                 ig = st.igroups[mapping["igroup_uuid"]]
-                rec["lun_maps"].append({"igroup": _ref(ig["name"], ig["uuid"], "/api/protocols/san/igroups/%s" % ig["uuid"]),
-                                        "logical_unit_number": mapping["lun_id"]})
-        return rec
+                igroup = dict(_ref(ig["name"], ig["uuid"], "/api/protocols/san/igroups/%s" % ig["uuid"]),
+                              os_type=ig["os_type"], protocol=ig["protocol"],
+                              initiators=[dict({"name": i["name"]}, **({"comment": i["comment"]} if i.get("comment") else {}))
+                                          for i in ig["initiators"]])
+                if ig["comment"]:
+                    igroup["comment"] = ig["comment"]
+                rec["lun_maps"].append({"igroup": igroup, "logical_unit_number": mapping["lun_id"]})
+        return merge(rec, lun_extras(st, lun, vol, node_uuid))
 
     def lun_records(self, uuid: str | None = None, name: str | None = None) -> list[dict]:
         if uuid is not None:

@@ -9,6 +9,7 @@ from ..errors import OntapError
 from ..model import iso
 from ..restfields import PATCH_FIELDS, POST_FIELDS
 from .common import RestResponse, _links, _ref
+from .extras import merge, snapshot_extras
 
 
 class SnapshotsMixin:
@@ -25,7 +26,9 @@ class SnapshotsMixin:
             rec["comment"] = snap["comment"]
         if snap["snapmirror_label"]:
             rec["snapmirror_label"] = snap["snapmirror_label"]
-        return rec
+        if snap.get("expiry_time"):
+            rec["expiry_time"] = snap["expiry_time"]
+        return merge(rec, snapshot_extras(self.state, snap, vol))
 
     def _vol_for_snap(self, vol: str) -> dict:
         found = self.state.volumes.get(vol)
@@ -56,7 +59,7 @@ class SnapshotsMixin:
                 raise OntapError("svm_mismatch", "The volume is not in SVM \"%s\"." % svm["name"], "svm.name")
         uuid = self.state.new_uuid()
         args = {"vol_uuid": volume["uuid"], "name": body["name"], "uuid": uuid, "comment": body.get("comment", ""),
-                "snapmirror_label": body.get("snapmirror_label", "")}
+                "snapmirror_label": body.get("snapmirror_label", ""), "expiry_time": body.get("expiry_time", "")}
         return self.run_async("POST /api/storage/volumes/%s/snapshots" % volume["uuid"],
                               self.state.svms[volume["svm_uuid"]], "snapshot_create", args, params, 201,
                               "/api/storage/volumes/%s/snapshots/%s" % (volume["uuid"], uuid),
@@ -68,12 +71,8 @@ class SnapshotsMixin:
         if snap is None or snap["vol_uuid"] != volume["uuid"]:
             raise OntapError("snap_not_found", "Snapshot copy does not exist.", "uuid")
         self.check_body("snapshots", body, PATCH_FIELDS)
-        if "name" in body and body["name"] != snap["name"]:
-            if any(s["name"] == body["name"] for s in self.state.snapshots_of_volume(volume)):
-                raise OntapError("snap_dup", "Snapshot copy \"%s\" already exists." % body["name"], "name")
-        for key in ("name", "comment", "snapmirror_label"):
-            if key in body:
-                snap[key] = body[key]
+        self.state.snapshot_modify(snap, {k: body[k] for k in ("name", "comment", "snapmirror_label", "expiry_time")
+                                          if k in body})
         return RestResponse(200, {})
 
     def delete_snapshot(self, params: dict, body: dict, path: str, vol: str, uuid: str) -> RestResponse:  # pylint: disable=unused-argument

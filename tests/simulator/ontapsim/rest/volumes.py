@@ -9,6 +9,7 @@ from ..errors import OntapError
 from ..model import EFFICIENCY_KEYS, iso, parse_size
 from ..restfields import PATCH_FIELDS, POST_FIELDS
 from .common import RestResponse, _links, _ref
+from .extras import merge, volume_extras, volume_junction_parent
 
 
 class VolumesMixin:
@@ -49,7 +50,10 @@ class VolumesMixin:
             rec["comment"] = vol["comment"]
         if vol["junction_path"]:
             rec["nas"] = {"path": vol["junction_path"]}
-        return rec
+            parent = volume_junction_parent(st, vol)
+            if parent:
+                rec["nas"]["junction_parent"] = parent
+        return merge(rec, volume_extras(st, vol, space, savings, st.svms[vol["svm_uuid"]]))
 
     def volume_records(self, uuid: str | None = None, name: str | None = None) -> list[dict]:
         if uuid is not None:

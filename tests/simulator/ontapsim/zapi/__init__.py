@@ -22,7 +22,7 @@ from xml.sax.saxutils import quoteattr
 from ..errors import OntapError
 from ..model import OntapState
 from .common import (
-    CLUSTER_ONLY, DEFAULT_MAX_RECORDS, NS, QUERY_ALIASES, SVM_ONLY, WRITE_APIS, ZAPI_PATH, ZapiFault, _local, child,
+    CLUSTER_ONLY, DEFAULT_MAX_RECORDS, NOT_SUPPORTED, NS, QUERY_ALIASES, SVM_ONLY, WRITE_APIS, ZAPI_PATH, ZapiFault, _local, child,
     matches, node, prune, render, text,
 )
 from .cluster import ClusterMixin
@@ -91,6 +91,9 @@ class ZapiApi(ClusterMixin, VolumesMixin, LunsMixin, IgroupsMixin, LunMapsMixin,
                 svm = self.state.svm_by_name(vfiler, required=False)
                 if svm is None:
                     raise ZapiFault("15698", "Specified vserver not found")
+            if name in NOT_SUPPORTED:
+                raise ZapiFault("13012", "Operation not supported in this configuration: %s (ontapsim does not simulate %s)."
+                                % (name, NOT_SUPPORTED[name]))
             func = getattr(self, "api_" + name.replace("-", "_"), None)
             if func is None or (name in SVM_ONLY and svm is None) or (name in CLUSTER_ONLY and svm is not None):
                 raise ZapiFault("13005", "Unable to find API: %s" % name)
@@ -99,7 +102,7 @@ class ZapiApi(ClusterMixin, VolumesMixin, LunsMixin, IgroupsMixin, LunMapsMixin,
         except ZapiFault as exc:
             return name, self.failed(exc.errno, exc.reason)
         except OntapError as exc:
-            return name, self.failed(exc.errno, exc.message)
+            return name, self.failed(exc.errno, exc.zapi_message or exc.message)
 
     def iterate(self, api: ET.Element, info_tag: str, records: list[list[tuple]]) -> list[tuple]:
         query = child(child(api, "query"), info_tag)

@@ -81,3 +81,10 @@ class ClusterMixin:
                             node("job-state", job["state"]), node("job-status-code", job["code"]),
                             node("job-completion", job["message"]), node("job-start-time", int(job["start"]))])
         return self.iterate(api, "job-info", records)
+
+    def api_cluster_node_get_iter(self, api, svm):  # pylint: disable=unused-argument
+        """cluster-node-get-iter: na_ontap_interface reads node names from it (home_node default)."""
+        records = [[node("node-name", n["name"]), node("node-uuid", n["uuid"]), node("is-node-healthy", True),
+                    node("is-node-eligible", True), node("node-serial-number", n["uuid"].replace("-", "")[:12])]
+                   for n in self.state.nodes]
+        return self.iterate(api, "cluster-node-info", records)

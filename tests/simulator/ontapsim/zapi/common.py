@@ -16,10 +16,26 @@ WRITE_APIS = frozenset("""volume-create volume-size volume-offline volume-online
 sis-enable sis-disable sis-set-config sis-start sis-stop lun-create-by-size lun-resize lun-destroy lun-online lun-offline
 lun-map lun-unmap igroup-create igroup-destroy igroup-add igroup-remove iscsi-service-create iscsi-service-start
 iscsi-service-stop iscsi-service-destroy snapshot-create snapshot-delete lun-set-space-reservation-info
-igroup-set-attribute""".split())
+igroup-set-attribute igroup-rename lun-move snapshot-rename snapshot-modify-iter volume-mount volume-unmount
+volume-rename""".split())
+# APIs netapp.ontap's modules call that ontapsim recognises but does not model: they answer errno 13012
+# (EOPNOTSUPPORTED in netapp-lib's errno table, "operation not supported") with the reason below, so a
+# client gets an ONTAP-shaped refusal instead of "Unable to find API" (13005), which means a wrong name.
+NOT_SUPPORTED = {
+    "vserver-create": "creating SVMs", "vserver-destroy": "deleting SVMs", "vserver-rename": "renaming SVMs",
+    "net-interface-create": "creating network interfaces", "net-interface-delete": "deleting network interfaces",
+    "net-interface-modify": "changing network interfaces", "net-interface-rename": "renaming network interfaces",
+    "volume-move-start": "volume moves between aggregates", "volume-create-async": "FlexGroup volumes",
+    "volume-destroy-async": "FlexGroup volumes", "volume-modify-iter-async": "FlexGroup volumes",
+    "volume-offline-async": "FlexGroup volumes", "volume-online-async": "FlexGroup volumes",
+    "volume-rename-async": "FlexGroup volumes", "volume-size-async": "FlexGroup volumes",
+    "sis-enable-async": "FlexGroup volumes", "sis-set-config-async": "FlexGroup volumes",
+    "volume-encryption-conversion-start": "volume encryption", "volume-encryption-conversion-get-iter": "volume encryption",
+    "job-get": "job-get (use job-get-iter)",
+}
 # APIs that only exist in an SVM context (need vfiler=); everything else works at cluster scope.
 SVM_ONLY = WRITE_APIS | {"iscsi-node-get-name", "lun-map-list-info"}
-CLUSTER_ONLY = frozenset({"aggr-get-iter"})
+CLUSTER_ONLY = frozenset({"aggr-get-iter", "cluster-node-get-iter"})
 # Query elements clients send that the record calls differently: netapp.ontap's
 # na_ontap_volume filters volume-id-attributes on <vserver>, the record carries
 # owning-vserver-name.

@@ -62,3 +62,9 @@ class IgroupsMixin:
         self.state.igroup_remove_initiator(self._igroup(api, svm), self.need(api, "initiator"),
                                            allow_mapped=parse_bool(text(api, "force"), False))
         return []
+
+    def api_igroup_rename(self, api, svm):
+        """igroup-rename (initiator-group-name, initiator-group-new-name), what na_ontap_igroup sends for from_name."""
+        ig = self._igroup(api, svm)
+        self.state.igroup_modify(ig, {"name": self.need(api, "initiator-group-new-name")})
+        return []

@@ -77,3 +77,9 @@ class LunsMixin:
                             "\"%s\"." % enable)
         self.state.lun_modify(lun["uuid"], {"space_reserve": enable == "true"})
         return []
+
+    def api_lun_move(self, api, svm):
+        """lun-move (path, new-path): a rename within the volume, what na_ontap_lun sends for from_name."""
+        lun = self._lun(svm, self.need(api, "path"))
+        self.state.lun_modify(lun["uuid"], {"path": self.need(api, "new-path")})
+        return []

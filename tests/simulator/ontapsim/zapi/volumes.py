@@ -241,3 +241,25 @@ class VolumesMixin:
                 rec.append(node("policy", eff["policy"]))
             records.append(rec)
         return self.iterate(api, "sis-status-info", records)
+
+    def api_volume_mount(self, api, svm):
+        """volume-mount (volume-name, junction-path): the volume's NAS path."""
+        vol = self._volume(svm, self.need(api, "volume-name"))
+        self.state.volume_modify(vol["uuid"], {"junction_path": self.need(api, "junction-path")})
+        return []
+
+    def api_volume_unmount(self, api, svm):
+        vol = self._volume(svm, self.need(api, "volume-name"))
+        self.state.volume_modify(vol["uuid"], {"junction_path": None})
+        return []
+
+    def api_volume_rename(self, api, svm):
+        """volume-rename (volume, new-volume-name), what na_ontap_volume sends for from_name."""
+        vol = self._volume(svm, self.need(api, "volume"))
+        self.state.volume_modify(vol["uuid"], {"name": self.need(api, "new-volume-name")})
+        return []
+
+    def api_volume_move_get_iter(self, api, svm):
+        """No volume is ever moving (volume-move-start is not simulated): an empty iterator."""
+        del svm
+        return self.iterate(api, "volume-move-info", [])
