@@ -103,7 +103,8 @@ options:
         command line to C(ks=<kickstart_url> <kernel_args>); the template's eliloader boots the installer from the
         repository and hands the VM over to pygrub once installed.
       - V(iso) (HVM) inserts O(install.iso) from an ISO library SR into a CD drive and sets the boot order to V(dc);
-        after the install, declare O(cdrom.iso) as empty and O(boot_order=c).
+        with O(wait_for_ip=true) the CD is ejected and the boot order set to V(c) once the installed OS reports an
+        address; otherwise declare O(cdrom.iso) as empty and O(boot_order=c) after the install.
       - V(netboot) (HVM; Windows WDS/RIS, Linux PXE) sets the boot order to V(nc), network first, then disk.
     type: dict
     suboptions:

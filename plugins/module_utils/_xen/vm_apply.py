@@ -77,12 +77,15 @@ class VmApplier:
         """Run the steps in order; returns the VM's view read back afterwards (None once destroyed)."""
         self.vm = vm_ref
         for step in plan.steps:
-            if not step.get("part_of_create"):
+            if not step.get("part_of_create") and not step.get("after_ip"):
                 self.run(step)
         if self.vm is None:
             return None
         if wait_for_ip:
             self.wait_for_ip()
+            for step in plan.steps:
+                if step.get("after_ip"):
+                    self.run(step)
         self.state = refresh(self.client, self.state, self.vm)
         return vm_view(self.state, self.vm)
 
@@ -200,6 +203,14 @@ class VmApplier:
         if step.get("unplug"):
             self.call("VIF.unplug", step["vif"])
         self.call("VIF.destroy", step["vif"])
+
+    def op_eject_install(self, _step: dict[str, t.Any]) -> None:
+        """After an ISO install: empty the CD drive and boot from the disk from now on."""
+        for vbd in self.call("VM.get_VBDs", self.vm):
+            if self.call("VBD.get_type", vbd) == "CD" and not self.call("VBD.get_empty", vbd):
+                self.call("VBD.eject", vbd)
+        params = dict(self.call("VM.get_HVM_boot_params", self.vm) or {}, order="c")
+        self.call("VM.set_HVM_boot_params", self.vm, params)
 
     def op_cd_add(self, step: dict[str, t.Any]) -> None:
         used = {self.call("VBD.get_userdevice", v) for v in self.call("VM.get_VBDs", self.vm)}

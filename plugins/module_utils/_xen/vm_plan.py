@@ -109,6 +109,11 @@ def _create(state: PoolState, want: dict[str, t.Any], marker: dict[str, str], pl
     elif target == "suspended":
         plan.add("start and suspend", "VM", None, LIVE, op="power", target="suspended")
     after["power_state"] = {"restarted": "running"}.get(target or "halted", target or "halted")
+    if (want.get("install") or {}).get("method") == "iso" and target in ("running", "restarted") and want.get("wait_for_ip"):
+        # the guest agent answering means the installed OS booted: the install CD is done with
+        plan.add("eject", "install ISO", "once the installed OS reports an IP; boot order c", LIVE, op="eject_install",
+                 after_ip=True)
+        after["cdrom"], after["boot_order"] = {"iso": ""}, "c"
     after["name"], after["uuid"] = want["name"], None
     plan.before = {}
     plan.after = diff_view(after, want)

@@ -154,6 +154,11 @@ def test_iso_install_sets_cd_and_boot_order_once():
     result = plan(name="sol1", template="CentOS 7", install={"method": "iso", "iso": "sol-11.iso"})
     summary = result.summary()
     assert "add CD drive: sol-11.iso" in summary and "set boot_order:  -> dc" in summary
+    assert not [s for s in result.steps if s.get("after_ip")]
+    waited = plan(name="sol1", template="CentOS 7", install={"method": "iso", "iso": "sol-11.iso"}, power_state="running",
+                  wait_for_ip=True)
+    assert waited.steps[-1]["op"] == "eject_install" and waited.steps[-1]["after_ip"]
+    assert waited.after["cdrom"] == {"iso": ""} and waited.after["boot_order"] == "c"
 
 
 def test_fleet_duplicates_and_prune_touches_only_marked_vms():
