@@ -18,7 +18,7 @@ import typing as t
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import to_int
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import diff, map_changes
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenPlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenPlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, is_null, read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.validate import check_network
 
@@ -353,7 +353,14 @@ def apply(client: t.Any, result: NetworkPlan) -> str | None:
                                hint="Create the parent network first")
         if method == "PIF.reconfigure_ip" and args[0] is None:
             args = (_pif_of(client, step["host"], net),) + args[1:]
-        client.call(method, *args)
+        try:
+            client.call(method, *args)
+        except XapiError as err:
+            # xapi names neither the host nor the value ('INVALID_IP_ADDRESS_SPECIFIED [ip]'): say which step it was
+            done = [("%s %s" % (s["action"], s["object"])).strip() for s in result.steps[:result.steps.index(step)]]
+            raise NetworkError(err.code, "%s on %s (%s) failed: %s; done before it: %s"
+                               % (method, step["object"] or "the pool", step["detail"], err, ", ".join(done) or "nothing"),
+                               hint=err.hint or "Correct the option for that host and run again; the steps done stay") from None
     return net
 
 

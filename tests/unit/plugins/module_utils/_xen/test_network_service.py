@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import network as netsvc
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenPlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenPlanError
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_pool_world import World
 
 
@@ -193,3 +193,24 @@ def test_ip_configuration_for_unknown_hosts_names_them_all(world):
             {"host": "xen-08", "ip": "10.1.1.8", "netmask": "255.255.255.0"}]})
     assert info.value.code == "HOST_NOT_FOUND" and "'xen-08', 'xen-09'" in str(info.value)
     assert world.writes() == []
+
+
+def test_a_failed_write_names_the_host_the_value_and_what_was_done(world, monkeypatch):
+    """Issue 9 (7): 'INVALID_IP_ADDRESS_SPECIFIED [ip]' named neither the host nor the value."""
+    client = world.client("10.0.0.1")
+    plan = netsvc.plan(netsvc.read(client), {"name": "s", "state": "present", "device": "eth1", "vlan": 120,
+                                             "ip_configuration": [{"host": "xen-02", "ip": "10.1.1.2", "netmask": "255.255.255.0"}]})
+    real = client.call
+
+    def refuse(method, *args):
+        if method == "PIF.reconfigure_ip":
+            raise XapiError("INVALID_IP_ADDRESS_SPECIFIED", ["ip"])
+        return real(method, *args)
+
+    monkeypatch.setattr(client, "call", refuse)
+    with pytest.raises(netsvc.NetworkError) as info:
+        netsvc.apply(client, plan)
+    text = str(info.value)
+    assert text.startswith("INVALID_IP_ADDRESS_SPECIFIED PIF.reconfigure_ip on xen-02 (static 10.1.1.2) failed")
+    assert "done before it: create network s, VLAN.create xen-01, VLAN.create xen-02, VLAN.create xen-03" in text
+    assert info.value.hint
