@@ -19,7 +19,7 @@ import typing as t
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError, PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import is_listed, is_managed, is_pending
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import PENDING_PREFIX, is_listed, is_managed, is_pending, pending_vms
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_apply import VmApplier, marker_for
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_plan import destroy_step, plan_vm
 
@@ -57,6 +57,7 @@ def plan_fleet(state: PoolState, wanted: list[dict[str, t.Any]], prune: bool = F
                 raise
             raise PlanError(err.code, "VM '%s': %s" % (want["name"], err.message), err.hint) from None
     if prune:
+        _prune_pending(state, fleet, set(names))
         declared = set(names) | {w.get("uuid") for w in wanted if w.get("uuid")}
         for ref, rec in sorted(state.all("VM").items(), key=lambda item: item[1].get("name_label", "")):
             if is_pending(rec) or not is_listed(rec) or not is_managed(rec):
@@ -68,6 +69,18 @@ def plan_fleet(state: PoolState, wanted: list[dict[str, t.Any]], prune: bool = F
             plan.ref = ref  # type: ignore[attr-defined]
             fleet.items.append((rec.get("name_label", ""), None, plan))
     return fleet
+
+
+def _prune_pending(state: PoolState, fleet: FleetPlan, names: set[str]) -> None:
+    """Unfinished creations of VMs no longer declared: nobody will finish them, so prune cleans them up."""
+    for ref, rec in pending_vms(state):
+        name = str(rec.get("name_label", ""))[len(PENDING_PREFIX):]
+        if name in names:
+            continue  # that VM's own plan cleans it up first
+        plan = Plan(before={"name": rec.get("name_label"), "uuid": rec.get("uuid")}, after={})
+        plan.add("clean up", "unfinished creation", rec.get("uuid"), op="cleanup_pending", ref=ref, destructive=True)
+        plan.ref = None  # type: ignore[attr-defined]
+        fleet.items.append((rec.get("name_label", ""), None, plan))
 
 
 def apply_fleet(new_client: t.Callable[[], t.Any], state: PoolState, fleet: FleetPlan, max_parallel: int = 4,

@@ -193,3 +193,15 @@ def test_suspended_vm_changes_only_metadata_live():
     assert info.value.code == "RESTART_REQUIRED" and "suspended" in info.value.message
     allowed = plan_vm(state, want(name="web1", memory_mib=2048, allow_restart=True), {})
     assert allowed.steps[0]["action"] == "shut down" and allowed.steps[0]["destructive"]
+
+
+def test_prune_cleans_up_unfinished_creations_no_longer_declared():
+    state = world()
+    state.records["VM"]["half"] = vm_record(vmc.pending_name("gone"), is_a_template=True)
+    state.records["VM"]["half2"] = vm_record(vmc.pending_name("db1"), is_a_template=True)
+    fleet = plan_fleet(state, [want(name="db1", template="CentOS 7"), want(name="web1")], prune=True)
+    ops = [(name, [s["op"] for s in p.steps]) for name, _w, p in fleet.items]
+    assert ops[0][1][:2] == ["cleanup_pending", "create"]  # db1's own leftover, then db1
+    assert (vmc.pending_name("gone"), ["cleanup_pending"]) in ops
+    assert not [o for o in ops if o[0] == vmc.pending_name("db1")]
+    assert plan_fleet(state, [want(name="web1")]).changed is False  # without prune, a stranger's leftover stays
