@@ -55,7 +55,9 @@ def test_reference_layout(ref_sim):
     dom0 = [r for r in x.VM.get_all_records().values() if r["is_control_domain"]]
     assert len(dom0) == 1 and dom0[0]["power_state"] == "Running"
     srs = x.SR.get_all_records().values()
-    assert [r["type"] for r in srs] == ["lvm", "iso"], "local storage and the datacenter file's ISO library"
+    assert [(r["type"], r["content_type"], r["shared"]) for r in srs] == [
+        ("lvm", "user", False), ("udev", "disk", False), ("udev", "iso", False), ("iso", "iso", True), ("iso", "iso", False)], \
+        "local storage, the installer's removable-storage and DVD SRs, the Tools SR and the datacenter file's ISO library"
 
 
 def test_join_check_order_and_join_force(ref_sim):

@@ -52,7 +52,7 @@ def details(call, *args):
 def test_probe_stages(storage_sim):
     x = connect(storage_sim).xenapi
     host = x.pool.get_master(x.pool.get_all()[0])
-    assert details(x.SR.probe, host, {}, "lvmoiscsi", {})[:3] == ["SR_BACKEND_FAILURE_95", "", "ConfigTargetMissing"]
+    assert details(x.SR.probe, host, {}, "lvmoiscsi", {})[:3] == ["SR_BACKEND_FAILURE_95", "", "The request is missing the target parameter"]
     assert details(x.SR.probe, host, {"target": "127.0.0.201"}, "lvmoiscsi", {})[0] == "SR_BACKEND_FAILURE_141"
     assert details(x.SR.probe, host, {"target": "127.0.0.200"}, "lvmoiscsi", {})[0] == "SR_BACKEND_FAILURE_68"
     chap = {"target": "127.0.0.200", "chapuser": "chapu", "chappassword": "chap-secret"}
@@ -70,7 +70,10 @@ def test_probe_stages(storage_sim):
     assert luns[0].getElementsByTagName("size")[0].firstChild.data.strip() == str(100 * GIB)
     result = x.SR.probe(host, dict(chap, targetIQN=TARGET_IQN, SCSIid=LUN1), "lvmoiscsi", {})
     assert xml.dom.minidom.parseString(result).getElementsByTagName("SR") == []
-    assert details(x.SR.probe_ext, host, chap, "lvmoiscsi", {}) == ["SR_OPERATION_NOT_SUPPORTED"]
+    # xapi_sr.ml probe_ext runs the SM probe first; an SMAPIv1 driver's Raw answer is then refused
+    assert details(x.SR.probe_ext, host, chap, "lvmoiscsi", {})[0] == "SR_BACKEND_FAILURE_96"
+    assert details(x.SR.probe_ext, host, dict(chap, targetIQN=TARGET_IQN, SCSIid=LUN1), "lvmoiscsi", {}) == \
+        ["SR_OPERATION_NOT_SUPPORTED"]
     calls = storage_sim.control.calls()
     assert "chap-secret" not in str(calls), "device_config passwords are redacted in the call log"
 

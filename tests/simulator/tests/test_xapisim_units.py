@@ -69,13 +69,13 @@ def test_reduce_keeps_served_classes_and_flattens_lifecycle():
         "api_version": {"major": 2, "minor": 23}, "wire_conventions": {"x": 1}, "enums": [], "errors": [],
         "errors_undeclared": [], "errors_patterns": [], "sm_backend_error_codes": {}, "runtime_facts": {},
         "releases": ["dropped"], "alert_message_types": ["dropped"],
-        "relations": [["VM.VBDs", "VBD.VM"], ["VM.VGPUs", "VGPU.VM"]],
+        "relations": [["VM.VBDs", "VBD.VM"], ["VM.VTPMs", "VTPM.VM"]],
         "classes": [
             {"name": "VM", "lifecycle": life, "in_database": True, "gen_constructor_destructor": True, "gen_events": True,
              "record_fields": ["uuid"], "roles": ["pool-admin"],
              "fields": [{"name": "uuid", "type": "string", "qualifier": "DynamicRO", "lifecycle": life, "doc": "x"}],
              "messages": [{"name": "start", "kind": "Custom", "params": [], "lifecycle": life, "roles": ["vm-op"]}]},
-            {"name": "VGPU", "lifecycle": life, "in_database": True, "gen_constructor_destructor": True, "gen_events": True,
+            {"name": "VTPM", "lifecycle": life, "in_database": True, "gen_constructor_destructor": True, "gen_events": True,
              "record_fields": [], "fields": [], "messages": []},
         ],
     }
@@ -85,6 +85,8 @@ def test_reduce_keeps_served_classes_and_flattens_lifecycle():
     assert out["classes"][0]["fields"] == [{"name": "uuid", "type": "string", "qualifier": "DynamicRO", "state": "Published_s"}]
     assert out["classes"][0]["messages"] == [{"name": "start", "kind": "Custom", "params": [], "state": "Published_s"}]
     assert out["relations"] == [["VM.VBDs", "VBD.VM"]]
+    assert out["declared_classes"] == [{"name": "VM", "state": "Published_s", "messages": 1},
+                                       {"name": "VTPM", "state": "Published_s", "messages": 0}]
     assert out["source"]["upstream"] == {"datamodel": {"repo": "github:xapi-project/xen-api", "commit": "abc"}}
 
 

@@ -18,6 +18,7 @@ import yaml
 
 from . import san
 from .dispatch import Context
+from .fresh_host import add_fresh_host_objects
 from .handlers_devices import _account_sr, vif_create
 from .handlers_storage import upsert_target
 from .handlers_vm import clone_vm_records, guest_agent_appears, os_info, parse_provision_xml, provision_disks, set_running
@@ -277,6 +278,7 @@ def build_host(world: World, info: dict, rules: VMRules) -> tuple[Database, str]
                                                  "destroy"]})
     db.create("PBD", {"uuid": _uuid(info, "pbd"), "host": host, "SR": sr, "device_config": {"device": "/dev/sda3"},
                       "currently_attached": True})
+    add_fresh_host_objects(db, host, software.get("product_brand", "XCP-ng"), lambda *parts: _uuid(info, *parts))
     db.update("pool", pool, {"default_SR": sr, "suspend_image_SR": sr, "crash_dump_SR": sr})
     db.update("host", host, {"suspend_image_sr": sr, "crash_dump_sr": sr})
     dom0_mem = min(8 * GIB, max(1 * GIB, memory_total // 16))

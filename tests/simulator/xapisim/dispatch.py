@@ -14,7 +14,7 @@ import re
 import threading
 import time
 
-from . import san
+from . import san, sessions
 from .spec import NULL_REF, XapiError, parse_type
 from .state import Database, World
 from .wire import xml_value
@@ -25,6 +25,8 @@ SECRET_WORDS = re.compile(r"pass|pwd|secret", re.IGNORECASE)
 READ_PREFIXES = ("get_", "query_", "assert_", "ha_compute_", "ha_failover_plan_exists", "retrieve_", "has_", "check_")
 READ_KINDS = ("field_getter", "get_all", "get_all_records", "get_all_where", "get_all_records_where", "get_by_uuid",
               "get_by_name_label", "get_record")
+# datamodel.ml no_task_id_for: calls of these classes never get a task of their own
+NO_TASK_ID_FOR = ("task", "event")
 READ_MESSAGES = {("session", "login_with_password"), ("session", "logout"), ("session", "slave_local_login_with_password"),
                  ("session", "local_logout")}
 
@@ -376,12 +378,6 @@ class Dispatcher:
         if method.startswith("system.isAlive"):
             return params[0] if params else ""
         is_async, cls, msg, spec_msg = self.resolve(method)
-        if spec_msg is None:
-            raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
-        if spec_msg["state"] == "Removed_s":
-            raise XapiError("MESSAGE_REMOVED")
-        if is_async and not spec_msg.get("async"):
-            raise XapiError("Fault", "No async mode for this operation (rpc: %s)" % method)
         with world.lock:
             if address in getattr(world, "down", ()):
                 # a crashed host (failure.crash) does not answer: the connection closes without a reply
@@ -389,24 +385,43 @@ class Dispatcher:
             if address not in world.hosts:
                 raise XapiError("INTERNAL_ERROR", "no simulated host listens on %s" % address)
             db, host = world.db_for_address(address)
+        if spec_msg is None or spec_msg["state"] == "Removed_s":
+            # gen_server.ml: a removed message checks its session, then answers MESSAGE_REMOVED; an unknown
+            # name with arguments takes the first one as a session (Session_check.check, as for a host
+            # extension) before xapi_extensions.ml find_extension answers MESSAGE_METHOD_UNKNOWN [name]
+            if params:
+                self.check_session(db, params[0])
+            if spec_msg is None:
+                raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
+            raise XapiError("MESSAGE_REMOVED")
+        if is_async and not spec_msg.get("async"):
+            raise XapiError("Fault", "No async mode for this operation (rpc: %s)" % method)
         session = None
         args = list(params)
         if spec_msg["session"]:
             if not args:
                 raise XapiError("MESSAGE_PARAMETER_COUNT_MISMATCH", method, spec_msg_required(spec_msg), 0)
             session = args.pop(0)
-            with world.lock:
-                sdb = world.sessions.get(session) if isinstance(session, str) else None
-                # sessions are pool-local: a session of another pool is unknown here
-                if sdb is None or sdb is not db or session not in sdb.tables["session"]:
-                    raise XapiError("SESSION_INVALID", session)
-                db = sdb
-                sdb.tables["session"][session]["last_active"] = world.clock.now_dt()
+            db = self.check_session(db, session)
         args = self.check_args(db, method, spec_msg, args)
         ctx = Context(world, db, host, session, method, address=address)
         if is_async:
             return self.start_task(ctx, cls, msg, spec_msg, args)
+        if spec_msg.get("async") and cls not in NO_TASK_ID_FOR:
+            return self.run_with_task(ctx, cls, msg, spec_msg, args)
         return self.run(ctx, cls, msg, spec_msg, args)
+
+    def check_session(self, db: Database, session) -> Database:
+        """session_check.ml: SESSION_INVALID [ref] for an unknown, destroyed, expired or foreign session (sessions
+        are pool-local); the garbage collector's pass (sessions.gc_sessions) runs first when one is due."""
+        world = self.world
+        with world.lock:
+            sessions.maybe_gc(world)
+            sdb = world.sessions.get(session) if isinstance(session, str) else None
+            if sdb is None or sdb is not db or session not in sdb.tables["session"]:
+                raise XapiError("SESSION_INVALID", session)
+            sessions.touch(world, sdb, session)
+            return sdb
 
     def check_args(self, db: Database, method: str, spec_msg: dict, args: list) -> list:
         """Arity (defaults fill trailing params), lenient coercion, HANDLE_INVALID on bad refs."""
@@ -462,17 +477,35 @@ class Dispatcher:
                 self.world.rules.refresh(ctx.db, args[0])
             return result
 
-    def start_task(self, ctx: Context, cls: str, msg: str, spec_msg: dict, args: list) -> str:
+    def new_task(self, ctx: Context, label: str, cls: str, msg: str) -> str:
         world = self.world
         with world.lock:
             db = ctx.db
             task = db.create("task", {
-                "name_label": "Async.%s.%s" % (cls, msg), "name_description": "", "status": "pending",
+                "name_label": label, "name_description": "", "status": "pending",
                 "created": world.clock.now_dt(), "resident_on": ctx.host, "progress": 0.0,
                 "session": ctx.session or NULL_REF, "allowed_operations": ["cancel"], "type": "<none/>",
             })
             db.meta[task] = {"method": "%s.%s" % (cls, msg)}
         ctx.task = task
+        return task
+
+    def run_with_task(self, ctx: Context, cls: str, msg: str, spec_msg: dict, args: list):
+        """A synchronous call of a message that has an async form runs in a task of its own, destroyed when the
+        call returns (context.ml of_http_req: generate_task_for && supports_async -> a task in the database;
+        server_helpers.ml do_dispatch sync: Context.finally_destroy_context). Clients watching task events see
+        it come and go; it is no API call, so the call log is unchanged."""
+        task = self.new_task(ctx, "%s.%s" % (cls, msg), cls, msg)
+        try:
+            return self.run(ctx, cls, msg, spec_msg, args)
+        finally:
+            with self.world.lock:
+                if task in ctx.db.tables["task"]:
+                    ctx.db.destroy("task", task)
+
+    def start_task(self, ctx: Context, cls: str, msg: str, spec_msg: dict, args: list) -> str:
+        world = self.world
+        task = self.new_task(ctx, "Async.%s.%s" % (cls, msg), cls, msg)
 
         def body():
             status, result, error = "success", "", []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 
+from . import sessions
 from .dispatch import Context, eval_where, handler, parse_where
 from .spec import DT, I4, NULL_REF, XapiError, to_dt
 from .state import Database, new_ref
@@ -31,10 +32,12 @@ def _login(ctx: Context, uname: str, pwd: str, originator: str, check_master: bo
         raise XapiError("SESSION_AUTHENTICATION_FAILED", uname, "Authentication failure")
     with world.lock:
         db, host = world.hosts[ctx.host_address]
+        sessions.maybe_gc(world)
         now = world.clock.now_dt()
         ref = db.create("session", {"this_host": host, "last_active": now, "validation_time": now, "pool": False,
                                     "is_local_superuser": True, "originator": originator, "auth_user_name": uname})
         world.sessions[ref] = db
+        sessions.touch(world, db, ref)
         return ref
 
 

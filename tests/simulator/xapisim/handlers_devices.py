@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import uuid as uuidlib
 
-from . import san
+from . import san, sm_errorcodes
 from .dispatch import Context, constructor_values, handler
 from .model import GIB, MIB, duration, gen_mac, has_pv_drivers, valid_mac
 from .spec import NULL_REF, XapiError
@@ -45,14 +45,10 @@ VHD_BLOCK = 2 * MIB
 MAX_VHD_SIZE = 2040 * GIB
 
 
-SM_DESCRIPTIONS = {"VDISize": "VDI Invalid size", "SRNoSpace": "There is insufficient space"}  # XE_SR_ERRORCODES.xml
-
-
 def sm_error(ctx: Context, name: str, opterr: str = "") -> XapiError:
     """SR_BACKEND_FAILURE_<n> ["", description [opterr=...], ""] as xs_errors.XenError renders it."""
     number = ctx.spec.raw["sm_backend_error_codes"]["codes"][name]
-    text = SM_DESCRIPTIONS.get(name, name) + (" [opterr=%s]" % opterr if opterr else "")
-    return XapiError("SR_BACKEND_FAILURE_%d" % number, "", text, "")
+    return XapiError("SR_BACKEND_FAILURE_%d" % number, "", sm_errorcodes.text(name, opterr), "")
 
 
 def round_size(sr_type: str, size: int) -> int:

@@ -299,7 +299,13 @@ def _srlist(world: World, lun: dict | None) -> minidom.Document:
 
 
 @handler("SR", "probe_ext", write=False)
-def sr_probe_ext(_ctx: Context, _host, _device_config, _sr_type, _sm_config=None):
+def sr_probe_ext(ctx: Context, host, device_config, sr_type, sm_config=None):
+    """xapi_sr.ml probe_ext = call_probe: the driver's probe runs first, so an incomplete device_config fails
+    as SR.probe does (SR_BACKEND_FAILURE_<n>); only a probe that succeeds reaches the result conversion, and
+    every type served here is an SMAPIv1 driver whose probe answers Raw XML (storage_smapiv1.ml), which
+    probe_ext refuses with SR_OPERATION_NOT_SUPPORTED []. probe_result records come only from SMAPIv3
+    plugins, which the simulator does not have."""
+    sr_probe(ctx, host, device_config, sr_type, sm_config)
     raise XapiError("SR_OPERATION_NOT_SUPPORTED")
 
 
@@ -594,8 +600,8 @@ def pbd_plug(ctx: Context, pbd):
         if srrec["uuid"] not in export["srs"]:
             raise san.sm_failure(world, "NFSMount", "mount.nfs: %s:%s/%s: No such file or directory"
                                  % (rec["device_config"]["server"], rec["device_config"]["serverpath"], srrec["uuid"]))
-    elif srrec["type"] == "iso":
-        iso_resolve(ctx, rec["device_config"])
+    elif srrec["type"] == "iso" and not rec["device_config"].get("location", "").startswith("/"):
+        iso_resolve(ctx, rec["device_config"])  # a dom0 directory (legacy_mode, the Tools SR) needs no mount
     db.set("PBD", pbd, "currently_attached", True)
     master = db.get("pool", db.one("pool"))["master"]
     if rec["host"] == master and srrec["type"] in ISCSI_TYPES + ("nfs", "iso"):

@@ -11,6 +11,7 @@ the pool's networks with the same bridge).
 """
 from __future__ import annotations
 
+from .fresh_host import adopt_tools_sr
 from .model import recompute_pool_cpu_info
 from .spec import NULL_REF
 from .state import Database, World
@@ -48,11 +49,16 @@ def merge_host_into(world: World, joiner: Database, master: Database, keep_vms: 
         prec["network"] = net_map.get(prec["network"], prec["network"])
         _take(joiner, master, "PIF_metrics", prec["metrics"], moved)
         _take(joiner, master, "PIF", pif, moved)
+    # the pool keeps one Tools SR (dbsync_master.ml create_tools_sr): the joiner's stays behind
+    pool_has_tools = any(rec["is_tools_sr"] for rec in master.tables["SR"].values())
     for pbd in list(hrec["PBDs"]):
         prec = joiner.tables["PBD"].get(pbd)
         if prec is None:
             continue
         sr = prec["SR"]
+        if pool_has_tools and joiner.tables["SR"].get(sr, {}).get("is_tools_sr"):
+            hrec["PBDs"] = [p for p in hrec["PBDs"] if p != pbd]
+            continue
         _take(joiner, master, "PBD", pbd, moved)
         srrec = joiner.tables["SR"].get(sr)
         if srrec is not None:
@@ -91,6 +97,8 @@ def merge_host_into(world: World, joiner: Database, master: Database, keep_vms: 
         rec = master.tables[cls][ref]
         for field, value in rec.items():
             master._link(cls, ref, field, None, value)  # pylint: disable=protected-access
+    if pool_has_tools:
+        adopt_tools_sr(joiner, master, host)
     # sessions on the joiner die with its toolstack restart
     for session in list(joiner.tables["session"]):
         world.sessions.pop(session, None)

@@ -32,6 +32,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from . import sm_errorcodes
 from .model import MIB
 from .spec import XapiError
 from .state import Database, World
@@ -49,8 +50,7 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 def sm_failure(world: World, name: str, opterr: str = "", stderr: str = "") -> XapiError:
     """SR_BACKEND_FAILURE_<n> ["", text, stderr]; text carries ' [opterr=...]' like XenError(opterr=...)."""
     number = world.spec.raw["sm_backend_error_codes"]["codes"][name]
-    text = name + (" [opterr=%s]" % opterr if opterr else "")
-    return XapiError("SR_BACKEND_FAILURE_%d" % number, "", text, stderr)
+    return XapiError("SR_BACKEND_FAILURE_%d" % number, "", sm_errorcodes.text(name, opterr), stderr)
 
 
 def new_document(sr_uuid: str, name_label: str = "", name_description: str = "") -> dict:

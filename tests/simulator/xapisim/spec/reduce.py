@@ -31,11 +31,16 @@ SERVED_CLASSES = [
     "session", "pool", "host", "host_metrics", "host_cpu", "network", "PIF", "PIF_metrics", "Bond",
     "VLAN", "SR", "PBD", "VDI", "VBD", "VIF", "VM", "VM_metrics", "VM_guest_metrics", "console",
     "task", "event", "message", "secret",
+    # published classes a pool shows as well; without hardware or configuration their tables stay empty (SM is
+    # filled by the data-centre builder with the drivers the simulator serves)
+    "SM", "VM_appliance", "VMSS", "DR_task", "host_crashdump", "tunnel", "network_sriov", "PCI", "PGPU", "GPU_group",
+    "VGPU", "VGPU_type", "PUSB", "USB_group", "VUSB", "PVS_site", "PVS_server", "PVS_proxy", "PVS_cache_storage",
+    "SDN_controller", "Cluster", "Cluster_host", "pool_update", "Repository", "subject", "blob",
 ]
 FIELD_KEYS = ("name", "type", "qualifier", "default", "default_normalised_from_empty_ref", "writable_via")
 MESSAGE_KEYS = ("name", "kind", "field", "session", "params", "result", "errors", "async", "hidden", "constructor_fields")
-TOP_KEYS = ("source", "api_version", "wire_conventions", "classes", "enums", "errors", "errors_undeclared",
-            "errors_patterns", "relations", "sm_backend_error_codes", "runtime_facts")
+TOP_KEYS = ("source", "api_version", "wire_conventions", "classes", "declared_classes", "enums", "errors",
+            "errors_undeclared", "errors_patterns", "relations", "sm_backend_error_codes", "runtime_facts")
 LOCK_NAME = "datamodel.lock.json"
 
 
@@ -79,6 +84,10 @@ def reduce_model(full: dict) -> dict:
         "api_version": full["api_version"],
         "wire_conventions": full["wire_conventions"],
         "classes": classes,
+        # every class of the extract with its lifecycle state and number of messages: the denominator of the
+        # served/declared table in the simulator's README
+        "declared_classes": [{"name": cls["name"], "state": cls["lifecycle"]["state"], "messages": len(cls["messages"])}
+                             for cls in full["classes"]],
         "enums": full["enums"],
         "errors": full["errors"],
         "errors_undeclared": full["errors_undeclared"],
