@@ -54,11 +54,24 @@ def _fixture_path() -> str:
 
 
 def reference_state() -> OntapState:
-    """The reference fixture plus one snapshot and one finished job, so every served resource has records."""
+    """The reference fixture, plus what a client may set and ONTAP then returns: comments, a snapshot with a label
+    and an expiry time, one finished and one failed job. So every field served "when set" is measured as served."""
     state = build_state(OntapState(), load_fixture(_fixture_path()))
+    api = RestApi(state)
     vol = next(v for v in state.volumes.values() if not v.get("is_svm_root"))
-    state.snapshot_create(vol["uuid"], "fidelity_snap", state.new_uuid(), comment="measured", snapmirror_label="daily")
-    RestApi(state).handle("PATCH", "/api/storage/volumes/%s" % vol["uuid"], "return_timeout=30", b'{"comment": "measured"}')
+    state.snapshot_create(vol["uuid"], "fidelity_snap", state.new_uuid(), comment="measured", snapmirror_label="daily",
+                          expiry_time="2030-01-01T00:00:00+00:00")
+    api.handle("PATCH", "/api/storage/volumes/%s" % vol["uuid"], "return_timeout=30", b'{"comment": "measured"}')
+    for lun in state.luns.values():
+        api.handle("PATCH", "/api/storage/luns/%s" % lun["uuid"], "return_timeout=30",
+                   b'{"comment": "measured", "space": {"size": 1}}')     # the shrink fails: a failed job
+        api.handle("PATCH", "/api/storage/luns/%s" % lun["uuid"], "return_timeout=30", b'{"comment": "measured"}')
+    for group in state.igroups.values():
+        state.igroup_modify(group, {"comment": "measured"})
+        for init in group["initiators"]:
+            init["comment"] = "measured"
+    for svm in state.svms.values():
+        svm["comment"] = "measured"
     return state
 
 

@@ -16,7 +16,12 @@ _RAW = {
                "location management_interface management_interfaces metric name name_servers nodes ntp_servers "
                "password peering_policy san_optimized statistics timezone uuid version",
     "nodes": "name uuid version serial_number model state ha location membership management_interfaces",
-    "svms": "aggregates aggregates_delegated anti_ransomware auto_enable_activity_tracking auto_enable_analytics "
+    "svms": "aggregates aggregates_delegated anti_ransomware anti_ransomware_auto_switch_duration_without_new_file_extension "
+            "anti_ransomware_auto_switch_from_learning_to_enabled anti_ransomware_auto_switch_minimum_file_count "
+            "anti_ransomware_auto_switch_minimum_file_extension anti_ransomware_auto_switch_minimum_incoming_data "
+            "anti_ransomware_auto_switch_minimum_learning_period anti_ransomware_default_volume_state "
+            "anti_ransomware_incoming_write_threshold anti_ransomware_incoming_write_threshold_percent "
+            "auto_enable_activity_tracking auto_enable_analytics "
             "certificate cifs comment dns fc_interfaces fcp ip_interfaces ipspace is_space_enforcement_logical "
             "is_space_reporting_logical iscsi language ldap max_volumes name ndmp nfs nis nsswitch "
             "number_of_volumes_in_recovery_queue nvme qos_adaptive_policy_group_template qos_policy "

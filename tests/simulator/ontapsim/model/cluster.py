@@ -11,6 +11,13 @@ from ..errors import OntapError
 class ClusterMixin:
     """SVMs and aggregates."""
 
+    @staticmethod
+    def lif_failover(lif: dict) -> str:
+        """REST location.failover of a LIF: SAN LIFs do not fail over (home_port_only), the others follow the
+        system default. ZAPI calls the latter system_defined."""
+        return "home_port_only" if any(s in ("data_iscsi", "data_fc", "data_nvme_tcp") for s in lif["services"]) \
+            else "default"
+
     def svm_by_name(self, name: str | None, required: bool = True) -> dict | None:
         for svm in self.svms.values():
             if svm["name"] == name:

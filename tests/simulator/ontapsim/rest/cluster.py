@@ -10,6 +10,13 @@ from .common import RestResponse, _links, _ref, project
 from .extras import job_extras, lif_extras, merge, svm_extras
 
 
+def _mask_length(netmask: str) -> str:
+    """ip.netmask: "Output is always netmask length" (ONTAP REST API reference, ip_info), input either form."""
+    if "." not in netmask:
+        return netmask
+    return str(sum(bin(int(part)).count("1") for part in netmask.split(".")))
+
+
 class ClusterMixin:
     """Read-only cluster resources."""
 
@@ -105,7 +112,7 @@ class ClusterMixin:
             node = nodes[lif["node"]]
             node_ref = _ref(node["name"], node["uuid"], "/api/cluster/nodes/%s" % node["uuid"])
             out.append({"uuid": lif["uuid"], "name": lif["name"], "svm": self.svm_ref(lif["svm_uuid"]),
-                        "ip": {"address": lif["address"], "netmask": lif["netmask"], "family": "ipv4"},
+                        "ip": {"address": lif["address"], "netmask": _mask_length(lif["netmask"]), "family": "ipv4"},
                         "enabled": lif["enabled"], "state": "up" if lif["enabled"] else "down", "scope": "svm",
                         "services": list(lif["services"]), "service_policy": {"name": lif["service_policy"]},
                         "ipspace": {"name": "Default"},

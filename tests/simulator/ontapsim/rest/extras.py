@@ -16,6 +16,8 @@ them; ONTAP.md lists them.
 """
 from __future__ import annotations
 
+import time
+
 from .common import _ref
 
 FILES_PER_BYTE = 32768      # ONTAP's default inode density: one file per 32 KiB of volume size
@@ -34,6 +36,11 @@ def merge(record: dict, extra: dict) -> dict:
         elif key not in record:
             record[key] = value
     return record
+
+
+def _ctime(ts: float) -> str:
+    """The ctime-style stamp ONTAP uses for efficiency operations ("Thu Jan 01 00:00:00 2026")."""
+    return time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(ts))
 
 
 def _pct(part: int, whole: int) -> int:
@@ -57,7 +64,7 @@ def volume_extras(st, vol: dict, space: dict, savings: dict, svm: dict) -> dict:
                      "grow_threshold": 85, "shrink_threshold": 50},
         "encryption": {"enabled": False, "state": "unencrypted", "type": "none", "key_id": "", "rekey": False},
         "files": {"maximum": max(vol["size"] // FILES_PER_BYTE, 1), "used": 96 + len(luns)},
-        "nas": {"export_policy": {"name": "default", "id": 0}, "security_style": "unix", "uid": 0, "gid": 1,
+        "nas": {"export_policy": {"name": "default", "uuid": st.derived_uuid("export-policy", svm["uuid"] + "default")}, "security_style": "unix", "uid": 0, "gid": 1,
                 "unix_permissions": 755},
         "snaplock": {"type": "non_snaplock"},
         "snapshot_policy": {"uuid": policy_uuid},
@@ -78,7 +85,7 @@ def volume_extras(st, vol: dict, space: dict, savings: dict, svm: dict) -> dict:
                   "volume_guarantee_footprint": space["usable"] if vol["guarantee"] == "volume" else 0,
                   "performance_tier_footprint": footprint, "capacity_tier_footprint": 0,
                   "delayed_free_footprint": 0, "file_operation_metadata": 0,
-                  "snapshot": {"autodelete_trigger": "volume",
+                  "snapshot": {"autodelete_trigger": "volume", "autodelete": {"enabled": False},
                                "reserve_available": max(0, space["reserve_size"] - snap_used),
                                "space_used_percent": _pct(snap_used, space["reserve_size"])},
                   "logical_space": {"used_by_snapshots": snap_used, "used_percent": _pct(logical, space["usable"]),
@@ -88,6 +95,9 @@ def volume_extras(st, vol: dict, space: dict, savings: dict, svm: dict) -> dict:
                        "schedule": "-" if vol["efficiency"]["dedupe"] == "none" else "sun-sat@0",
                        "ratio": round(1.0 + savings["total"] / float(max(savings["logical_used"] - savings["total"], 1)), 2),
                        "logging_enabled": True, "last_op_state": "Success", "last_op_err": "-", "last_op_size": 0,
+                       "last_op_begin": _ctime(vol["create_time"]), "last_op_end": _ctime(vol["create_time"]),
+                       "idcs_scanner": {"enabled": False, "mode": "default", "operation_state": "idle",
+                                        "status": "success", "threshold_inactive_time": "P14D"},
                        "progress": "Idle for 00:00:00", "scanner": {"state": "idle", "compression": False,
                                                                     "dedupe": False, "scan_old_data": False},
                        "space_savings": {"dedupe_sharing": 0}},
@@ -111,7 +121,7 @@ def lun_extras(st, lun: dict, vol: dict, node_uuid: str) -> dict:
     physical = st.lun_physical(lun)
     ratio = round(lun["written"] / float(physical), 2) if physical else 1.0
     return {"clone": {"created_as_clone": False}, "encryption": {"state": "unencrypted"},
-            "location": {"node": {"uuid": node_uuid}, "qtree": {"name": lun["qtree"] or "", "id": 0}},
+            "location": {"node": {"uuid": node_uuid}, "qtree": {"name": lun["qtree"] or ""}},
             "space": {"efficiency_ratio": ratio, "physical_used": physical, "physical_used_by_snapshots": 0,
                       "snapshot": {"reserve_percent": space["reserve_percent"], "reserve_size": space["reserve_size"],
                                    "used": snap_used, "reserve_available": max(0, space["reserve_size"] - snap_used),
@@ -168,8 +178,7 @@ def lif_extras(st, lif: dict) -> dict:
     port_uuid = st.derived_uuid("port", lif["node"] + ":" + lif["port"])
     return {"ipspace": {"uuid": st.derived_uuid("ipspace", st.svms[lif["svm_uuid"]]["ipspace"])}, "vip": False,
             "service_policy": {"uuid": st.derived_uuid("service-policy", lif["svm_uuid"] + lif["service_policy"])},
-            "location": {"auto_revert": False, "failover": "home_port_only" if "data_iscsi" in lif["services"]
-                         else "default", "home_port": {"uuid": port_uuid}, "port": {"uuid": port_uuid}}}
+            "location": {"auto_revert": False, "failover": st.lif_failover(lif), "home_port": {"uuid": port_uuid}, "port": {"uuid": port_uuid}}}
 
 
 def job_extras(st, job: dict) -> dict:

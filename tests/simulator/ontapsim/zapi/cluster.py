@@ -68,6 +68,12 @@ class ClusterMixin:
                             node("administrative-status", "up" if lif["enabled"] else "down"),
                             node("operational-status", "up" if lif["enabled"] else "down"),
                             node("service-policy", lif["service_policy"]),
+                            node("failover-policy", {"default": "system_defined"}.get(self.state.lif_failover(lif),
+                                                                                      self.state.lif_failover(lif))),
+                            node("failover-group", self.state.svms[lif["svm_uuid"]]["ipspace"]),
+                            node("is-auto-revert", False), node("firewall-policy", "data"), node("dns-domain-name", "none"),
+                            node("listen-for-dns-query", False), node("is-dns-update-enabled", False),
+                            node("is-ipv4-link-local", False),
                             ("data-protocols", [node("data-protocol", p) for p in protocols]),
                             ("service-names", [node("lif-service-name", s) for s in lif["services"]])])
         return self.iterate(api, "net-interface-info", records)
