@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# `make demo`: the main job against the bundled simulators. Starts a simulated copy of the
-# reference data centre (18 standalone XenServer hosts), runs the collection's playbooks against
-# it, prints the console overview, and stops the simulators again.
+# `make demo`: the main job against the bundled simulators. Starts a simulated copy of the reference data
+# centre (18 standalone XenServer hosts and a NetApp cluster), shows the plan of playbooks/site.yml on the
+# fresh estate, builds it (two pools, NetApp storage, HA, the 90 VMs of the inventory), runs it again to show
+# that nothing is left to change, and prints the console overview and the path of the HTML report.
+#   make demo            the whole job; the simulators stop at the end
+#   make demo KEEP=1     leave the simulators running and print how to point your own commands at them
+#   make demo PLAN=1     only the plan of site.yml (--check --diff) on a fresh estate, with its write count
 # Against a real data centre, run the same playbooks with your own inventory instead (README.md).
 set -euo pipefail
 # shellcheck source=.ci/bootstrap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+START=$SECONDS
+KEEP="${KEEP:-${KEEP_DEMO:-0}}"
+PLAN="${PLAN:-0}"
 
 STATE="$(mktemp -d "${TMPDIR:-/tmp}/xenpool-demo.XXXXXX")"
 COLLECTIONS="$STATE/collections"
@@ -15,24 +22,30 @@ export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
 export ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_DEPRECATION_WARNINGS=false
 
 # simctl comes with the simulators (bootstrap installs tests/simulator into .venv). They watch this script
-# (--watch-pid $$): even if it is killed without running this trap, they stop by themselves.
+# (--watch-pid $$) and stop with it, unless KEEP=1: then they stop after 30 minutes without a request.
+WATCH=(--watch-pid $$)
+if [ "$KEEP" = 1 ]; then WATCH=(); fi
 stop_all() {
+    if [ "$KEEP" = 1 ]; then return; fi
     simctl stop --state-dir "$STATE/xapi" || true
     simctl stop --state-dir "$STATE/ontap" || true
-    if [ "${KEEP_DEMO:-0}" != 1 ]; then rm -rf "$STATE"; else echo "demo state kept in $STATE"; fi
+    rm -rf "$STATE"
 }
 trap stop_all EXIT
 SCALE="${DEMO_TIME_SCALE:-0.02}"
 
-echo "== starting the simulated NetApp cluster (ONTAP REST + ZAPI)"
-simctl start ontapsim --state-dir "$STATE/ontap" --watch-pid $$ -- \
+step() { printf '\n== [%4ss] %s\n' "$((SECONDS - START))" "$*"; }
+
+step "starting the simulated NetApp cluster (ONTAP REST + ZAPI)"
+simctl start ontapsim --state-dir "$STATE/ontap" "${WATCH[@]}" -- \
     --fixture "$REPO/tests/simulator/ontap_fixtures/reference.yml" --time-scale "$SCALE" > /dev/null
 ONTAP_CONTROL="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["control"])' "$STATE/ontap/ready.json")"
 
-echo "== starting the simulated data centre: 18 standalone hosts (14 Intel, 4 AMD), on the same SAN"
-simctl start xapisim --state-dir "$STATE/xapi" --watch-pid $$ -- \
+step "starting the simulated data centre: 18 standalone hosts (14 Intel, 4 AMD), on the same SAN"
+simctl start xapisim --state-dir "$STATE/xapi" "${WATCH[@]}" -- \
     --datacenter "$REPO/tests/simulator/datacenters/reference.yml" --time-scale "$SCALE" \
     --san "$ONTAP_CONTROL" > /dev/null
+XAPI_CONTROL="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["control"])' "$STATE/xapi/ready.json")"
 
 # The reference inventory names real-looking hosts; this extra-vars file points it at the simulators.
 "$PY" "$REPO/.ci/sim_vars.py" "$STATE/xapi/ready.json" "$STATE/ontap/ready.json" "$STATE/sim-vars.yml"
@@ -40,8 +53,15 @@ INVENTORY="$REPO/playbooks/inventories/reference"
 run_playbook() {
     ansible-playbook -i "$INVENTORY" -e "@$STATE/sim-vars.yml" "$@"
 }
+writes() {  # write calls both simulators logged so far
+    "$PY" - "$XAPI_CONTROL" "$ONTAP_CONTROL" <<'PYEOF'
+import json, sys, urllib.request
+print(sum(json.load(urllib.request.urlopen(url + "/calls"))["writes"] for url in sys.argv[1:]))
+PYEOF
+}
+recap() { sed -n '/PLAY RECAP/,$p'; }
 
-echo "== 1. the 18 standalone hosts, as installed"
+step "1. the 18 standalone hosts, as installed"
 "$PY" - "$STATE/xapi/ready.json" <<'PYEOF'
 import json, sys
 ready = json.load(open(sys.argv[1]))
@@ -49,14 +69,43 @@ for host in ready["hosts"]:
     print("   %-14s %-14s %s" % (host["name"], host["cpu_vendor"], host["url_https"]))
 PYEOF
 
-echo "== 2. build the pools (vdc.xenpool.pool_build): pool-intel (14 hosts) and pool-amd (4 hosts)"
-run_playbook "$REPO/playbooks/pool_build.yml"
+step "2. the plan: playbooks/site.yml --check --diff on the fresh estate (full plan in $STATE/plan.txt)"
+before="$(writes)"
+run_playbook "$REPO/playbooks/site.yml" --check --diff > "$STATE/plan.txt"
+recap < "$STATE/plan.txt"
+echo "   write calls made by the plan: $(( $(writes) - before ))"
+if [ "$PLAN" = 1 ]; then
+    cp "$STATE/plan.txt" "${PLAN_OUT:-$REPO/plan.txt}"; echo "plan written to ${PLAN_OUT:-$REPO/plan.txt}"
+    step "done"; exit 0
+fi
 
-echo "== 3. attach NetApp storage (vdc.xenpool.san_storage): igroup, volume, LUN, map, shared SR on every host"
-run_playbook "$REPO/playbooks/storage.yml"
+step "3. build it (playbooks/site.yml): pools and networks, NetApp storage, HA, the 90 VMs"
+run_playbook "$REPO/playbooks/site.yml" > "$STATE/build.txt"
+recap < "$STATE/build.txt"
 
-echo "== 4. run both again: nothing left to change"
-run_playbook "$REPO/playbooks/pool_build.yml" "$REPO/playbooks/storage.yml" | sed -n '/PLAY RECAP/,$p'
+step "4. run it again: nothing left to change"
+run_playbook "$REPO/playbooks/site.yml" | tee "$STATE/again.txt" | recap
+if grep -E '^[a-z-]+ +: .*changed=[1-9]' "$STATE/again.txt" > /dev/null; then
+    echo "ERROR: the second run changed something (see $STATE/again.txt)" >&2; KEEP=1; exit 1
+fi
 
-echo "== 5. the console overview (vdc.xenpool.pool_info)"
-run_playbook "$REPO/playbooks/overview.yml"
+step "5. the console overview (vdc.xenpool.pool_info)"
+run_playbook "$REPO/playbooks/overview.yml" | sed -n '/TASK \[Print/,/PLAY RECAP/p' | sed '$d'
+
+step "6. the HTML report (vdc.xenpool.pool_report)"
+run_playbook "$REPO/playbooks/report.yml" -e "xenpool_report_path=$REPO/report/index.html" | grep -E 'report.*index.html' | tail -1 || true
+echo "   report: $REPO/report/index.html"
+
+step "done in $((SECONDS - START)) s"
+if [ "$KEEP" = 1 ]; then
+    cat <<KEEPMSG
+
+The simulators keep running (they stop after 30 minutes without a request). Point your own commands at them:
+  export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS
+  $VENV/bin/ansible-playbook -i $INVENTORY -e @$STATE/sim-vars.yml playbooks/site.yml --check --diff
+  $VENV/bin/ansible-playbook -i $INVENTORY -e @$STATE/sim-vars.yml playbooks/overview.yml
+The simulators' call logs: $XAPI_CONTROL/calls and $ONTAP_CONTROL/calls
+Stop them:
+  $VENV/bin/simctl stop --state-dir $STATE/xapi; $VENV/bin/simctl stop --state-dir $STATE/ontap; rm -rf $STATE
+KEEPMSG
+fi
