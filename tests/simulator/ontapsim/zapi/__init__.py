@@ -34,7 +34,7 @@ from .iscsi import IscsiMixin
 from .snapshots import SnapshotsMixin
 
 __all__ = [
-    "CLUSTER_ONLY", "DEFAULT_MAX_RECORDS", "NS", "QUERY_ALIASES", "SVM_ONLY", "WRITE_APIS", "ZAPI_PATH", "ZapiApi",
+    "CLUSTER_ONLY", "DEFAULT_MAX_RECORDS", "NOT_SUPPORTED", "NS", "QUERY_ALIASES", "SVM_ONLY", "WRITE_APIS", "ZAPI_PATH", "ZapiApi",
     "ZapiFault", "child", "matches", "node", "prune", "render", "text",
 ]
 

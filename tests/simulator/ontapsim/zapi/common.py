@@ -17,7 +17,7 @@ sis-enable sis-disable sis-set-config sis-start sis-stop lun-create-by-size lun-
 lun-map lun-unmap igroup-create igroup-destroy igroup-add igroup-remove iscsi-service-create iscsi-service-start
 iscsi-service-stop iscsi-service-destroy snapshot-create snapshot-delete lun-set-space-reservation-info
 igroup-set-attribute igroup-rename lun-move snapshot-rename snapshot-modify-iter volume-mount volume-unmount
-volume-rename""".split())
+volume-rename lun-set-comment""".split())
 # APIs netapp.ontap's modules call that ontapsim recognises but does not model: they answer errno 13012
 # (EOPNOTSUPPORTED in netapp-lib's errno table, "operation not supported") with the reason below, so a
 # client gets an ONTAP-shaped refusal instead of "Unable to find API" (13005), which means a wrong name.
@@ -31,7 +31,9 @@ NOT_SUPPORTED = {
     "volume-rename-async": "FlexGroup volumes", "volume-size-async": "FlexGroup volumes",
     "sis-enable-async": "FlexGroup volumes", "sis-set-config-async": "FlexGroup volumes",
     "volume-encryption-conversion-start": "volume encryption", "volume-encryption-conversion-get-iter": "volume encryption",
-    "job-get": "job-get (use job-get-iter)",
+    "job-get": "job-get (use job-get-iter)", "vserver-modify": "changing SVMs",
+    "net-interface-migrate": "migrating network interfaces", "snapshot-autodelete-set-option": "snapshot autodelete",
+    "lun-set-qos-policy-group": "QoS policy groups",
 }
 # APIs that only exist in an SVM context (need vfiler=); everything else works at cluster scope.
 SVM_ONLY = WRITE_APIS | {"iscsi-node-get-name", "lun-map-list-info"}

@@ -83,3 +83,9 @@ class LunsMixin:
         lun = self._lun(svm, self.need(api, "path"))
         self.state.lun_modify(lun["uuid"], {"path": self.need(api, "new-path")})
         return []
+
+    def api_lun_set_comment(self, api, svm):
+        """lun-set-comment (path, comment), what na_ontap_lun sends to change a comment over ZAPI."""
+        lun = self._lun(svm, self.need(api, "path"))
+        self.state.lun_modify(lun["uuid"], {"comment": text(api, "comment") or ""})
+        return []
