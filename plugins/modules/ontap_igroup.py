@@ -120,6 +120,7 @@ import typing as t
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import SvmService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import IgroupService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
@@ -149,7 +150,8 @@ def read(client: t.Any, params: dict) -> dict:
     """The igroup, and its maps when it would be deleted (a mapped igroup is never deleted)."""
     igroup = IgroupService(client).get(params["svm"], params["name"])
     maps = LunMapService(client).list(params["svm"], igroup=params["name"]) if igroup and params["state"] == "absent" else []
-    return {"igroup": igroup, "maps": maps}
+    svm = SvmService(client).get(params["svm"]) if igroup is None and params["state"] == "present" else None
+    return {"igroup": igroup, "maps": maps, "svm": svm}
 
 
 def membership(current: dict, desired: dict, purge: bool) -> tuple[list[str], list[str]]:
@@ -174,6 +176,9 @@ def plan_igroup(state: dict, params: dict, desired: dict) -> Plan:
         plan.add("delete", obj, destructive=True)
         return plan
     if current is None:
+        if state["svm"] is None:
+            raise PlanError("SVM_NOT_FOUND", "SVM %s does not exist" % params["svm"],
+                            "Check svm against vdc.xenpool.ontap_info gather_subset svms (nothing was changed)")
         plan = Plan(None, {"name": params["name"], "uuid": None, "svm": params["svm"], "os_type": desired["os_type"],
                            "protocol": desired["protocol"], "initiators": desired["initiators"] or []}, changed=True)
         plan.add("create", obj, "os_type %s, protocol %s, initiators: %s" % (desired["os_type"], desired["protocol"],

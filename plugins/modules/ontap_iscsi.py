@@ -84,6 +84,7 @@ import typing as t
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import SvmService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.iscsi import IscsiService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lif import LifService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
@@ -105,7 +106,8 @@ def read(client: t.Any, params: dict) -> dict:
     """The service and the SVM's iSCSI portals (the portals are what XenServer logs in to)."""
     service = IscsiService(client).get(params["svm"])
     portals = LifService(client).iscsi_portals(params["svm"]) if params["state"] == "present" else []
-    return {"service": public(service), "raw": service, "portals": portals}
+    svm = SvmService(client).get(params["svm"]) if service is None and params["state"] == "present" else None
+    return {"service": public(service), "raw": service, "portals": portals, "svm": svm}
 
 
 def plan_iscsi(state: dict, params: dict, desired: dict) -> Plan:
@@ -118,6 +120,9 @@ def plan_iscsi(state: dict, params: dict, desired: dict) -> Plan:
         return plan
     before = dict(current, portals=state["portals"]) if current else None
     if current is None:
+        if state["svm"] is None:
+            raise PlanError("SVM_NOT_FOUND", "SVM %s does not exist" % desired["svm"],
+                            "Check svm against vdc.xenpool.ontap_info gather_subset svms (nothing was changed)")
         plan = Plan(None, {"svm": desired["svm"], "enabled": desired["enabled"], "target_name": None, "target_alias": None,
                            "portals": state["portals"]}, changed=True)
         plan.add("create", label, "started" if desired["enabled"] else "stopped")

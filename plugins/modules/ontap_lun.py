@@ -122,6 +122,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Pl
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService, check_lun_resize, lun_path
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.volume import VolumeService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import MAX_LUN_BYTES, MIN_LUN_BYTES, check_name, check_size
 
 OS_TYPES = ["xen", "linux", "vmware", "windows", "windows_2008", "windows_gpt", "hyper_v", "solaris", "solaris_efi", "aix", "hpux",
@@ -148,12 +149,13 @@ def desired_state(params: dict) -> dict:
 
 
 def read(client: t.Any, params: dict, desired: dict) -> dict:
-    """The LUN, and its maps when it is mapped and would be deleted (to name them in the refusal)."""
+    """The LUN; its maps when it is mapped and would be deleted (to name them); its volume when it is to be created."""
     lun = LunService(client).get(params["svm"], desired["path"])
     maps = []
     if lun is not None and lun.get("mapped") and params["state"] == "absent":
         maps = LunMapService(client).list(params["svm"], lun_path=desired["path"])
-    return {"lun": lun, "maps": maps}
+    volume = VolumeService(client).get(params["svm"], params["volume"]) if lun is None and params["state"] == "present" else None
+    return {"lun": lun, "maps": maps, "volume": volume}
 
 
 def plan_lun(state: dict, params: dict, desired: dict) -> Plan:
@@ -173,6 +175,9 @@ def plan_lun(state: dict, params: dict, desired: dict) -> Plan:
     if current is None:
         if desired["size_bytes"] is None:
             raise PlanError("MISSING_OPTION", "size_gib is required to create a LUN", "Give size_gib (nothing was changed)")
+        if state["volume"] is None:
+            raise PlanError("VOLUME_NOT_FOUND", "volume %s does not exist in SVM %s" % (params["volume"], params["svm"]),
+                            "Create it with vdc.xenpool.ontap_volume, or check volume and svm (nothing was changed)")
         after = {"path": path, "name": params["name"], "uuid": None, "svm": params["svm"], "volume": params["volume"],
                  "size_bytes": desired["size_bytes"], "os_type": desired["os_type"], "space_reservation": desired["space_reservation"],
                  "serial": None, "naa_id": None, "scsi_id": None, "mapped": False}

@@ -97,6 +97,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Pl
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.snapshot import SnapshotService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_name, check_text
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.volume import VolumeService
 
 SPEC: dict[str, dict[str, t.Any]] = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
@@ -113,9 +114,16 @@ def desired_state(params: dict) -> dict:
             "name": check_name("snapshot", params["name"]), "comment": check_text(params["comment"], 255, "comment")}
 
 
-def plan_snapshot(current: dict | None, params: dict, desired: dict) -> Plan:
+def read(client: t.Any, params: dict) -> dict:
+    """The snapshot, and its volume when it is to be created (ZAPI would only fail the write for a missing volume)."""
+    current = SnapshotService(client).get(params["svm"], params["volume"], params["name"])
+    volume = VolumeService(client).get(params["svm"], params["volume"]) if current is None and params["state"] == "present" else None
+    return {"snapshot": current, "volume": volume}
+
+
+def plan_snapshot(state: dict, params: dict, desired: dict) -> Plan:
     label = "snapshot %s@%s" % (desired["volume"], desired["name"])
-    current = public(current)
+    current = public(state["snapshot"])
     if params["state"] == "absent":
         plan = Plan(current, None, changed=current is not None)
         if current is not None:
@@ -123,16 +131,19 @@ def plan_snapshot(current: dict | None, params: dict, desired: dict) -> Plan:
         return plan
     if current is not None:
         return Plan(current, current, changed=False)
+    if state["volume"] is None:
+        raise PlanError("VOLUME_NOT_FOUND", "volume %s does not exist in SVM %s" % (desired["volume"], desired["svm"]),
+                        "Check volume and svm (nothing was changed)")
     plan = Plan(None, {"name": desired["name"], "uuid": None, "volume": desired["volume"], "svm": desired["svm"],
                        "comment": desired["comment"]}, changed=True)
     plan.add("create", label, desired["comment"])
     return plan
 
 
-def apply(client: t.Any, current: dict | None, params: dict, desired: dict) -> dict | None:
+def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
     service = SnapshotService(client)
     if params["state"] == "absent":
-        service.delete(current)
+        service.delete(state["snapshot"])
         return None
     return public(service.create(desired["svm"], desired["volume"], desired["name"], desired["comment"]))
 
@@ -146,9 +157,8 @@ def main() -> None:
         desired = desired_state(p)
     except PlanError as err:
         om.fail(verb, "snapshot", label, err)
-    om.converge(verb, "snapshot", label, read=lambda client: SnapshotService(client).get(p["svm"], p["volume"], p["name"]),
-                plan=lambda current: plan_snapshot(current, p, desired),
-                apply=lambda client, current, _plan: apply(client, current, p, desired), result_key="snapshot")
+    om.converge(verb, "snapshot", label, read=lambda client: read(client, p), plan=lambda state: plan_snapshot(state, p, desired),
+                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="snapshot")
 
 
 if __name__ == "__main__":

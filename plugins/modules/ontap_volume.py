@@ -133,6 +133,7 @@ import typing as t
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import AggregateService, SvmService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
@@ -168,8 +169,17 @@ def desired_state(params: dict) -> dict:
 
 
 def read(client: t.Any, params: dict, desired: dict) -> dict:
-    """The volume, plus its LUNs (and their maps) only when a delete or a shrink has to be checked against them."""
+    """The volume, plus its LUNs (and their maps) only when a delete or a shrink has to be checked against them.
+
+    A volume to create needs its SVM and aggregate: both are read here, so that a wrong name is refused
+    while planning instead of by a failed write.
+    """
     volume = VolumeService(client).get(params["svm"], params["name"])
+    parents: dict = {}
+    if volume is None and params["state"] == "present":
+        parents["svm"] = SvmService(client).get(params["svm"])
+        if parents["svm"] is not None and params["aggregate"]:
+            parents["aggregates"] = [a["name"] for a in AggregateService(client).list()]
     luns: list[dict] = []
     maps: list[dict] = []
     shrinking = volume is not None and desired["size_bytes"] is not None and desired["size_bytes"] < (volume["size_bytes"] or 0)
@@ -178,7 +188,7 @@ def read(client: t.Any, params: dict, desired: dict) -> dict:
     if luns and params["state"] == "absent":
         paths = {lun["path"] for lun in luns}
         maps = [m for m in LunMapService(client).list(params["svm"]) if m["lun_path"] in paths]
-    return {"volume": volume, "luns": luns, "maps": maps, "transport": client.transport}
+    return {"volume": volume, "luns": luns, "maps": maps, "transport": client.transport, "parents": parents}
 
 
 def changes_for(current: dict, desired: dict) -> dict:
@@ -226,6 +236,7 @@ def plan_volume(state: dict, params: dict, desired: dict) -> Plan:
         if not params["aggregate"] or desired["size_bytes"] is None:
             raise PlanError("MISSING_OPTION", "aggregate and size_gib are required to create a volume",
                             "Give aggregate and size_gib (nothing was changed)")
+        check_parents(state["parents"], params)
         _check_zapi_efficiency(state, desired, False)
         plan = Plan(None, predict(None, params, desired), changed=True)
         plan.add("create", obj, "%.2f GiB on aggregate %s" % (desired["size_bytes"] / GIB, params["aggregate"]))
@@ -242,6 +253,17 @@ def plan_volume(state: dict, params: dict, desired: dict) -> Plan:
         else:
             plan.add("set", obj, "%s: %s -> %s" % (key, old, value))
     return plan
+
+
+def check_parents(parents: dict, params: dict) -> None:
+    """A new volume's SVM and aggregate must exist (an empty aggregate list means they cannot be listed: not checked)."""
+    if parents.get("svm") is None:
+        raise PlanError("SVM_NOT_FOUND", "SVM %s does not exist" % params["svm"],
+                        "Check svm against vdc.xenpool.ontap_info gather_subset svms (nothing was changed)")
+    names = parents.get("aggregates") or []
+    if names and params["aggregate"] not in names:
+        raise PlanError("AGGREGATE_NOT_FOUND", "aggregate %s does not exist (aggregates: %s)" % (params["aggregate"], ", ".join(sorted(names))),
+                        "Give one of the listed aggregates (nothing was changed)")
 
 
 def _check_zapi_efficiency(state: dict, desired: dict, was_dedupe: bool) -> None:

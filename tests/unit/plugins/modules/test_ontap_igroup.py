@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.vdc.xenpool.plugins.modules import ontap_igroup
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_harness import new_fake, run
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import (
-    IQN1, IQN2, rest_igroup, script_igroup_get, script_map_get, zapi_igroup,
+    IQN1, IQN2, rest_igroup, script_igroup_get, script_map_get, script_svm_get, zapi_igroup,
 )
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_fakes import iter_result
 
@@ -34,6 +34,7 @@ def args(**kw):
 def test_create(monkeypatch, transport):
     fake = new_fake(transport)
     script_igroup_get(transport, fake)
+    script_svm_get(transport, fake)
     if transport == "rest":
         fake.expect("POST", "/api/protocols/san/igroups", RT, {}, status=201, body={
             "svm": {"name": "svm_xen"}, "name": "xenpool", "os_type": "xen", "protocol": "iscsi", "initiators": [{"name": IQN1}]})
@@ -178,3 +179,12 @@ def test_protocol_change_refused_while_planning(monkeypatch):
     existing("rest", fake)
     kind, result = run(monkeypatch, ontap_igroup.main, "rest", fake, args(protocol="mixed"))
     assert kind == "fail" and "PROTOCOL_FIXED igroup xenpool has protocol iscsi, requested mixed" in result["msg"] and fake.writes() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_unknown_svm_refused_while_planning(monkeypatch, transport):
+    fake = new_fake(transport)
+    script_igroup_get(transport, fake)
+    script_svm_get(transport, fake, exists=False)
+    kind, result = run(monkeypatch, ontap_igroup.main, transport, fake, args(initiators=[IQN1]))
+    assert kind == "fail" and fake.writes() == [] and "SVM_NOT_FOUND SVM svm_xen does not exist" in result["msg"]

@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.vdc.xenpool.plugins.modules import ontap_iscsi
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_harness import new_fake, run
-from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import TARGET, script_iscsi_get, script_portals
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import TARGET, script_iscsi_get, script_portals, script_svm_get
 
 TRANSPORTS = ("rest", "zapi")
 RT = {"return_timeout": 30}
@@ -21,6 +21,7 @@ PORTALS = ["192.0.2.11:3260", "192.0.2.12:3260"]
 def test_create_and_start(monkeypatch, transport):
     fake = new_fake(transport)
     script_iscsi_get(transport, fake)
+    script_svm_get(transport, fake)
     if transport == "rest":
         fake.expect("POST", "/api/protocols/san/iscsi/services", RT, {}, status=201, body={"svm": {"name": "svm_xen"}, "enabled": True})
     else:
@@ -36,6 +37,7 @@ def test_create_and_start(monkeypatch, transport):
 def test_create_check_mode(monkeypatch, transport):
     fake = new_fake(transport)
     script_iscsi_get(transport, fake)
+    script_svm_get(transport, fake)
     script_portals(transport, fake)
     kind, result = run(monkeypatch, ontap_iscsi.main, transport, fake, {"svm": "svm_xen"}, check_mode=True)
     assert kind == "exit" and result["changed"] is True and result["iscsi"]["portals"] == PORTALS and fake.writes() == []
@@ -93,3 +95,13 @@ def test_svm_name_is_never_a_pattern(monkeypatch, svm):
     fake = new_fake("rest")
     kind, result = run(monkeypatch, ontap_iscsi.main, "rest", fake, {"svm": svm, "state": "absent"})
     assert kind == "fail" and fake.log == [] and result["msg"].startswith("Failed to delete iSCSI service of SVM '%s'" % svm)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_unknown_svm_refused_while_planning(monkeypatch, transport):
+    fake = new_fake(transport)
+    script_iscsi_get(transport, fake)
+    script_portals(transport, fake)
+    script_svm_get(transport, fake, exists=False)
+    kind, result = run(monkeypatch, ontap_iscsi.main, transport, fake, {"svm": "svm_xen"})
+    assert kind == "fail" and fake.writes() == [] and "SVM_NOT_FOUND SVM svm_xen does not exist" in result["msg"]

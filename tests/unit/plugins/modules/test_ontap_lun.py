@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.vdc.xenpool.plugins.modules import ontap_lun
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_harness import new_fake, run
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import (
-    GIB, SERIAL, rest_lun, script_lun_get, script_maps_of_lun, zapi_lun,
+    GIB, SERIAL, rest_lun, rest_volume, script_lun_get, script_maps_of_lun, script_volume_get, zapi_lun, zapi_sis, zapi_volume,
 )
 
 TRANSPORTS = ("rest", "zapi")
@@ -28,6 +28,7 @@ def existing(transport, fake, **kw):
 def test_create_returns_scsi_id(monkeypatch, transport):
     fake = new_fake(transport)
     script_lun_get(transport, fake)
+    script_volume_get(transport, fake, rest_volume(), zapi_volume(), zapi_sis())
     if transport == "rest":
         fake.expect("POST", "/api/storage/luns", RT, {}, status=201,
                     body={"svm": {"name": "svm_xen"}, "name": "/vol/vol1/lun1", "os_type": "xen", "space": {"size": 10 * GIB}})
@@ -43,6 +44,7 @@ def test_create_returns_scsi_id(monkeypatch, transport):
 def test_create_check_mode(monkeypatch, transport):
     fake = new_fake(transport)
     script_lun_get(transport, fake)
+    script_volume_get(transport, fake, rest_volume(), zapi_volume(), zapi_sis())
     kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ARGS, check_mode=True)
     assert kind == "exit" and result["changed"] is True and result["lun"]["path"] == "/vol/vol1/lun1" and fake.writes() == []
 
@@ -144,3 +146,12 @@ def test_shrink_refused_once_with_the_fix(monkeypatch, transport):
     kind, result = run(monkeypatch, ontap_lun.main, transport, fake, dict(ARGS, size_gib=5))
     assert kind == "fail" and fake.writes() == []
     assert "SHRINK_REFUSED LUN /vol/vol1/lun1 would shrink" in result["msg"] and "at least 10.00" in result["msg"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_lun_in_unknown_volume_refused_while_planning(monkeypatch, transport):
+    fake = new_fake(transport)
+    script_lun_get(transport, fake)
+    script_volume_get(transport, fake)
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ARGS)
+    assert kind == "fail" and fake.writes() == [] and "VOLUME_NOT_FOUND volume vol1 does not exist in SVM svm_xen" in result["msg"]

@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.vdc.xenpool.plugins.modules import ontap_snapshot
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_harness import new_fake, run
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_fakes import iter_result
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import rest_volume, script_volume_get, zapi_sis, zapi_volume
 
 TRANSPORTS = ("rest", "zapi")
 RT = {"return_timeout": 30}
@@ -33,6 +34,7 @@ def script_get(transport, fake, exists):
 def test_create(monkeypatch, transport):
     fake = new_fake(transport)
     script_get(transport, fake, False)
+    script_volume_get(transport, fake, rest_volume(), zapi_volume(), zapi_sis())
     if transport == "rest":
         fake.expect("GET", "/api/storage/volumes", VOL_Q, {"records": [{"uuid": "v-1", "name": "vol1"}]})
         fake.expect("POST", "/api/storage/volumes/v-1/snapshots", RT, {}, status=201, body={"name": "s1", "comment": "c"})
@@ -48,6 +50,7 @@ def test_create(monkeypatch, transport):
 def test_create_check_mode(monkeypatch, transport):
     fake = new_fake(transport)
     script_get(transport, fake, False)
+    script_volume_get(transport, fake, rest_volume(), zapi_volume(), zapi_sis())
     kind, result = run(monkeypatch, ontap_snapshot.main, transport, fake, ARGS, check_mode=True)
     assert kind == "exit" and result["changed"] is True and fake.writes() == []
 
@@ -104,3 +107,11 @@ def test_too_long_comment_refused_before_any_call(monkeypatch):
     fake = new_fake("rest")
     kind, result = run(monkeypatch, ontap_snapshot.main, "rest", fake, dict(ARGS, comment="c" * 256))
     assert kind == "fail" and fake.log == [] and "INVALID_VALUE comment is 256 characters long; ONTAP keeps at most 255" in result["msg"]
+
+
+def test_zapi_snapshot_of_unknown_volume_refused_while_planning(monkeypatch):
+    fake = new_fake("zapi")
+    script_get("zapi", fake, False)
+    script_volume_get("zapi", fake)
+    kind, result = run(monkeypatch, ontap_snapshot.main, "zapi", fake, ARGS)
+    assert kind == "fail" and fake.writes() == [] and "VOLUME_NOT_FOUND volume vol1 does not exist in SVM svm_xen" in result["msg"]

@@ -12,7 +12,8 @@ from ansible_collections.vdc.xenpool.plugins.modules import ontap_volume
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_fakes import CLUSTER_PROBE, FakeRest
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_harness import new_fake, run
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._ontap.ontap_records import (
-    GIB, rest_volume, script_luns_of_volume, script_maps_of_svm, script_volume_get, zapi_sis, zapi_volume,
+    GIB, rest_volume, script_aggregates, script_luns_of_volume, script_maps_of_svm, script_svm_get, script_volume_get, zapi_sis,
+    zapi_volume,
 )
 
 TRANSPORTS = ("rest", "zapi")
@@ -29,6 +30,8 @@ def existing(transport, fake, size=10 * GIB, policy="none"):
 def test_create(monkeypatch, transport):
     fake = new_fake(transport)
     script_volume_get(transport, fake)
+    script_svm_get(transport, fake)
+    script_aggregates(transport, fake)
     if transport == "rest":
         fake.expect("POST", "/api/storage/volumes", RT, {"job": {"uuid": "j1"}}, status=202, body={
             "name": "vol1", "svm": {"name": "svm_xen"}, "aggregates": [{"name": "aggr1"}], "size": 10 * GIB, "guarantee": {"type": "none"},
@@ -48,6 +51,8 @@ def test_create(monkeypatch, transport):
 def test_create_check_mode_makes_no_write(monkeypatch, transport):
     fake = new_fake(transport)
     script_volume_get(transport, fake)
+    script_svm_get(transport, fake)
+    script_aggregates(transport, fake)
     kind, result = run(monkeypatch, ontap_volume.main, transport, fake, ARGS, check_mode=True)
     assert kind == "exit" and result["changed"] is True and result["volume"]["uuid"] is None
     assert result["volume"]["efficiency"] == {"dedupe": True, "compression": False}
@@ -111,6 +116,7 @@ def test_delete_when_absent(monkeypatch, transport):
 def test_create_needs_aggregate(monkeypatch):
     fake = new_fake("rest")
     script_volume_get("rest", fake)
+    script_svm_get("rest", fake)
     kind, result = run(monkeypatch, ontap_volume.main, "rest", fake, {"svm": "svm_xen", "name": "vol1", "size_gib": 1})
     assert kind == "fail" and "MISSING_OPTION aggregate and size_gib are required" in result["msg"] and fake.writes() == []
 
@@ -118,6 +124,8 @@ def test_create_needs_aggregate(monkeypatch):
 def test_ontap_error_has_message_shape(monkeypatch):
     fake = new_fake("rest")
     script_volume_get("rest", fake)
+    script_svm_get("rest", fake)
+    script_aggregates("rest", fake, names=("aggr1", "nope"))
     fake.error("POST", "/api/storage/volumes", RT, "917508", "aggregate not found", status=404)
     kind, result = run(monkeypatch, ontap_volume.main, "rest", fake, dict(ARGS, aggregate="nope"))
     assert kind == "fail" and result["error_code"] == "917508"
@@ -225,3 +233,24 @@ def test_zapi_compression_without_dedupe_refused_while_planning(monkeypatch):
     existing("zapi", fake)
     kind, result = run(monkeypatch, ontap_volume.main, "zapi", fake, dict(ARGS, dedupe=False, compression=True))
     assert kind == "fail" and "UNSUPPORTED over ZAPI, compression needs deduplication" in result["msg"] and fake.writes() == []
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_unknown_svm_refused_while_planning(monkeypatch, transport):
+    """A failed POST is a write attempt too: an unknown SVM is found by a read and refused before any write."""
+    fake = new_fake(transport)
+    script_volume_get(transport, fake)
+    script_svm_get(transport, fake, exists=False)
+    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, ARGS)
+    assert kind == "fail" and fake.writes() == [] and "SVM_NOT_FOUND SVM svm_xen does not exist" in result["msg"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_unknown_aggregate_refused_while_planning(monkeypatch, transport):
+    fake = new_fake(transport)
+    script_volume_get(transport, fake)
+    script_svm_get(transport, fake)
+    script_aggregates(transport, fake)
+    kind, result = run(monkeypatch, ontap_volume.main, transport, fake, dict(ARGS, aggregate="aggr_nope"))
+    assert kind == "fail" and fake.writes() == []
+    assert "AGGREGATE_NOT_FOUND aggregate aggr_nope does not exist (aggregates: aggr1, aggr2)" in result["msg"]

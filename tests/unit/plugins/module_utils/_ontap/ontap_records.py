@@ -52,6 +52,24 @@ def script_volume_get(transport, fake, rest_rec=None, zapi_rec=None, sis=None, n
         fake.expect("sis-get-iter", None, iter_result("sis-status-info", [sis] if sis else []), vserver="svm_xen")
 
 
+def script_svm_get(transport, fake, exists=True, name="svm_xen"):
+    """The SVM read a create makes to refuse an unknown SVM while planning."""
+    if transport == "rest":
+        fake.expect("GET", "/api/svm/svms", {"fields": "uuid,name,state,subtype", "name": name},
+                    {"records": [{"uuid": "svm-u", "name": name, "state": "running"}] if exists else []})
+    else:
+        fake.expect("vserver-get-iter", None, iter_result("vserver-info", [{"vserver-name": name, "uuid": "svm-u", "state": "running"}]
+                                                          if exists else []))
+
+
+def script_aggregates(transport, fake, names=("aggr1", "aggr2")):
+    if transport == "rest":
+        fake.expect("GET", "/api/storage/aggregates", {"fields": "uuid,name,state"},
+                    {"records": [{"uuid": "a-%s" % n, "name": n, "state": "online"} for n in names]})
+    else:
+        fake.expect("aggr-get-iter", None, iter_result("aggr-attributes", [{"aggregate-name": n, "aggregate-uuid": "a-%s" % n} for n in names]))
+
+
 def rest_lun(size=10 * GIB, os_type="xen", mapped=False, reserve=False, path="/vol/vol1/lun1", uuid="l-1"):
     return {"uuid": uuid, "name": path, "svm": {"name": "svm_xen"},
             "location": {"volume": {"name": path.split("/")[2]}, "logical_unit": path.rsplit("/", 1)[-1]},
