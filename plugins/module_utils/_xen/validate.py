@@ -14,21 +14,16 @@ problem is reported at once, so a refusal is never a partial change.
 from __future__ import annotations
 
 import ipaddress
-import re
 import typing as t
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.san import iscsi_name_problem
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenPlanError
 
-# 68 is the smallest MTU an IPv4 interface may have (RFC 791); 65535 is the largest the Linux bridge and
-# Open vSwitch datapaths of dom0 take. xapi itself does not bound it and fails only when the PIF is plugged.
+# 68 is the smallest MTU an IPv4 interface must accept and 65535 the largest IPv4 datagram (RFC 791). xapi does
+# not bound it: Xapi_network.create only turns an MTU <= 0 into 1500, and a bad value fails when the PIF is plugged.
 MTU_RANGE = (68, 65535)
 VLAN_RANGE = (0, 4094)
 BOND_MODES = ("balance-slb", "active-backup", "lacp")
-# RFC 3720 3.2.6.3: iqn.<yyyy-mm>.<reversed domain>[:<unique>], eui.<16 hex>; RFC 3980: naa.<16 or 32 hex>.
-# After stringprep (RFC 3722) only letters, digits, '-', '.' and ':' remain; at most 223 bytes.
-_IQN = re.compile(r"^iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:-]+)?$", re.I)
-_EUI = re.compile(r"^eui\.[0-9a-f]{16}$", re.I)
-_NAA = re.compile(r"^naa\.([0-9a-f]{16}|[0-9a-f]{32})$", re.I)
 
 
 class InputError(XenPlanError):
@@ -36,15 +31,13 @@ class InputError(XenPlanError):
 
 
 def iqn_problem(value: t.Any, what: str = "iscsi_iqn") -> str | None:
-    """Why value is not an iSCSI name (RFC 3720), or None when it is one."""
-    text = "" if value is None else str(value)
-    if not text:
-        return "%s is empty" % what
-    if len(text.encode("utf-8")) > 223:
-        return "%s is longer than 223 bytes" % what
-    if _IQN.match(text) or _EUI.match(text) or _NAA.match(text):
+    """Why value is not an iSCSI name (RFC 3720/3980: the collection's one rule, shared with the ONTAP side), or None."""
+    problem = iscsi_name_problem(value)
+    if problem is None:
         return None
-    return "%s %r is not an iSCSI name (iqn.YYYY-MM.reversed.domain[:name], eui.<16 hex> or naa.<hex>)" % (what, text)
+    if problem == "empty":
+        return "%s is empty" % what
+    return "%s %r is not an iSCSI name (%s)" % (what, str(value), problem)
 
 
 def name_problem(value: t.Any, what: str = "name") -> str | None:
