@@ -171,7 +171,7 @@ def markdown(report: dict[str, dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ontapsim.fidelity", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m ontapsim.fidelity", description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--markdown", action="store_true", help="print the served/declared table for ONTAP.md")
     args = parser.parse_args(argv)
     report = measure()
@@ -182,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         print("%-18s %3d / %3d" % (kind, row["served"], row["declared"]))
         for item in row["violations"] + ["undeclared: " + p for p in row["undeclared"]]:
             print("    " + item)
-    print("%-18s %3d / %3d" % ("all", sum(r["served"] for r in report.values()),
-                                sum(r["declared"] for r in report.values())))
+    totals = (sum(r["served"] for r in report.values()), sum(r["declared"] for r in report.values()))
+    print("%-18s %3d / %3d" % (("all",) + totals))
     return 0
 
 

@@ -64,8 +64,8 @@ def volume_extras(st, vol: dict, space: dict, savings: dict, svm: dict) -> dict:
                      "grow_threshold": 85, "shrink_threshold": 50},
         "encryption": {"enabled": False, "state": "unencrypted", "type": "none", "key_id": "", "rekey": False},
         "files": {"maximum": max(vol["size"] // FILES_PER_BYTE, 1), "used": 96 + len(luns)},
-        "nas": {"export_policy": {"name": "default", "uuid": st.derived_uuid("export-policy", svm["uuid"] + "default")}, "security_style": "unix", "uid": 0, "gid": 1,
-                "unix_permissions": 755},
+        "nas": {"export_policy": {"name": "default", "uuid": st.derived_uuid("export-policy", svm["uuid"] + "default")},
+                "security_style": "unix", "uid": 0, "gid": 1, "unix_permissions": 755},
         "snaplock": {"type": "non_snaplock"},
         "snapshot_policy": {"uuid": policy_uuid},
         "tiering": {"policy": "none", "object_tags": []},
@@ -76,8 +76,8 @@ def volume_extras(st, vol: dict, space: dict, savings: dict, svm: dict) -> dict:
                   "large_size_enabled": False, "is_used_stale": False, "filesystem_size": space["size"],
                   "filesystem_size_fixed": False, "expected_available": space["available"],
                   "over_provisioned": max(0, lun_sizes - space["usable"]) if vol["guarantee"] == "none" else 0,
-                  "overwrite_reserve": 0, "overwrite_reserve_used": 0, "snapshot_spill": max(0, snap_used -
-                                                                                               space["reserve_size"]),
+                  "overwrite_reserve": 0, "overwrite_reserve_used": 0,
+                  "snapshot_spill": max(0, snap_used - space["reserve_size"]),
                   "size_available_for_snapshots": space["available"] + max(0, space["reserve_size"] - snap_used),
                   "physical_used_percent": _pct(space["used"], space["size"]),
                   "user_data": space["used"] - snap_used, "metadata": 0, "total_metadata": 0,
@@ -144,13 +144,12 @@ def initiator_state(st, ig: dict) -> str:
 
 def igroup_extras(st, ig: dict) -> dict:
     """Connectivity derived from initiators and maps (no logins are tracked, so 'none' when mapped)."""
+    version = st.cluster["version"]
     return {"connectivity_tracking": {"connection_state": igroup_state(st, ig), "alerts": [],
                                       "required_nodes": [{"name": n["name"], "uuid": n["uuid"]} for n in st.nodes]
                                       if st.maps_of_igroup(ig) else []},
             "target": {"vendor_id": "NETAPP", "product_id": "LUN C-Mode",
-                       "firmware_revision": "%d%d%d0" % (st.cluster["version"]["generation"],
-                                                        st.cluster["version"]["major"],
-                                                        st.cluster["version"]["minor"])}}
+                       "firmware_revision": "%d%d%d0" % (version["generation"], version["major"], version["minor"])}}
 
 
 def initiator_extras(st, ig: dict, init: dict) -> dict:

@@ -33,12 +33,14 @@ class SnapshotsMixin:
             vol = self.state.volumes[snap["vol_uuid"]]
             if svm is not None and vol["svm_uuid"] != svm["uuid"]:
                 continue
-            out.append((snap, [node("name", snap["name"]), node("volume", vol["name"]),
-                            node("vserver", self.state.svms[vol["svm_uuid"]]["name"]),
-                            node("snapshot-instance-uuid", snap["uuid"]), node("access-time", int(snap["create_time"])),
-                            node("comment", snap["comment"]), node("snapmirror-label", snap["snapmirror_label"]),
-                               node("busy", False), node("total", snap["size"]), node("state", "complete")]
-                        + ([node("expiry-time", snap["expiry_time"])] if snap.get("expiry_time") else [])))
+            rec = [node("name", snap["name"]), node("volume", vol["name"]),
+                   node("vserver", self.state.svms[vol["svm_uuid"]]["name"]),
+                   node("snapshot-instance-uuid", snap["uuid"]), node("access-time", int(snap["create_time"])),
+                   node("comment", snap["comment"]), node("snapmirror-label", snap["snapmirror_label"]),
+                   node("busy", False), node("total", snap["size"]), node("state", "complete")]
+            if snap.get("expiry_time"):
+                rec.append(node("expiry-time", snap["expiry_time"]))
+            out.append((snap, rec))
         return out
 
     def api_snapshot_get_iter(self, api, svm):
