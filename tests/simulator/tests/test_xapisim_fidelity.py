@@ -83,6 +83,17 @@ def test_idle_session_expires_after_24_hours(sim):
     raw_call(sim, "session.logout", busy)
 
 
+def test_session_with_an_unfinished_task_is_kept(sim):
+    """db_gc_util.ml timeout_sessions_common: only unused sessions (every task finished) are candidates."""
+    busy = login(sim, "fidelity-busy")
+    task = raw_call(sim, "task.create", busy, "long job", "")["Value"]
+    sim.control.advance(90000)
+    assert pool_of(sim, busy)["Status"] == "Success"
+    raw_call(sim, "task.destroy", busy, task)
+    sim.control.advance(90000)
+    assert pool_of(sim, busy)["ErrorDescription"] == ["SESSION_INVALID", busy]
+
+
 def _run_module(sim, tmp_path, name: str, args: dict) -> dict:
     """Run one of the collection's modules as Ansible would (a fresh process, one login), against the sim."""
     tree = tmp_path / "collections" / "ansible_collections" / "vdc"

@@ -56,15 +56,15 @@ def maybe_gc(world: World) -> None:
             gc_sessions(world, db, now)
 
 
-def _unused(db: Database, session: str, seen: set | None = None) -> bool:
+def _unused(db: Database, session: str, busy: set, seen: set | None = None) -> bool:
+    """No unfinished task of the session or of its parents (db_gc_util.ml is_session_unused)."""
     seen = seen or set()
     if session == NULL_REF or session in seen or session not in db.tables["session"]:
         return True
+    if session in busy:
+        return False
     seen.add(session)
-    for rec in db.tables["task"].values():
-        if rec.get("session") == session and rec.get("status") in ("pending", "cancelling"):
-            return False
-    return _unused(db, db.tables["session"][session].get("parent", NULL_REF), seen)
+    return _unused(db, db.tables["session"][session].get("parent", NULL_REF), busy, seen)
 
 
 def _group(rec: dict) -> tuple[str, int]:
@@ -82,10 +82,11 @@ def gc_sessions(world: World, db: Database, now: float) -> list[str]:
     """db_gc_util.ml timeout_sessions for one pool database; returns the destroyed session refs."""
     activity = _activity(world)
     groups: dict[str, tuple[int, list]] = {}
+    busy = {rec.get("session") for rec in db.tables["task"].values() if rec.get("status") in ("pending", "cancelling")}
     for ref, rec in db.tables["session"].items():
         if ref not in activity:  # e.g. loaded from a saved state: counts as active now
             activity[ref] = (now, next(_SEQ))
-        if not _unused(db, ref):
+        if not _unused(db, ref, busy):
             continue
         name, limit = _group(rec)
         groups.setdefault(name, (limit, []))[1].append(ref)
