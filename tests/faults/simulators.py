@@ -20,7 +20,9 @@ import urllib.error
 import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SIM_ROOT = os.path.join(REPO, "tests", "simulator")
+# FAULTS_SIMULATOR_DIR runs another tree's simulators, e.g. today's suite and simulators against an old
+# commit of the collection (git worktree add), to show that a case fails without its guard.
+SIM_ROOT = os.environ.get("FAULTS_SIMULATOR_DIR") or os.path.join(REPO, "tests", "simulator")
 # Generous: a loaded 2-core machine can take a while to import the XenAPI datamodel.
 START_TIMEOUT_S = 300
 CONTROL_TIMEOUT_S = 120

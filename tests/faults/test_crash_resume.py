@@ -26,18 +26,21 @@ from world import PLAYBOOK_TIMEOUT_S, REPO, ROLE_PLAYBOOKS
 PREVIOUS = {"pool_build": "fresh", "san_storage": "pool_build"}
 POLL_S = 0.05
 
-# (role, simulator, write method, occurrence among that method's writes, mode, fast)
+DUPLICATE_NETWORK = ("issue 9 crash-resume: a lost network.create answer is re-sent by xmlrpc.client, leaving two networks "
+                     "of that name; the resumed run stops with NETWORK_NAME_AMBIGUOUS")
+
+# (role, simulator, write method, occurrence among that method's writes, mode, fast[, xfail reason])
 TRIALS = [
-    ("pool_build", "xapi", "Async.pool.join", 2, "error", True),
+    ("pool_build", "xapi", "Async.pool.join", 2, "error", False),
     ("pool_build", "xapi", "Async.pool.join", 3, "lost", False),
     ("pool_build", "xapi", "Bond.create", 2, "kill", False),
-    ("pool_build", "xapi", "VLAN.create", 3, "error", False),
-    ("pool_build", "xapi", "network.create", 3, "lost", False),
+    ("pool_build", "xapi", "VLAN.create", 3, "error", True),
+    ("pool_build", "xapi", "network.create", 3, "lost", False, DUPLICATE_NETWORK),
     ("pool_build", "xapi", "PIF.reconfigure_ip", 2, "kill", False),
     ("pool_build", "xapi", "host.set_multipathing", 1, "error", False),
-    ("san_storage", "ontap", "POST /api/storage/luns", 1, "error", True),
+    ("san_storage", "ontap", "POST /api/storage/luns", 1, "error", False),
     ("san_storage", "ontap", "POST /api/protocols/san/igroups", 2, "lost", False),
-    ("san_storage", "ontap", "POST /api/protocols/san/lun-maps", 1, "kill", False),
+    ("san_storage", "ontap", "POST /api/protocols/san/lun-maps", 1, "kill", True),
     ("san_storage", "xapi", "Async.SR.create", 1, "lost", False),
     ("san_storage", "xapi", "Async.SR.create", 2, "kill", False),
     ("san_storage", "xapi", "pool.set_default_SR", 1, "error", False),
@@ -46,10 +49,12 @@ TRIALS = [
 
 def _params() -> list:
     out = []
-    for role, sim, method, occurrence, mode, fast in TRIALS:
+    for role, sim, method, occurrence, mode, fast, *xfail in TRIALS:
         ident = "%s-%s-%s%d-%s" % (role, sim, method.replace(" ", "").replace("/", "_"), occurrence, mode)
-        out.append(pytest.param(role, sim, method, occurrence, mode, id=ident,
-                                marks=[pytest.mark.fast] if fast else []))
+        marks = [pytest.mark.fast] if fast else []
+        if xfail:
+            marks.append(pytest.mark.xfail(strict=True, reason=xfail[0]))
+        out.append(pytest.param(role, sim, method, occurrence, mode, id=ident, marks=marks))
     return out
 
 

@@ -19,7 +19,7 @@ import tempfile
 
 import yaml
 
-from simulators import REPO, Simulator
+from simulators import REPO, SIM_ROOT, Simulator
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FILES = os.path.join(HERE, "files")
@@ -82,7 +82,7 @@ class World:
             os.symlink(REPO, link)
         self.collections = os.path.join(self.root, "collections")
         self.ontap = Simulator("ontapsim", os.path.join(self.root, "ontap"),
-                               ["--fixture", os.path.join(REPO, "tests", "simulator", "ontap_fixtures", "reference.yml")])
+                               ["--fixture", os.path.join(SIM_ROOT, "ontap_fixtures", "reference.yml")])
         self.xapi = Simulator("xapisim", os.path.join(self.root, "xapi"),
                               ["--datacenter", os.path.join(FILES, "datacenter.yml")])
         self.vars_file = os.path.join(self.root, "sim-vars.yml")
