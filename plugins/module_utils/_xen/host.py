@@ -17,7 +17,7 @@ import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import Changes, diff, map_changes
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenPlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenPlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.pool import find_host
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
@@ -178,7 +178,15 @@ def apply(client: t.Any, state: PoolState, ref: str, changes: Changes, purge_oth
         else:
             client.call("host.disable", ref)
             if target == "maintenance":
-                moved, task = evacuate(client, ref, timeout, wait)
+                try:
+                    moved, task = evacuate(client, ref, timeout, wait)
+                except XapiError as err:
+                    # the pre-check passed but xapi refused a VM while moving (a VM without PV drivers cannot live-migrate):
+                    # give the host back to the scheduler rather than leave it disabled by a failed run
+                    client.call("host.enable", ref)
+                    raise HostError(err.code, "evacuation of host %s failed, the host was enabled again: %s"
+                                    % ((state.get("host", ref) or {}).get("name_label", ref), err), params=err.params,
+                                    hint="Move or shut down the VM named in the error, then run again") from None
     return moved, task
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError
 from ansible_collections.vdc.xenpool.plugins.modules import host as host_module
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_pool_world import World
 from ansible_collections.vdc.xenpool.tests.unit.plugins.modules.xen_harness import Exited, Failed, attach, run_module
@@ -119,3 +120,20 @@ def test_maintenance_without_waiting_returns_the_task(world):
     assert result["changed"] and result["evacuated"] == {} and len(result["tasks"]) == 1
     assert result["tasks"][0] in db["task"]  # not waited for, so not destroyed
     assert world.calls("task.get_record") == []
+
+
+def test_failed_evacuation_gives_the_host_back(world, monkeypatch):
+    """xapi may refuse a VM while evacuating although the pre-check passed: the host is not left disabled."""
+    db = world.db_of("10.0.0.1")
+    h2 = next(r for r, h in db["host"].items() if h["name_label"] == "xen-02")
+    World.add_vm(db, h2, "no-pv-drivers")
+
+    def refuse(client, task, timeout=600):
+        del client, task, timeout
+        raise XapiError("VM_LACKS_FEATURE", ["OpaqueRef:vm"])
+
+    monkeypatch.setattr(host_module.hostsvc, "wait_task", refuse)
+    result = run(world, {"name": "xen-02", "state": "maintenance"}, expect=Failed)
+    assert result["error_code"] == "VM_LACKS_FEATURE" and "evacuation of host xen-02 failed, the host was enabled again" in result["msg"]
+    assert db["host"][h2]["enabled"] is True
+    assert [c[1] for c in world.writes()][-1] == "host.enable"
