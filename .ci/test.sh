@@ -2,12 +2,12 @@
 # `make test`: every check, on a copy of the working tree placed where ansible-test wants it
 # (<work>/collections/ansible_collections/vdc/xenpool). Runs every step, then prints
 # "N passed, N failed" as its last line and exits non-zero when a step failed.
-# Usage: bash .ci/test.sh [step ...]   (steps: sanity units simulator integration molecule lint docs build importer)
+# Usage: bash .ci/test.sh [step ...]   (steps: sanity units simulator faults integration molecule lint docs build importer)
 set -euo pipefail
 # shellcheck source=.ci/bootstrap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 
-ALL_STEPS=(sanity units simulator integration molecule lint docs build importer)
+ALL_STEPS=(sanity units simulator faults integration molecule lint docs build importer)
 if [ "$#" -gt 0 ]; then STEPS=("$@"); else STEPS=("${ALL_STEPS[@]}"); fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/xenpool-test.XXXXXX")"
@@ -60,6 +60,12 @@ step_sanity() {
 }
 step_units() { ansible-test units --venv --python "$PYVER" --color no; }
 step_simulator() { "$PY" -m pytest -q -p no:pytest-ansible -p no:cacheprovider tests/simulator/tests; }
+# The bad-input catalogue and crash-resume suite (docs/faults.md): its fast subset, all of it with FAULTS_ALL=1.
+step_faults() {
+    local select=(-m fast)
+    if [ "${FAULTS_ALL:-0}" = 1 ]; then select=(); fi
+    "$PY" -m pytest -q -p no:pytest-ansible -p no:cacheprovider "${select[@]}" tests/faults
+}
 step_integration() { ansible-test integration --venv --python "$PYVER" --color no; }
 # molecule keys its ephemeral state by the collection directory's *name* under ANSIBLE_HOME: give this run its own,
 # so concurrent runs from other copies (all named xenpool) never share or reset each other's scenario state.
@@ -81,7 +87,7 @@ step_importer() {
 
 for s in "${STEPS[@]}"; do
     case "$s" in
-        sanity|units|simulator|integration|molecule|lint|docs|build|importer) run_step "$s" "step_$s" ;;
+        sanity|units|simulator|faults|integration|molecule|lint|docs|build|importer) run_step "$s" "step_$s" ;;
         *) echo "unknown step '$s' (known: ${ALL_STEPS[*]})" >&2; FAILED=$((FAILED + 1)) ;;
     esac
 done
