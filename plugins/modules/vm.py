@@ -326,6 +326,7 @@ plan:
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import mask_mapping
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.ha import guard_protection_changes
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import VM_CLASSES
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_apply import VmApplier, marker_for
@@ -351,6 +352,7 @@ def main():
     with module.session(verb, "VM", params["name"]) as client:
         state = read_pool_state(client, VM_CLASSES)
         plan = plan_vm(state, desired, marker_for(state))
+        guard_protection_changes(client, state, [(getattr(plan, "ref", None), plan)])
         after, diff_after = plan.after, plan.after
         if plan.changed and not module.check_mode:
             applier = VmApplier(client, state, timeout=params["wait_timeout"])

@@ -113,6 +113,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError, PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import mask_mapping
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.ha import guard_protection_changes
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import VM_CLASSES
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_fleet import apply_fleet, plan_fleet
@@ -155,11 +156,12 @@ def main():
     params = module.params
     with module.session("configure", "VMs of pool", params["hostname"]) as client:
         state = read_pool_state(client, VM_CLASSES)
-    label = (state.pool or {}).get("name_label") or params["hostname"]
-    try:
-        fleet = plan_fleet(state, desired_state(params), params["prune"], params["destroy_disks"])
-    except CollectionError as err:
-        module.fail("configure", "VMs of pool", label, err)
+        label = (state.pool or {}).get("name_label") or params["hostname"]
+        try:
+            fleet = plan_fleet(state, desired_state(params), params["prune"], params["destroy_disks"])
+            guard_protection_changes(client, state, ((getattr(plan, "ref", None), plan) for _n, _w, plan in fleet.items))
+        except CollectionError as err:
+            module.fail("configure", "VMs of pool", label, err)
     outcomes = {}
     if fleet.changed and not module.check_mode:
         for outcome in apply_fleet(module.new_client, state, fleet, params["max_parallel"], params["wait_timeout"]):

@@ -308,3 +308,34 @@ def current_capacity(client: t.Any, state: PoolState) -> int:
     if is_null(state.pool_ref):
         return 0
     return to_int(client.call("pool.ha_compute_hypothetical_max_host_failures_to_tolerate", hypothetical(state, {})), 0)
+
+
+def guard_protection_changes(client: t.Any, state: PoolState, plans: t.Iterable[tuple[str | None, Plan]]) -> None:
+    """Refuse, before any write, VM protection changes that would break the pool's failover plan.
+
+    xapi refuses `VM.set_ha_restart_priority` to `restart` on a VM that is not halted when HA is on, overcommit is not
+    allowed and a plan exists now but none would after (`xapi_vm.ml`, `message_forwarding.ml`
+    `check_vm_preserves_ha_plan`). The VM modules ask the same planner about all their protection changes at once, so
+    that a fleet is refused as a whole instead of failing half-way.
+    """
+    pool = state.pool or {}
+    if not pool.get("ha_enabled") or pool.get("ha_allow_overcommit"):
+        return
+    changes: dict[str, str] = {}
+    for ref, plan in plans:
+        for step in plan.steps:
+            if ref and step.get("method") == "VM.set_ha_restart_priority":
+                changes[ref] = str(step["args"][-1])
+    raising = [ref for ref, value in changes.items()
+               if value == "restart" and (state.get("VM", ref) or {}).get("power_state") != "Halted"]
+    if not raising:
+        return
+    config = hypothetical(state, {})
+    config.update(changes)
+    wanted = to_int(pool.get("ha_host_failures_to_tolerate"), 0)
+    now = to_int(pool.get("ha_plan_exists_for"), 0)
+    possible = to_int(client.call("pool.ha_compute_hypothetical_max_host_failures_to_tolerate", config), 0)
+    if possible < wanted and now >= min(wanted, 1):
+        raise PlanError("HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN", shortfall(state, config, wanted, possible),
+                        "Protect fewer VMs (ha_restart_priority: best-effort), lower host_failures_to_tolerate or add "
+                        "capacity with vdc.xenpool.ha, or set allow_overcommit there (nothing was changed)")

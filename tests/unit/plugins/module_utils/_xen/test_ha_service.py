@@ -182,3 +182,34 @@ def test_check_mode_still_refuses_a_real_shortfall():
     with pytest.raises(PlanError) as exc:
         ha.plan(Planner(answer=0), pool_state(), desired(vms=[{"name": "db1", "restart_priority": "restart"}]), predict=True)
     assert exc.value.code == "HA_CAPACITY_SHORTFALL"
+
+
+def _vm_plan(ref, value):
+    from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+    plan = Plan()
+    plan.add("set", "ha_restart_priority", "-> %s" % value, method="VM.set_ha_restart_priority", args=[value])
+    return ref, plan
+
+
+def test_vm_protection_that_breaks_the_plan_is_refused_before_any_write():
+    state = pool_state(ha_enabled=True, ntol=1)
+    planner = Planner(answer=0)
+    with pytest.raises(PlanError) as exc:
+        ha.guard_protection_changes(planner, state, [_vm_plan("V1", "restart"), _vm_plan("V3", "restart")])
+    assert exc.value.code == "HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN" and "spamfilter1 (8192 MiB)" in str(exc.value)
+    assert planner.asked[0]["V1"] == "restart" and planner.asked[0]["V2"] == ""
+    assert [c[0] for c in planner.calls] == ["pool.ha_compute_hypothetical_max_host_failures_to_tolerate"]
+
+
+@pytest.mark.parametrize("ha_enabled, overcommit, value, power, answer", [
+    (False, False, "restart", "Running", 0),       # HA off: xapi does not check
+    (True, True, "restart", "Running", 0),         # overcommit allowed
+    (True, False, "best-effort", "Running", 0),    # not part of the plan
+    (True, False, "restart", "Halted", 0),         # a halted VM does not count until it starts
+    (True, False, "restart", "Running", 1),        # the plan still holds
+])
+def test_vm_protection_changes_that_keep_the_plan_pass(ha_enabled, overcommit, value, power, answer):
+    state = pool_state(ha_enabled=ha_enabled, ntol=1)
+    state.records["pool"]["P"]["ha_allow_overcommit"] = overcommit
+    state.records["VM"]["V1"]["power_state"] = power
+    ha.guard_protection_changes(Planner(answer=answer), state, [_vm_plan("V1", value)])
