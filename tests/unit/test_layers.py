@@ -76,7 +76,7 @@ def violations(path: pathlib.Path, root: pathlib.Path = ROOT) -> list[str]:
         if own == "modules" and layer in ("module_utils._xen", "module_utils._ontap"):
             platform = "module_utils._ontap" if rel.name.startswith("ontap_") else "module_utils._xen"
             if layer != platform:
-                problems.append("%s: a %s module may not use %s services" % (where, platform.split("_")[-1], layer))
+                problems.append("%s: a %s module may not use %s services" % (where, platform.rsplit("_", maxsplit=1)[-1], layer))
         if {target, dotted} <= {"module_utils._ontap.rest", "module_utils._ontap.zapi"} and target != dotted:
             problems.append("%s: the REST and ZAPI transports are siblings and may not import each other" % where)
         private = [n for n in names if n.startswith("_")]

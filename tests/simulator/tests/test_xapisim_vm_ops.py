@@ -82,7 +82,7 @@ def wait_for(predicate, timeout=10.0):
 def xapi_gen_mac(seed: str, device: int) -> str:
     """xapi_vif_helpers.ml gen_mac, written independently of the simulator."""
     data = seed.encode()
-    for _ in range(2 * device + 1):
+    for _round in range(2 * device + 1):
         data = hashlib.md5(data).digest()  # nosec
     second = hashlib.md5(data).digest()  # nosec
     first = (data[0] | 2) & 0xFE
@@ -349,8 +349,8 @@ def test_vcpu_setters(x):
     metrics = x.VM_metrics.get_record(x.VM.get_metrics(vm))
     assert metrics["VCPUs_number"] == "3" and sorted(metrics["VCPUs_CPU"]) == ["0", "1", "2"]
     dom0 = [v for v, r in x.VM.get_all_records().items() if r["is_control_domain"]][0]
-    assert details(x.VM.set_VCPUs_at_startup, dom0, "2") == ["OPERATION_NOT_ALLOWED",
-                                                              "set_VCPUs_at_startup is not allowed on dom0"]
+    expected = ["OPERATION_NOT_ALLOWED", "set_VCPUs_at_startup is not allowed on dom0"]
+    assert details(x.VM.set_VCPUs_at_startup, dom0, "2") == expected
     x.VM.hard_shutdown(vm)
     x.VM.destroy(vm)
 
@@ -562,8 +562,8 @@ def test_boot_setters(x):
     assert (x.VM.get_PV_bootloader(vm), x.VM.get_PV_args(vm)) == ("pygrub", "ks=http://repo/ks.cfg")
     x.VM.set_domain_type(vm, "hvm")
     assert x.VM.get_HVM_boot_policy(vm) == "BIOS order"
-    assert details(x.VM.set_domain_type, vm, "unspecified") == ["VALUE_NOT_SUPPORTED", "domain_type", "unspecified",
-                                                               "Must not be unspecified"]
+    expected = ["VALUE_NOT_SUPPORTED", "domain_type", "unspecified", "Must not be unspecified"]
+    assert details(x.VM.set_domain_type, vm, "unspecified") == expected
     assert details(x.VM.set_HVM_shadow_multiplier, vm, "0.5") == ["INVALID_VALUE", "multiplier", "0.5"]
     x.VM.set_HVM_shadow_multiplier(vm, "2.0")
     assert x.VM.get_HVM_shadow_multiplier(vm) == 2.0

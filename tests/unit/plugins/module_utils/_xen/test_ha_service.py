@@ -84,8 +84,9 @@ def test_allow_overcommit_lets_the_same_declaration_through():
     plan, possible = ha.plan(Planner(answer=0), pool_state(), desired(allow_overcommit=True,
                                                                       vms=[{"name": "db1", "restart_priority": "restart"}]))
     assert possible == 0
-    assert [s["call"] for s in plan.steps] == ["pool.set_ha_allow_overcommit", "pool.enable_ha",
-                                                "pool.set_ha_host_failures_to_tolerate", "VM.set_ha_restart_priority"]
+    calls = [s["call"] for s in plan.steps]
+    assert calls == ["pool.set_ha_allow_overcommit", "pool.enable_ha", "pool.set_ha_host_failures_to_tolerate",
+                     "VM.set_ha_restart_priority"]
 
 
 def test_enable_orders_steps_and_predicts_after():
@@ -107,7 +108,7 @@ def test_no_change_when_enabled_as_declared():
     state = pool_state(ha_enabled=True, ntol=1)
     state.records["pool"]["P"]["ha_statefiles"] = ["VDI-SF"]
     state.records["VDI"]["VDI-SF"] = {"SR": "SR1", "name_label": "Statefile for HA"}
-    plan, _ = ha.plan(Planner(answer=1), state, desired())
+    plan = ha.plan(Planner(answer=1), state, desired())[0]
     assert not plan.changed and plan.steps == []
 
 
@@ -161,14 +162,14 @@ def test_agility_names_the_reason():
 
 def test_wait_false_leaves_only_the_final_task_running():
     planner = Planner(answer=2)
-    plan, _ = ha.plan(planner, pool_state(ha_enabled=True, ntol=1), desired(state="disabled"))
+    plan = ha.plan(planner, pool_state(ha_enabled=True, ntol=1), desired(state="disabled"))[0]
     assert ha.apply(planner, plan, wait=False) == ["OpaqueRef:task"]
 
 
 def test_check_mode_on_a_fresh_estate_predicts_instead_of_refusing():
     """--check of a whole site: the heartbeat SR and the members come from earlier steps of the same run."""
     state = pool_state(hosts=1)
-    plan, _ = ha.plan(Planner(answer=1), state, desired(heartbeat_srs=["pool-amd-ha-heartbeat"]), predict=True)
+    plan = ha.plan(Planner(answer=1), state, desired(heartbeat_srs=["pool-amd-ha-heartbeat"]), predict=True)[0]
     assert [s["call"] for s in plan.steps] == ["pool.enable_ha", "pool.set_ha_host_failures_to_tolerate"]
     assert plan.steps[0]["args"][0] == []
     assert any("pool-amd-ha-heartbeat" in n and "does not exist yet" in n for n in plan.notes)
