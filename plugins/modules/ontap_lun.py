@@ -158,7 +158,7 @@ def read(client: t.Any, params: dict, desired: dict) -> dict:
     return {"lun": lun, "maps": maps, "volume": volume}
 
 
-def plan_lun(state: dict, params: dict, desired: dict) -> Plan:
+def plan_lun(state: dict, params: dict, desired: dict, check_mode: bool = False) -> Plan:
     """Create, grow, set the reservation or delete; every refusal happens here, before the first write."""
     current = public(state["lun"])
     path = desired["path"]
@@ -175,7 +175,8 @@ def plan_lun(state: dict, params: dict, desired: dict) -> Plan:
     if current is None:
         if desired["size_bytes"] is None:
             raise PlanError("MISSING_OPTION", "size_gib is required to create a LUN", "Give size_gib (nothing was changed)")
-        if state["volume"] is None:
+        # In check mode the volume may be one an earlier task of the same run only predicted: plan on.
+        if state["volume"] is None and not check_mode:
             raise PlanError("VOLUME_NOT_FOUND", "volume %s does not exist in SVM %s" % (params["volume"], params["svm"]),
                             "Create it with vdc.xenpool.ontap_volume, or check volume and svm (nothing was changed)")
         after = {"path": path, "name": params["name"], "uuid": None, "svm": params["svm"], "volume": params["volume"],
@@ -224,7 +225,7 @@ def main() -> None:
         desired = desired_state(p)
     except PlanError as err:
         om.fail(verb, "LUN", label, err)
-    om.converge(verb, "LUN", label, read=lambda client: read(client, p, desired), plan=lambda state: plan_lun(state, p, desired),
+    om.converge(verb, "LUN", label, read=lambda client: read(client, p, desired), plan=lambda state: plan_lun(state, p, desired, om.check_mode),
                 apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="lun")
 
 

@@ -121,7 +121,7 @@ def read(client: t.Any, params: dict) -> dict:
     return {"snapshot": current, "volume": volume}
 
 
-def plan_snapshot(state: dict, params: dict, desired: dict) -> Plan:
+def plan_snapshot(state: dict, params: dict, desired: dict, check_mode: bool = False) -> Plan:
     label = "snapshot %s@%s" % (desired["volume"], desired["name"])
     current = public(state["snapshot"])
     if params["state"] == "absent":
@@ -131,7 +131,8 @@ def plan_snapshot(state: dict, params: dict, desired: dict) -> Plan:
         return plan
     if current is not None:
         return Plan(current, current, changed=False)
-    if state["volume"] is None:
+    # In check mode the volume may be one an earlier task of the same run only predicted: plan on.
+    if state["volume"] is None and not check_mode:
         raise PlanError("VOLUME_NOT_FOUND", "volume %s does not exist in SVM %s" % (desired["volume"], desired["svm"]),
                         "Check volume and svm (nothing was changed)")
     plan = Plan(None, {"name": desired["name"], "uuid": None, "volume": desired["volume"], "svm": desired["svm"],
@@ -157,7 +158,7 @@ def main() -> None:
         desired = desired_state(p)
     except PlanError as err:
         om.fail(verb, "snapshot", label, err)
-    om.converge(verb, "snapshot", label, read=lambda client: read(client, p), plan=lambda state: plan_snapshot(state, p, desired),
+    om.converge(verb, "snapshot", label, read=lambda client: read(client, p), plan=lambda state: plan_snapshot(state, p, desired, om.check_mode),
                 apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="snapshot")
 
 

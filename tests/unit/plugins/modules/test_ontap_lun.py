@@ -155,3 +155,13 @@ def test_lun_in_unknown_volume_refused_while_planning(monkeypatch, transport):
     script_volume_get(transport, fake)
     kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ARGS)
     assert kind == "fail" and fake.writes() == [] and "VOLUME_NOT_FOUND volume vol1 does not exist in SVM svm_xen" in result["msg"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_lun_in_volume_still_to_be_created_is_planned_in_check_mode(monkeypatch, transport):
+    """A role's check-mode run plans the volume first; the LUN in it is a prediction, not a refusal."""
+    fake = new_fake(transport)
+    script_lun_get(transport, fake)
+    script_volume_get(transport, fake)
+    kind, result = run(monkeypatch, ontap_lun.main, transport, fake, ARGS, check_mode=True)
+    assert kind == "exit" and result["changed"] is True and fake.writes() == []
