@@ -225,8 +225,10 @@ def test_generated_pool(tmp_path_factory):
         vms = [r for r in x.VM.get_all_records().values() if not r["is_a_template"] and not r["is_control_domain"]]
         assert len(vms) == 40
         assert {r["resident_on"] for r in vms if r["power_state"] == "Running"} == set(x.host.get_all())
-        shared = [r for r in x.SR.get_all_records().values() if r["shared"]]
+        shared = [r for r in x.SR.get_all_records().values() if r["shared"] and not r["is_tools_sr"]]
         assert len(shared) == 1 and len(shared[0]["PBDs"]) == 8
+        tools = [r for r in x.SR.get_all_records().values() if r["is_tools_sr"]]
+        assert len(tools) == 1 and len(tools[0]["PBDs"]) == 8, "one Tools SR per pool, a PBD per host"
         with pytest.raises(XenAPI.Failure) as info:
             connect(sim, 3)
         assert info.value.details == ["HOST_IS_SLAVE", sim.ready["hosts"][0]["address"]]

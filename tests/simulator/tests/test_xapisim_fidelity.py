@@ -59,7 +59,7 @@ def sim_fixture(tmp_path_factory):
 def test_500_sessions_per_originator_the_oldest_go(sim):
     """db_gc_util.ml timeout_sessions: more than max_sessions_per_originator (500, xapi_globs.ml) unused sessions
     of one originator -> the GC pass (every db_GC_TIMER = 30 s, db_gc.ml) destroys the least recently active."""
-    refs = [login(sim, "fidelity-600") for _ in range(600)]
+    refs = [login(sim, "fidelity-600") for _i in range(600)]
     other = login(sim, "someone-else")
     sim.control.advance(31)
     states = [pool_of(sim, ref)["Status"] for ref in refs]
@@ -117,7 +117,7 @@ def test_collection_survives_session_gc(sim, tmp_path):
     pytest.importorskip("ansible")
     before = _run_module(sim, tmp_path / "a", "pool_info", {})
     assert not before.get("failed"), before
-    stale = [login(sim, "vdc.xenpool") for _ in range(510)]  # a leaking client of the same originator
+    stale = [login(sim, "vdc.xenpool") for _i in range(510)]  # a leaking client of the same originator
     sim.control.advance(90000)
     after = _run_module(sim, tmp_path / "b", "pool_info", {})
     assert not after.get("failed"), after
@@ -204,7 +204,7 @@ def test_sync_call_runs_in_a_task(sim):
 
     def watch():
         tok = token
-        for _ in range(20):
+        for _i in range(20):
             answer = getattr(x.event, "from")(["task"], tok, 5.0)
             tok = answer["token"]
             seen.extend(answer["events"])

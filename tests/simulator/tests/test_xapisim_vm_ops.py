@@ -260,7 +260,7 @@ def test_datacenter_vms_look_like_api_vms(gen_sim):
     assert len(vms) == 6
     seeds = {r["other_config"]["mac_seed"] for r in vms.values()}
     assert len(seeds) == 6, "every VM has its own mac_seed (clones get a new one)"
-    shared = [s for s, r in x.SR.get_all_records().items() if r["shared"]][0]
+    shared = [s for s, r in x.SR.get_all_records().items() if r["shared"] and not r["is_tools_sr"]][0]
     for vm, rec in vms.items():
         check_running_vm(x, vm)
         vdi = x.VDI.get_record(disk_vdi(x, vm))
@@ -603,7 +603,7 @@ def test_datacenter_templates_and_media(ref_sim):
     sol = tpls["Solaris 10 (experimental)"]
     assert sol["platform"]["nx"] == "true" and "viridian" not in sol["platform"]
     assert tpls["Other install media"]["other_config"].get("disks") is None
-    isosr = [s for s, r in x.SR.get_all_records().items() if r["type"] == "iso"][0]
+    isosr = [s for s, r in x.SR.get_all_records().items() if r["type"] == "iso" and not r["is_tools_sr"]][0]
     iso = x.SR.get_record(isosr)
     assert iso["content_type"] == "iso" and iso["shared"] is False and iso["name_label"] == "ISO library"
     pbd = x.PBD.get_record(iso["PBDs"][0])

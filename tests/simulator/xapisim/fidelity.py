@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import sys
 
-from . import app  # noqa: F401  pylint: disable=unused-import  (registers every handler module)
+from . import app  # noqa: F401  pylint: disable=unused-import
+# (importing app registers every handler module)
 from .dispatch import HANDLERS, implied_field_message
 from .spec import Spec
 
