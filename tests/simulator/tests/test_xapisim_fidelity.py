@@ -288,6 +288,11 @@ def test_fresh_host_has_udev_and_tools_srs(sim):
     assert iso["name_label"] == "guest-tools.iso" and iso["read_only"] and iso["sm_config"]["xs-tools"] == "true"
     x.PBD.unplug(tools["PBDs"][0])
     x.PBD.plug(tools["PBDs"][0])  # a dom0 directory: no mount, the plug works
+    # sm drivers/udevSR.py CAPABILITIES has no VDI_CREATE: xapi refuses before calling the driver
+    removable_ref = srs["Removable storage"][0]
+    assert details(x.VDI.create, {"name_label": "x", "name_description": "", "SR": removable_ref, "virtual_size": "1048576",
+                                  "type": "user", "sharable": False, "read_only": False, "other_config": {}}) == \
+        ["SR_OPERATION_NOT_SUPPORTED", removable_ref]
     x.session.logout()
 
 

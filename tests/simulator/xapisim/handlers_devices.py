@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import uuid as uuidlib
 
-from . import san, sm_errorcodes
+from . import san, sm_drivers, sm_errorcodes
 from .dispatch import Context, constructor_values, handler
 from .model import GIB, MIB, duration, gen_mac, has_pv_drivers, valid_mac
 from .spec import NULL_REF, XapiError
@@ -38,6 +38,9 @@ SM_CAPABILITIES = {t: _LVHD_CAPS for t in LVM_TYPES}
 SM_CAPABILITIES.update({t: _FILE_CAPS for t in FILE_TYPES})
 SM_CAPABILITIES.update({"iso": ("VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "SR_SCAN", "SR_ATTACH", "SR_DETACH"),
                         "udev": ("VDI_ATTACH", "VDI_DETACH", "SR_SCAN")})
+# the drivers the SM table lists: their own CAPABILITIES (sm_drivers.py, from sm's drivers), so VDI operations and
+# the SM records cannot disagree
+SM_CAPABILITIES.update({t: tuple(c.partition("/")[0] for c in d["capabilities"]) for t, d in sm_drivers.SM_DRIVERS.items()})
 VDI_OP_CAPABILITY = {"resize": "VDI_RESIZE", "resize_online": "VDI_RESIZE_ONLINE", "clone": "VDI_CLONE",
                      "snapshot": "VDI_SNAPSHOT", "destroy": "VDI_DELETE"}
 # vhdutil.py: VHD sizes are rounded up to 2 MiB blocks and limited to 2040 GiB
