@@ -74,7 +74,9 @@ step_lint() { ansible-lint; }
 step_docs() {
     antsibull-docs lint-collection-docs --plugin-docs . &&
     rm -rf "$WORK/docsite" && cp -a docs/sphinx "$WORK/docsite" &&
-    (cd "$WORK/docsite" && ./build.sh)
+    (cd "$WORK/docsite" && XENPOOL_DOCS_DIR="$DEST/docs" ./build.sh) &&
+    rm -rf "$REPO/docs/sphinx/build" && mkdir -p "$REPO/docs/sphinx/build" && cp -a "$WORK/docsite/build/html" "$REPO/docs/sphinx/build/" &&
+    echo "docs site kept in $REPO/docs/sphinx/build/html/index.html"
 }
 step_build() { ansible-galaxy collection build --force --output-path "$WORK/dist" .; }
 step_importer() {

@@ -22,5 +22,13 @@ antsibull-docs \
     --dest-dir rst \
     vdc.xenpool
 
-# Build Sphinx site
-sphinx-build -M html rst build -c .
+# The guides: the Markdown files of docs/ and the simulators' README, one source for the repository and the site
+# XENPOOL_DOCS_DIR is the collection's docs/ directory (default: the parent of this script's directory).
+DOCS_DIR="${XENPOOL_DOCS_DIR:-$(cd .. && pwd)}"
+rm -rf rst/guides && mkdir -p rst/guides
+cp "$DOCS_DIR"/*.md rst/guides/
+cp "$DOCS_DIR/../tests/simulator/README.md" rst/guides/simulators.md
+
+# Build Sphinx site (warnings are errors: no undefined labels or broken cross-references)
+sphinx-build -M html rst build -c . -W --keep-going
+echo "docs site: $(pwd)/build/html/index.html"

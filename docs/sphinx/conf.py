@@ -14,7 +14,11 @@ copyright = 'contributors to the vdc.xenpool collection'
 title = 'vdc.xenpool documentation'
 html_short_title = 'vdc.xenpool documentation'
 
-extensions = ['sphinx.ext.autodoc', 'sphinx.ext.intersphinx', 'sphinx_antsibull_ext']
+extensions = ['sphinx.ext.autodoc', 'sphinx.ext.intersphinx', 'sphinx_antsibull_ext', 'myst_parser']
+
+# The guides are the Markdown files under docs/ (build.sh copies them into rst/guides/).
+source_suffix = {'.rst': 'restructuredtext', '.md': 'markdown'}
+myst_heading_anchors = 3
 
 pygments_style = 'ansible'
 
