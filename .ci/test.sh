@@ -84,7 +84,17 @@ step_importer() {
     "$VENV/bin/python" -m venv "$WORK/gi" &&
     "$WORK/gi/bin/python" -m pip install -q --disable-pip-version-check "galaxy-importer==0.4.44" 2>&1 | grep -v "is ignored" ;
     (cd "$WORK/dist" && PATH="$WORK/gi/bin:$PATH" python -m galaxy_importer.main "$WORK"/dist/vdc-xenpool-*.tar.gz > importer.log 2>&1;
-     rc=$?; tail -3 importer.log; grep -E '^(ERROR|CRITICAL)' importer.log && return 1; return $rc)
+     rc=$?; tail -3 importer.log; grep -E '^(ERROR|CRITICAL)' importer.log && return 1; return $rc) &&
+    step_ee
+}
+step_ee() {
+    # The execution environment definition: ansible-builder (it comes with galaxy-importer) must accept it and
+    # write a build context with the collection tarball and the Python requirements. No container engine needed.
+    rm -rf "$WORK/ee" && cp -a ee "$WORK/ee" && cp requirements.txt "$WORK/" && cp "$WORK"/dist/vdc-xenpool-*.tar.gz "$WORK/ee/" &&
+    (cd "$WORK/ee" && "$WORK/gi/bin/ansible-builder" create -f execution-environment.yml -c context > create.log 2>&1 ||
+        { cat create.log; return 1; }) &&
+    grep -q '^XenAPI' "$WORK/ee/context/_build/requirements.txt" && ls "$WORK"/ee/context/_build/collections/vdc-xenpool-*.tar.gz > /dev/null &&
+    echo "ansible-builder create: build context for the execution environment written"
 }
 
 for s in "${STEPS[@]}"; do
