@@ -114,6 +114,7 @@ def test_bad_input(world, batches, case):
     assert not missing, "the message lacks %s: %s" % (missing, message)
 
 
+@pytest.mark.fast
 def test_catalogue_is_big_enough_and_covers_every_module():
     """The catalogue grows with the collection: every module and role has cases, 60 at least."""
     cases = load_cases()
