@@ -169,7 +169,9 @@ def _come_up(world, db, host: str, address: str) -> None:
             failed.append("%s: %s" % (db.get("SR", db.get("PBD", pbd)["SR"])["name_label"], err.description))
     ops = {k: v for k, v in rec["current_operations"].items() if k != "xapisim-reboot"}
     # a host whose PBDs did not all plug stays disabled (the operator looks at it first)
-    db.update("host", host, {"enabled": not failed, "current_operations": ops})
+    # dbsync_slave.ml refresh_localhost_info: other_config boot_time (and agent_start_time) at every start-up
+    other = dict(rec["other_config"], boot_time="%d" % int(world.clock.wall()), agent_start_time="%d" % int(world.clock.wall()))
+    db.update("host", host, {"enabled": not failed, "current_operations": ops, "other_config": other})
     _lifecycle(db)["reboots"][-1].update(up_at=world.clock.elapsed(), pbd_failures=failed)
     if db.get("pool", db.one("pool"))["ha_enabled"]:
         refresh_liveset(db)

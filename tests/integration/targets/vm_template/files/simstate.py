@@ -6,7 +6,8 @@
 
     simstate.py READY_FILE [--reset] [--advance SECONDS]
 
-Prints {"vms": {name: {...}}, "templates": [...], "template:<name>": {...} under vms, "srs": {name: [...]}, "snapshots": {vm name: [snapshot names, oldest first]},
+Prints {"vms": {name: {...}, "template:<name>": {disks, uuid, srs}}, "templates": [...], "srs": {name: [...]},
+"snapshots": {vm name: [snapshot names, oldest first]},
 "orphan_vdis": [...], "writes": N, "write_methods": [...]}. `--reset` clears the call log after reading it;
 `--advance` jumps the simulated clock first. No secret is read or printed.
 """
@@ -57,9 +58,9 @@ def summary(state: dict) -> dict:
                 snapshots.setdefault(owner, []).append((str(rec.get("snapshot_time")), rec.get("uuid"), rec.get("name_label")))
             elif rec.get("is_a_template"):
                 templates.append(rec.get("name_label"))
-                vms.setdefault("template:" + rec.get("name_label", ""), {"disks": _disks(tables, rec), "uuid": rec.get("uuid"),
-                                                                         "srs": sorted({tables["SR"][tables["VDI"][tables["VBD"][b]["VDI"]]["SR"]]["name_label"]
-                                                                                        for b in rec.get("VBDs", []) if tables["VBD"][b].get("type") == "Disk"})})
+                disk_srs = sorted({tables["SR"][tables["VDI"][tables["VBD"][b]["VDI"]]["SR"]]["name_label"]
+                                   for b in rec.get("VBDs", []) if tables["VBD"][b].get("type") == "Disk"})
+                vms["template:" + rec.get("name_label", "")] = {"disks": _disks(tables, rec), "uuid": rec.get("uuid"), "srs": disk_srs}
             else:
                 guest = tables.get("VM_guest_metrics", {}).get(rec.get("guest_metrics"), {}) or {}
                 networks = guest.get("networks") or {}
