@@ -15,6 +15,8 @@ import re
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 import xmlrpc.client
 
 import pytest
@@ -80,6 +82,14 @@ def test_idle_session_expires_after_24_hours(sim):
     sim.control.advance(40000)
     assert pool_of(sim, idle)["ErrorDescription"] == ["SESSION_INVALID", idle]
     assert pool_of(sim, busy)["Status"] == "Success"
+    rrd = login(sim)
+    url = "%s/rrd_updates?session_id=%s&start=0&host=true" % (sim.ready["hosts"][0]["url_http"], rrd)
+    with urllib.request.urlopen(url, timeout=10) as resp:  # nosec - the simulator on loopback
+        assert resp.status == 200
+    sim.control.advance(90000)
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url, timeout=10)  # pylint: disable=consider-using-with  # nosec
+    assert info.value.code == 401, "the HTTP handlers see the expired session gone too"
     raw_call(sim, "session.logout", busy)
 
 

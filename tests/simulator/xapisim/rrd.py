@@ -21,6 +21,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
+from . import sessions
 from .dispatch import Context
 from .handlers_pool import host_sources
 from .handlers_vm import vm_sources
@@ -194,6 +195,7 @@ def answer(sim, address: str, path: str) -> tuple[int, bytes, str] | None:
         if address not in world.hosts:
             return _text(404, "no simulated host listens on %s" % address)
         db, host = world.db_for_address(address)
+        sessions.maybe_gc(world)  # an expired session is as gone here as for the API (sessions.py)
         sdb = world.sessions.get(session)
         # xapi's HTTP handlers answer 401 when the session is missing or unknown to this pool
         if not session or sdb is None or sdb is not db or session not in sdb.tables["session"]:
