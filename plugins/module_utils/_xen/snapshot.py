@@ -141,6 +141,8 @@ def expired(state: PoolState, vm_ref: str, request: dict[str, t.Any], now: datet
 
 def check_request(request: dict[str, t.Any]) -> None:
     """Refusals that need no pool."""
+    if request.get("vm") is not None and not str(request["vm"]).strip() and not request.get("vm_uuid"):
+        raise PlanError("INVALID_NAME", "vm is empty", "Set vm to the VM's name label, or give vm_uuid")
     if request.get("keep") is not None and request["keep"] < 0:
         raise PlanError("INVALID_RETENTION", "keep is %s" % request["keep"], "Set keep to 0 or more (the number of newest snapshots kept)")
     if request["state"] in ("reverted", "absent") and not request.get("snapshot"):

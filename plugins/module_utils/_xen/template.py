@@ -57,6 +57,8 @@ def _sr(state: PoolState, name: str) -> str:
 
 def plan_template(state: PoolState, request: dict[str, t.Any]) -> Plan:
     """Steps to reach the declared kind (template or vm) and, for a template, its copy on another SR."""
+    if not str(request.get("name") or "").strip() and not request.get("uuid"):
+        raise PlanError("INVALID_NAME", "name is empty", "Set name to the name label of the prototype VM or template")
     found = find_record(state, request.get("name"), request.get("uuid"))
     label = request.get("name") or request.get("uuid")
     if found is None:

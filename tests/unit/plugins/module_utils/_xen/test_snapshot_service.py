@@ -109,3 +109,13 @@ def test_template_refuses_a_running_vm_unless_shutdown():
     halted = pool(v=vm("proto", "Halted", is_a_template=True))
     assert tmpl.plan_template(halted, {"name": "proto", "uuid": None, "state": "template", "shutdown": False,
                                        "copy_to_sr": None}).steps == []
+
+
+def test_empty_names_are_refused_before_any_lookup():
+    state = pool(v=vm("web1"))
+    with pytest.raises(PlanError) as info:
+        tmpl.plan_template(state, {"name": "", "uuid": None, "state": "template", "shutdown": False, "copy_to_sr": None})
+    assert info.value.code == "INVALID_NAME" and "empty" in str(info.value)
+    with pytest.raises(PlanError) as info:
+        snap.plan_snapshots(state, request(vm=" ", snapshot="s1"), NOW)
+    assert info.value.code == "INVALID_NAME"
