@@ -116,7 +116,7 @@ transport:
 
 import typing as t
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule, pick
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService, check_lun_resize, lun_path
@@ -216,6 +216,10 @@ def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | Non
     return public(after)
 
 
+# --diff shows what the module manages, not the figures that change on their own.
+DIFF_FIELDS = ("path", "svm", "size_bytes", "os_type", "space_reservation")
+
+
 def main() -> None:
     om = OntapModule(SPEC)
     p = om.params
@@ -226,7 +230,8 @@ def main() -> None:
     except PlanError as err:
         om.fail(verb, "LUN", label, err)
     om.converge(verb, "LUN", label, read=lambda client: read(client, p, desired), plan=lambda state: plan_lun(state, p, desired, om.check_mode),
-                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="lun")
+                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="lun",
+                diff_view=lambda record: pick(record, DIFF_FIELDS))
 
 
 if __name__ == "__main__":

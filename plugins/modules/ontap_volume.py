@@ -130,7 +130,7 @@ transport:
 
 import typing as t
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule, pick
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import AggregateService, SvmService
@@ -286,6 +286,10 @@ def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | Non
     return public(service.modify(current, changes_for(current, desired)))
 
 
+# --diff shows what the module manages, not the usage figures that change on their own.
+DIFF_FIELDS = ("name", "svm", "aggregate", "size_bytes", "space_guarantee", "snapshot_policy", "efficiency")
+
+
 def main() -> None:
     om = OntapModule(SPEC)
     p = om.params
@@ -296,7 +300,8 @@ def main() -> None:
         om.fail(verb, "volume", p["name"], err)
     om.converge(verb, "volume", p["name"], read=lambda client: read(client, p, desired),
                 plan=lambda state: plan_volume(state, p, desired),
-                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="volume")
+                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="volume",
+                diff_view=lambda record: pick(record, DIFF_FIELDS))
 
 
 if __name__ == "__main__":

@@ -173,12 +173,15 @@ class CollectionModule:
         apply: t.Callable[[t.Any, t.Any, Plan], t.Any],
         result_key: str,
         extra: t.Callable[[Plan], dict[str, t.Any]] | None = None,
+        diff_view: t.Callable[[t.Any], t.Any] | None = None,
     ) -> None:
         """The runner: read -> plan (a value) -> apply unless check mode -> result with diff and plan.
 
         `plan(current)` raises PlanError to refuse before any write; its `after` is the check-mode
         prediction. `apply(client, current, plan)` returns the state after the change. `extra(plan)`,
         called last, adds module-specific result keys (what was evacuated, the task refs of wait: false).
+        `diff_view(record)` narrows before/after to the managed fields for --diff while the result keeps
+        the whole record.
         """
         with self.session(verb, noun, name) as client:
             current = read(client)
@@ -187,7 +190,10 @@ class CollectionModule:
             if the_plan.changed and not self.check_mode:
                 after = apply(client, current, the_plan)
         more = extra(the_plan) if extra is not None else {}
-        self.exit_result(changed=the_plan.changed, before=the_plan.before, after=after,
+        narrow = diff_view or (lambda record: record)
+        before_view = narrow(the_plan.before) if the_plan.before is not None else None
+        after_view = narrow(after) if after is not None else None
+        self.exit_result(changed=the_plan.changed, before=before_view, after=after_view,
                          plan=the_plan.summary(), **dict(more, **{result_key: after if after is not None else {}}))
 
 

@@ -136,3 +136,20 @@ def test_wait_timeout_becomes_fail_json(fake):
                              "Raise wait_timeout, or check why the condition is not reached.")
     assert result["error_code"] == "WAIT_TIMEOUT"
     assert fake.open_sessions() == 0
+
+
+def test_converge_narrows_the_diff_but_not_the_result(fake):
+    """diff_view keeps --diff to the managed fields; the result still carries the whole record."""
+    from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+
+    args = {"hostname": "127.0.0.10", "password": fake.password, "name": "x", "_ansible_diff": True, "_ansible_check_mode": True}
+    with patch_module_args(args):
+        module = XenModule({"name": {"type": "str"}})
+        with pytest.raises(Exited) as exc:
+            module.converge("update", "thing", "x", read=lambda client: {"size": 1, "used": 7},
+                            plan=lambda current: Plan(before=current, after={"size": 2, "used": 7}),
+                            apply=lambda client, current, plan: None, result_key="thing",
+                            diff_view=lambda record: {"size": record["size"]})
+    result = exc.value.args[0]
+    assert result["diff"] == {"before": {"size": 1}, "after": {"size": 2}}
+    assert result["thing"] == {"size": 2, "used": 7} and result["changed"]
