@@ -120,7 +120,8 @@ import typing as t
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import MASK, XenClient
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import scrub
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.overview import guest_addresses
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
@@ -290,4 +291,4 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
 
 def _scrub(text: str, password: str) -> str:
-    return text.replace(password, MASK) if password else text
+    return scrub(text, [password])
