@@ -24,7 +24,7 @@ import xmlrpc.client
 from urllib.parse import urlsplit
 from xml.parsers.expat import ExpatError
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import MASK, scrub  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import scrub
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import (
     RETRYABLE_CODES,
     XapiError,
