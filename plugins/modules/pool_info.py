@@ -299,6 +299,14 @@ srs:
       type: list
       elements: str
       returned: success
+    role:
+      description:
+        - What the SR is for. V(vm-storage) holds VM disks; V(iso) is an ISO library; V(dvd), V(removable) and V(tools)
+          are the SRs every host has from installation (udev DVD drives and removable storage, the guest-tools ISOs).
+        - The console overview shows only V(vm-storage) SRs.
+      type: str
+      returned: success
+      choices: [vm-storage, iso, dvd, removable, tools]
 networks:
   description: Networks, sorted by name.
   returned: success

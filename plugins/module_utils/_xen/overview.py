@@ -49,6 +49,20 @@ def _percent(part: float, whole: float) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
+def _cpu_percent(figures: dict[str, dict[str, t.Any]] | None, uuid: str, fallback: list[float], running: bool = True) -> float | None:
+    """CPU use over the rrd window: the `cpu_avg` / `cpuN` data sources xapi's rrdd publishes.
+
+    `host_cpu.utilisation` and `VM_metrics.VCPUs_utilisation` are removed or deprecated in the datamodel and read 0
+    on current xapi, so they are only a fallback when the rrd figures were not read (io_metrics: false).
+    """
+    if not running:
+        return None
+    entry = ((figures or {}).get(uuid) or {}).get("cpu_percent")
+    if isinstance(entry, dict) and entry.get("avg") is not None:
+        return round(float(entry["avg"]), 1)
+    return round(100.0 * sum(fallback) / len(fallback), 1) if fallback else None
+
+
 def _io(figures: dict[str, dict[str, t.Any]] | None, uuid: str, running: bool = True) -> dict[str, t.Any]:
     """The I/O keys of one host or VM; None when the figures were not read or the object has none."""
     entry = (figures or {}).get(uuid) if running else None
@@ -105,7 +119,7 @@ def _host(
         "cpu_vendor": first_cpu.get("vendor") or cpu_info.get("vendor", ""),
         "cpu_model": first_cpu.get("modelname") or cpu_info.get("modelname", ""),
         "cpu_speed_mhz": _int(first_cpu.get("speed") or cpu_info.get("speed")),
-        "cpu_usage_percent": round(100.0 * sum(usage) / len(usage), 1) if usage else None,
+        "cpu_usage_percent": _cpu_percent(figures, host.get("uuid", ""), usage),
         "memory_total_mib": total // MIB,
         "memory_free_mib": free // MIB,
         "product_brand": software.get("product_brand", ""),
@@ -136,7 +150,23 @@ def _sr(state: PoolState, sr: dict[str, t.Any]) -> dict[str, t.Any]:
         "virtual_allocation_gib": _gib(sr.get("virtual_allocation")),
         "utilisation_percent": _percent(used, size),
         "attached_hosts": hosts,
+        "role": sr_role(sr),
     }
+
+
+def sr_role(sr: dict[str, t.Any]) -> str:
+    """What an SR is for, so that overviews can leave out on purpose what every host has from installation.
+
+    A fresh XenServer / XCP-ng host has udev SRs for removable storage and DVD drives (sm `storage-init`) and the
+    guest-tools ISO SR (xapi `dbsync_master.ml`); none of them holds VM disks.
+    """
+    if sr.get("type") == "udev":
+        return "dvd" if sr.get("content_type") == "iso" else "removable"
+    if sr.get("is_tools_sr"):
+        return "tools"
+    if sr.get("content_type") == "iso":
+        return "iso"
+    return "vm-storage"
 
 
 def _network(net: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -210,7 +240,7 @@ def _vm(state: PoolState, vm: dict[str, t.Any], figures: dict[str, dict[str, t.A
         "vcpus": _int(vm.get("VCPUs_at_startup")),
         "memory_mib": _int(vm.get("memory_static_max")) // MIB,
         "memory_actual_mib": _int(metrics.get("memory_actual")) // MIB if running else 0,
-        "cpu_usage_percent": round(100.0 * sum(usage) / len(usage), 1) if usage and running else None,
+        "cpu_usage_percent": _cpu_percent(figures, vm.get("uuid", ""), usage, running),
         "disks": _disks(state, vm),
         "nics": _nics(state, vm),
         "ip": primary,
