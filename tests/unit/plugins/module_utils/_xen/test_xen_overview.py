@@ -111,3 +111,23 @@ def test_one_vm_rule_with_the_inventory_and_vm_info():
         names = [vm["name"] for vm in read_overview(client, True)["vms"]]
     assert "Debian Bookworm 12" in names and "vm-0000" in names
     assert "nightly snapshot" not in names and "xenpool-pending: web9" not in names
+
+
+def test_cpu_comes_from_the_rrd_figures_and_falls_back_to_the_deprecated_fields():
+    from ansible_collections.vdc.xenpool.plugins.module_utils._xen import overview as ov
+
+    figures = {"u1": {"cpu_percent": {"avg": 27.04, "max": 40.0}}}
+    assert ov._cpu_percent(figures, "u1", [0.0]) == 27.0  # pylint: disable=protected-access
+    assert ov._cpu_percent(None, "u1", [0.5, 0.25]) == 37.5  # pylint: disable=protected-access
+    assert ov._cpu_percent(figures, "u1", [0.5], running=False) is None  # pylint: disable=protected-access
+    assert ov._cpu_percent({}, "u1", []) is None  # pylint: disable=protected-access
+
+
+def test_sr_roles():
+    from ansible_collections.vdc.xenpool.plugins.module_utils._xen.overview import sr_role
+
+    assert sr_role({"type": "udev", "content_type": "iso"}) == "dvd"
+    assert sr_role({"type": "udev", "content_type": "disk"}) == "removable"
+    assert sr_role({"type": "iso", "content_type": "iso", "is_tools_sr": True}) == "tools"
+    assert sr_role({"type": "iso", "content_type": "iso"}) == "iso"
+    assert sr_role({"type": "lvmoiscsi", "content_type": ""}) == "vm-storage"
