@@ -54,6 +54,7 @@ ROLE_DEFAULTS = {
         "san_storage_xen_connection": dict(XEN_DEFAULTS, hostname="{{ xenpool_api_url }}"),
         "san_storage_ontap_connection": dict(ONTAP_DEFAULTS),
     },
+    "rolling_maintenance": {"rolling_maintenance_xen_connection": dict(XEN_DEFAULTS, hostname="{{ xenpool_api_url }}")},
     "vm_provision": {"vm_provision_connection": dict(XEN_DEFAULTS, hostname="{{ xenpool_api_url }}")},
     "ha": {
         "ha_xen_connection": dict(XEN_DEFAULTS, hostname="{{ xenpool_api_url }}"),
