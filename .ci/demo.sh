@@ -53,6 +53,13 @@ INVENTORY="$REPO/playbooks/inventories/reference"
 run_playbook() {
     ansible-playbook -i "$INVENTORY" -e "@$STATE/sim-vars.yml" "$@"
 }
+run_to() {  # run_to FILE playbook args...: output into FILE; on failure show where it failed
+    local out="$1"; shift
+    if ! run_playbook "$@" > "$out" 2>&1; then
+        grep -B2 -A12 -E '^(fatal|failed):' "$out" | head -60; recap < "$out"
+        echo "ERROR: ansible-playbook $* failed (whole output: $out)" >&2; KEEP=1; exit 1
+    fi
+}
 writes() {  # write calls both simulators logged so far
     "$PY" - "$XAPI_CONTROL" "$ONTAP_CONTROL" <<'PYEOF'
 import json, sys, urllib.request
@@ -71,7 +78,7 @@ PYEOF
 
 step "2. the plan: playbooks/site.yml --check --diff on the fresh estate (full plan in $STATE/plan.txt)"
 before="$(writes)"
-run_playbook "$REPO/playbooks/site.yml" --check --diff > "$STATE/plan.txt"
+run_to "$STATE/plan.txt" "$REPO/playbooks/site.yml" --check --diff
 recap < "$STATE/plan.txt"
 echo "   write calls made by the plan: $(( $(writes) - before ))"
 if [ "$PLAN" = 1 ]; then
@@ -80,11 +87,12 @@ if [ "$PLAN" = 1 ]; then
 fi
 
 step "3. build it (playbooks/site.yml): pools and networks, NetApp storage, HA, the 90 VMs"
-run_playbook "$REPO/playbooks/site.yml" > "$STATE/build.txt"
+run_to "$STATE/build.txt" "$REPO/playbooks/site.yml"
 recap < "$STATE/build.txt"
 
 step "4. run it again: nothing left to change"
-run_playbook "$REPO/playbooks/site.yml" | tee "$STATE/again.txt" | recap
+run_to "$STATE/again.txt" "$REPO/playbooks/site.yml"
+recap < "$STATE/again.txt"
 if grep -E '^[a-z-]+ +: .*changed=[1-9]' "$STATE/again.txt" > /dev/null; then
     echo "ERROR: the second run changed something (see $STATE/again.txt)" >&2; KEEP=1; exit 1
 fi

@@ -321,6 +321,14 @@ plan:
   elements: str
   sample: ["shut down VM [needs power-off]", "set memory: 1024/1024/1024/1024 -> 1024/1024/2048/2048 MiB [needs power-off]",
            "start VM"]
+notes:
+  description:
+    - In check mode, the SRs and networks the VMs need that do not exist yet because an earlier step of the same run
+      (the storage or network step of C(playbooks/site.yml)) creates them; the plan is built on them and the real run
+      checks them.
+  returned: in check mode, when something does not exist yet
+  type: list
+  elements: str
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
@@ -351,6 +359,8 @@ def main():
         module.fail(verb, "VM", params["name"], err)
     with module.session(verb, "VM", params["name"]) as client:
         state = read_pool_state(client, VM_CLASSES)
+        if module.check_mode:
+            state.predicted = []
         plan = plan_vm(state, desired, marker_for(state))
         guard_protection_changes(client, state, [(getattr(plan, "ref", None), plan)])
         after, diff_after = plan.after, plan.after
@@ -359,7 +369,7 @@ def main():
             after = applier.apply(plan, getattr(plan, "ref", None), wait_for_ip=params["wait_for_ip"]) or {}
             diff_after = diff_view(after, desired) if after else {}
     module.exit_result(changed=plan.changed, before=mask_mapping(plan.before), after=mask_mapping(diff_after),
-                       plan=plan.summary(), vm=mask_mapping(after or {}))
+                       plan=plan.summary(), vm=mask_mapping(after or {}), **({"notes": state.predicted} if state.predicted else {}))
 
 
 if __name__ == "__main__":

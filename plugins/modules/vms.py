@@ -106,6 +106,14 @@ summary:
   returned: always
   type: dict
   sample: {"created": 1, "changed": 0, "pruned": 0, "unchanged": 89}
+notes:
+  description:
+    - In check mode, the SRs and networks the VMs need that do not exist yet because an earlier step of the same run
+      (the storage or network step of C(playbooks/site.yml)) creates them; the plan is built on them and the real run
+      checks them.
+  returned: in check mode, when something does not exist yet
+  type: list
+  elements: str
 """
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -156,6 +164,8 @@ def main():
     params = module.params
     with module.session("configure", "VMs of pool", params["hostname"]) as client:
         state = read_pool_state(client, VM_CLASSES)
+        if module.check_mode:
+            state.predicted = []
         label = (state.pool or {}).get("name_label") or params["hostname"]
         try:
             fleet = plan_fleet(state, desired_state(params), params["prune"], params["destroy_disks"])
@@ -179,6 +189,8 @@ def main():
                           "before": mask_mapping(plan.before), "after": mask_mapping(diff_after)})
     failed = [o for o in outcomes.values() if o.get("error") is not None]
     result = {"vms": entries, "summary": summary}
+    if state.predicted:
+        result["notes"] = state.predicted
     if module.diff_mode:
         result["diff"] = diffs
     if failed:

@@ -44,6 +44,9 @@ class PoolState:
 
     def __init__(self, records: dict[str, dict[str, dict[str, t.Any]]]) -> None:
         self.records = records
+        # Check mode of a whole site: objects that earlier steps of the same run create (an SR, a network) are
+        # missing from this read. When this is a list, planners note such names here instead of refusing them.
+        self.predicted: list[str] | None = None
 
     def all(self, cls: str) -> dict[str, dict[str, t.Any]]:
         """ref -> record for one class (empty when the class was not read)."""

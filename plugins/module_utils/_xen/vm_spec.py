@@ -149,14 +149,24 @@ def _install(want: dict[str, t.Any]) -> None:
                    "See the install option in the module documentation")
 
 
+def _missing(state: PoolState, cls: str, name: str, code: str, message: str, hint: str) -> None:
+    """Refuse a name that matches nothing, or, while a whole site is predicted (check mode), note it."""
+    if state.predicted is None:
+        raise _bad(code, message, hint)
+    note = "%s '%s' does not exist yet: an earlier step of this run creates it, or the run will stop here" % (cls, name)
+    if note not in state.predicted:
+        state.predicted.append(note)
+
+
 def check_against_pool(state: PoolState, want: dict[str, t.Any], vm_ref: str | None) -> None:
     """Names that must exist, sizes that must fit, MACs that must be free: refused before any write."""
     for sr in [want.get("sr")] + [d.get("sr") for d in want.get("disks") or []]:
         if sr and not _lookup(state, "SR", sr):
-            raise _bad("SR_NOT_FOUND", "no SR named '%s' in the pool" % sr, "Check the SR name or create it first")
+            _missing(state, "SR", sr, "SR_NOT_FOUND", "no SR named '%s' in the pool" % sr, "Check the SR name or create it first")
     for nic in want.get("nics") or []:
         if not _lookup(state, "network", nic["network"]):
-            raise _bad("NETWORK_NOT_FOUND", "no network named '%s' in the pool" % nic["network"], "Check the network name")
+            _missing(state, "network", nic["network"], "NETWORK_NOT_FOUND", "no network named '%s' in the pool" % nic["network"],
+                     "Check the network name")
         if nic.get("mac"):
             _mac_free(state, nic, vm_ref)
     if want.get("affinity") and not _lookup(state, "host", want["affinity"]):
@@ -180,6 +190,8 @@ def _lookup(state: PoolState, cls: str, name: str) -> str | None:
 def lookup(state: PoolState, cls: str, name: str) -> str:
     """Ref of the object of that name or uuid (the checks above made sure it exists)."""
     ref = _lookup(state, cls, name)
+    if ref is None and state.predicted is not None and cls in ("SR", "network"):
+        return "OpaqueRef:NULL"  # noted by check_against_pool; only a prediction is built on it
     if ref is None:
         raise _bad("%s_NOT_FOUND" % cls.upper(), "no %s named '%s' in the pool" % (cls, name), "Check the name")
     return ref

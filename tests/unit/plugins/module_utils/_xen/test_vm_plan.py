@@ -205,3 +205,16 @@ def test_prune_cleans_up_unfinished_creations_no_longer_declared():
     assert (vmc.pending_name("gone"), ["cleanup_pending"]) in ops
     assert not [o for o in ops if o[0] == vmc.pending_name("db1")]
     assert plan_fleet(state, [want(name="web1")]).changed is False  # without prune, a stranger's leftover stays
+
+
+def test_check_mode_of_a_whole_site_predicts_on_an_sr_and_network_still_to_be_created():
+    """site.yml --check on a fresh estate: the storage and network steps of the same run create them."""
+    state = world()
+    state.predicted = []
+    result = plan_vm(state, want(name="new1", template="CentOS 7", sr="pool-intel-sr01", nics=[{"network": "vm-prod"}]),
+                     {vmc.MARKER_POOL: "pool-uuid"})
+    assert result.changed and result.steps
+    assert any("SR 'pool-intel-sr01' does not exist yet" in n for n in state.predicted)
+    assert any("network 'vm-prod' does not exist yet" in n for n in state.predicted)
+    # the real run refuses the same declaration before any write
+    assert refusal(name="new1", template="CentOS 7", sr="pool-intel-sr01").code == "SR_NOT_FOUND"
