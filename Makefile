@@ -14,7 +14,7 @@ venv:
 	@bash -c 'source .ci/bootstrap.sh && echo "venv ready: $$PY ($$(ansible --version | head -1))"'
 
 demo:
-	@bash .ci/demo.sh
+	@KEEP=$(KEEP) PLAN=$(PLAN) bash .ci/demo.sh
 
 test:
 	@bash .ci/test.sh
