@@ -7,7 +7,7 @@ set -euo pipefail
 # shellcheck source=.ci/bootstrap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 
-ALL_STEPS=(sanity units simulator faults integration molecule lint docs build importer)
+ALL_STEPS=(sanity units compat simulator faults integration molecule lint docs build importer)
 if [ "$#" -gt 0 ]; then STEPS=("$@"); else STEPS=("${ALL_STEPS[@]}"); fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/xenpool-test.XXXXXX")"
@@ -66,6 +66,18 @@ step_faults() {
     if [ "${FAULTS_ALL:-0}" = 1 ]; then select=(); fi
     "$PY" -m pytest -q -p no:pytest-ansible -p no:cacheprovider "${select[@]}" tests/faults
 }
+step_compat() {
+    # meta/runtime.yml claims ansible-core 2.19: the unit tests and one playbook against the simulator (the ha target:
+    # module base, runner, check mode, diff) also run with the oldest claimed version, in a venv of its own.
+    "$VENV/bin/python" -m venv "$WORK/compat" &&
+    "$WORK/compat/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==2.19.*" XenAPI==26.21.1 \
+        netapp-lib==2021.6.25 pytest==9.2.0 pytest-mock==3.17.0 2>&1 | grep -v "is ignored" ;
+    "$WORK/compat/bin/ansible" --version | head -1 &&
+    "$WORK/compat/bin/python" -m pytest -q -p no:cacheprovider tests/unit &&
+    PATH="$WORK/compat/bin:$PATH" bash tests/integration/targets/ha/runme.sh > "$WORK/compat/ha.log" 2>&1 ||
+        { tail -40 "$WORK/compat/ha.log"; return 1; }
+    sed -n '/PLAY RECAP/,$p' "$WORK/compat/ha.log"
+}
 step_integration() { ansible-test integration --venv --python "$PYVER" --color no; }
 # molecule keys its ephemeral state by the collection directory's *name* under ANSIBLE_HOME: give this run its own,
 # so concurrent runs from other copies (all named xenpool) never share or reset each other's scenario state.
@@ -99,7 +111,7 @@ step_ee() {
 
 for s in "${STEPS[@]}"; do
     case "$s" in
-        sanity|units|simulator|faults|integration|molecule|lint|docs|build|importer) run_step "$s" "step_$s" ;;
+        sanity|units|compat|simulator|faults|integration|molecule|lint|docs|build|importer) run_step "$s" "step_$s" ;;
         *) echo "unknown step '$s' (known: ${ALL_STEPS[*]})" >&2; FAILED=$((FAILED + 1)) ;;
     esac
 done
