@@ -180,6 +180,7 @@ notes:
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import pool as poolsvc
 
 ARGUMENT_SPEC = {
@@ -230,6 +231,9 @@ def members_of(params):
 def main():
     module = XenModule(ARGUMENT_SPEC)
     params = module.params
+    if params["name"] is not None and not params["name"].strip():
+        module.fail("configure", "pool", params["hostname"], PlanError(
+            "NAME_EMPTY", "the pool name is empty", "Give the pool a name, or leave name out to keep the current one"))
 
     def open_host(member):
         return module.new_client(hostname=member.address, username=member.username, password=member.password)

@@ -162,6 +162,9 @@ def _entry(name, want, plan, after):
 def main():
     module = XenModule(ARGUMENT_SPEC)
     params = module.params
+    if params["max_parallel"] < 1:
+        module.fail("configure", "VMs of pool", params["hostname"], PlanError(
+            "INVALID_VALUE", "max_parallel %d" % params["max_parallel"], "Run at least one creation at a time: max_parallel 1 or more"))
     with module.session("configure", "VMs of pool", params["hostname"]) as client:
         state = read_pool_state(client, VM_CLASSES)
         if module.check_mode:

@@ -88,6 +88,9 @@ def normalise(params: dict[str, t.Any]) -> dict[str, t.Any]:
         raise _bad("SOURCE_AMBIGUOUS", "%s are mutually exclusive" % " and ".join(given), "Keep one source to create from")
     want["source"] = (given[0], want[given[0]]) if given else None
     _memory(want)
+    for field in ("vcpus", "vcpus_max"):
+        if want.get(field) is not None and want[field] < 1:
+            raise _bad("VCPUS_INVALID", "%s %d: a VM needs at least one vCPU" % (field, want[field]), "Set %s to 1 or more" % field)
     if want["vcpus"] is not None and want["vcpus_max"] is not None and want["vcpus"] > want["vcpus_max"]:
         raise _bad("VCPUS_INVALID", "vcpus %d is above vcpus_max %d" % (want["vcpus"], want["vcpus_max"]),
                    "Raise vcpus_max or lower vcpus")
