@@ -453,6 +453,23 @@ vms:
       type: list
       elements: str
       returned: success
+    ha_restart_priority:
+      description: HA restart priority as xapi has it (V(restart), V(best-effort) or empty).
+      type: str
+      returned: success
+    ha_protection:
+      description: The HA screen's name for it (C(Protected), C(Restart if possible), C(Do not restart)).
+      type: str
+      returned: success
+    agile:
+      description: Whether HA could restart the VM on another host (every disk on a shared SR plugged everywhere, every network on every host).
+      type: bool
+      returned: success
+    not_agile_because:
+      description: Why the VM is not agile; empty when it is.
+      type: list
+      elements: str
+      returned: success
     disk_read_kib_s:
       description:
         - Reads on all the VM's disks, KiB/s over the window, as V({avg, max}).

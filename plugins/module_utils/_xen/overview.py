@@ -15,6 +15,8 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import urlsplit
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.ha import LABELS as HA_LABELS
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.ha import agility as ha_agility
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.rrd import Getter, read_pool_figures
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import POOL_CLASSES, PoolState, is_null, read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import is_listed
@@ -61,6 +63,14 @@ def _cpu_percent(figures: dict[str, dict[str, t.Any]] | None, uuid: str, fallbac
     if isinstance(entry, dict) and entry.get("avg") is not None:
         return round(float(entry["avg"]), 1)
     return round(100.0 * sum(fallback) / len(fallback), 1) if fallback else None
+
+
+def _protection(state: PoolState, vm: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The HA screen's columns for one VM: its protection level and whether it could restart elsewhere (agility.ml)."""
+    priority = vm.get("ha_restart_priority") or ""
+    reasons = ha_agility(state, vm)
+    return {"ha_restart_priority": priority, "ha_protection": HA_LABELS.get(priority, priority), "agile": not reasons,
+            "not_agile_because": reasons}
 
 
 def _io(figures: dict[str, dict[str, t.Any]] | None, uuid: str, running: bool = True) -> dict[str, t.Any]:
@@ -248,6 +258,7 @@ def _vm(state: PoolState, vm: dict[str, t.Any], figures: dict[str, dict[str, t.A
         "os_name": (guest.get("os_version") or {}).get("name"),
         "pv_drivers_detected": bool(guest.get("PV_drivers_detected", False)),
         "tags": sorted(vm.get("tags") or []),
+        **_protection(state, vm),
         **_io(figures, vm.get("uuid", ""), running),
     }
 
