@@ -8,7 +8,7 @@
 xapi stops a join at the first failed check, after the joiner has already been contacted, and a
 pool build of many hosts that fails on host 9 of 14 leaves half a pool behind. So before any join
 the collection reads every joining host and the pool, runs the same checks as xapi in the same
-order (xenapi-semantics.md 2.1), and refuses the whole plan listing every incompatible host and
+order (xapi `xapi_pool.ml` `pre_join_checks`), and refuses the whole plan listing every incompatible host and
 every reason. Only then are the joins started, side by side, one per joining host's own endpoint.
 """
 
@@ -27,7 +27,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait
 # tunnel and network_sriov are read separately: older xapi versions lack them.
 JOINER_CLASSES = ("pool", "host", "VM", "SR", "PIF", "Bond", "VLAN")
 
-# Codes of the checks that pool.join_force skips (homogeneity only, semantics 2.1 step 13).
+# Codes of the checks that pool.join_force skips (homogeneity only, xapi `xapi_pool.ml` `pre_join_checks`).
 FORCE_SKIPPABLE = ("HOSTS_NOT_HOMOGENEOUS",)
 
 

@@ -5,7 +5,7 @@
 
 """Storage repositories, the reading side: find an SR, describe it, probe the storage (private to vdc.xenpool).
 
-The one rule the SR code exists to enforce: SR.create formats the LUN (xenapi-semantics.md §3.4), so an
+The one rule the SR code exists to enforce: SR.create formats the LUN (xapi `xapi_sr.ml` `create`, sm `LVHDoISCSISR.py` `create`), so an
 SR is only created when a probe proved the storage carries no SR, or when the caller explicitly asked
 for a format. Everything here only reads (SR.probe included: it leaves nothing behind in xapi, except
 with a CHAP password, which creates secret objects - so the caller says whether such a probe is allowed).

@@ -7,7 +7,7 @@
 
 Kept apart from the SR service because it is pure: the same code builds what the module sends, what
 --check predicts and what the unit tests compare, and none of it needs a XenAPI session. The probe
-answers are the SM driver's XML, sometimes delivered inside an error (xenapi-semantics.md §3.3).
+answers are the SM driver's XML, sometimes delivered inside an error (xapi `xapi_sr.ml` `probe`, sm `SRCommand.py`).
 """
 
 from __future__ import annotations

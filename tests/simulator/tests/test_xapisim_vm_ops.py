@@ -106,7 +106,7 @@ def network(x):
 
 
 def install(x, name, new_name, sr=None, vif=True):
-    """A client's VM install (semantics 5.1): clone, disks pointed at the SR, provision, one VIF."""
+    """A client's VM install (as xe vm-install does it): clone, disks pointed at the SR, provision, one VIF."""
     vm = x.VM.clone(template(x, name), new_name)
     disks = x.VM.get_other_config(vm).get("disks")
     if disks:

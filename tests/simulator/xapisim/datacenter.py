@@ -404,7 +404,7 @@ def _build_context(world: World, db: Database) -> Context:
 
 def install_vm(ctx: Context, template: str, name: str, sr: str, memory: int | None = None, vcpus: int | None = None,
                disk_gib: float = 0, network: str = NULL_REF, os_name: str = "") -> str:
-    """A VM the way a client makes one (semantics 5.1), through the API code paths: VM.clone of the template,
+    """A VM the way a client makes one (as xe vm-install does it), through the API code paths: VM.clone of the template,
     other_config:disks pointed at `sr` (device 0 resized to disk_gib when given), VM.provision, memory/VCPUs,
     a VIF on `network`; then the OS counts as installed on its boot disk (as after an unattended install; for an
     eliloader template eliloader's hand-over to pygrub has happened too)."""

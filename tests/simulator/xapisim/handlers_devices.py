@@ -2,7 +2,7 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Virtual devices and storage objects: VBD, VIF, VDI, PBD, SR (semantics 3.5-3.7, 5.5).
+"""Virtual devices and storage objects: VBD, VIF, VDI, PBD, SR (xapi `xapi_vbd.ml`, `xapi_vif.ml`, `xapi_vdi.ml`, `xapi_pbd.ml`).
 
 VBD and VIF operations are checked like xapi's operation tables
 (xapi_vbd_helpers.ml / xapi_vif_helpers.ml valid_operations: the first error

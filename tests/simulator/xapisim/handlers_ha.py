@@ -2,7 +2,7 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""High availability: enable/disable and the failover planner (semantics 4, runtime_facts.ha)."""
+"""High availability: enable/disable and the failover planner (xapi `xapi_ha.ml`, `xapi_ha_vm_failover.ml`)."""
 from __future__ import annotations
 
 import itertools

@@ -2,7 +2,7 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""pool membership and host maintenance (semantics 2.x and 5.7)."""
+"""pool membership and host maintenance (xapi `xapi_pool.ml`, `xapi_host.ml`)."""
 from __future__ import annotations
 
 import zlib

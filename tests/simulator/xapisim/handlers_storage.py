@@ -2,7 +2,7 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""SR lifecycle and the lvmoiscsi / nfs / iso drivers' behaviour against simulated storage (semantics 3.x).
+"""SR lifecycle and the lvmoiscsi / nfs / iso drivers' behaviour against simulated storage (xapi `xapi_sr.ml`, sm's drivers).
 
 The iSCSI fabric is the union of static targets (world.iscsi, from the
 datacenter file's `iscsi_targets` or POST /sim/iscsi/targets) and, with
@@ -482,7 +482,7 @@ def _iso_scan(ctx: Context, sr: str, export: dict) -> None:
 
 
 def storage_scan(ctx: Context, sr: str) -> None:
-    """Driver scan: re-read the medium, refresh sizes and the VDI set (semantics 3.7)."""
+    """Driver scan: re-read the medium, refresh sizes and the VDI set (sm `SR.scan`)."""
     world, db = ctx.world, ctx.db
     rec = db.get("SR", sr)
     medium = san.sr_medium(world, db, sr)

@@ -2,7 +2,7 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""VM lifecycle, provisioning, snapshots, memory/VCPU settings, the guest model and data sources (semantics 5.x).
+"""VM lifecycle, provisioning, snapshots, memory/VCPU settings, the guest model and data sources (xapi `xapi_vm.ml`, `xapi_vm_clone.ml`, `xapi_vm_snapshot.ml`).
 
 The datacenter builder (datacenter.py) creates its VMs through the functions
 here (clone_vm_records, provision_disks, set_running ...), so a VM built
@@ -161,7 +161,7 @@ def is_pv_boot(rec: dict) -> bool:
 
 # --------------------------------------------------------------------------- placement and boot
 def _ha_guard(ctx: Context, vm: str, host: str) -> None:
-    """Starting/resuming/migrating onto a host uses its spare capacity (semantics 4.1)."""
+    """Starting/resuming/migrating onto a host uses its spare capacity (xapi `message_forwarding.ml` `check_vm_preserves_ha_plan`)."""
     rec = ctx.db.get("VM", vm)
     changes = [("VM", vm, "scheduled_to_be_resident_on", host)]
     if rec["resident_on"] not in (NULL_REF, host):
@@ -662,7 +662,7 @@ def vm_destroy(ctx: Context, vm):
 def clone_vm_records(ctx: Context, vm: str, new_name: str, sr: str | None = None, full: bool = False,
                      snapshot: bool = False, ignore_vdis: list | None = None) -> str:
     """The database side of VM.clone / VM.copy / VM.snapshot (xapi_vm_clone.ml copy_vm_record, safe_clone_disks,
-    Xapi_vif_helpers.copy; semantics 5.1, 5.2): a new mac_seed (not for snapshots), VIFs re-created with MAC ""
+    Xapi_vif_helpers.copy): a new mac_seed (not for snapshots), VIFs re-created with MAC ""
     so the new seed gives them new MACs (snapshots keep the MAC), CD VBDs keep their ISO, empty ones stay empty."""
     db = ctx.db
     src = db.get("VM", vm)

@@ -5,7 +5,7 @@
 """Domain rules shared by the datacenter builder and the custom handlers.
 
 VM power-state/operation rules follow runtime_facts.vm_lifecycle of the
-datamodel; memory accounting follows the xenopsd memory model (semantics 4.4).
+datamodel; memory accounting follows the xenopsd memory model (xenopsd `memory.ml`).
 """
 from __future__ import annotations
 
@@ -205,7 +205,7 @@ def has_pv_drivers(db: Database, rec: dict) -> bool:
 
 
 def memory_overhead(rec: dict) -> int:
-    """VM.memory_overhead in bytes (xenopsd memory model, semantics 4.4)."""
+    """VM.memory_overhead in bytes (xenopsd memory model, `memory.ml`)."""
     static_max_mib = int(math.ceil(rec["memory_static_max"] / float(MIB)))
     vcpus = max(1, int(rec["VCPUs_max"]))
     dtype = rec["domain_type"]

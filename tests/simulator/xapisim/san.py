@@ -2,7 +2,7 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What lives ON the storage, as opposed to in xapi's database (semantics 3.4, 3.6, 3.7).
+"""What lives ON the storage, as opposed to in xapi's database (sm's drivers keep it on the medium).
 
 An lvmoiscsi SR is a volume group on the LUN: its uuid and the VDI metadata
 are on the LUN, not in xapi. That is why SR.forget + SR.introduce + PBD.plug

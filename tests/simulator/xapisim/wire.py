@@ -97,7 +97,7 @@ def _jsonable(value):
 
 
 def json_response(request: dict, result=None, error: list[str] | None = None) -> bytes:
-    """JSON-RPC reply in the version the request used (semantics 1.1)."""
+    """JSON-RPC reply in the version the request used (xapi `api_server.ml` JSON-RPC handling)."""
     req_id = request.get("id")
     if request.get("jsonrpc") == "2.0":
         if error is not None:
