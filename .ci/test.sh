@@ -73,9 +73,10 @@ step_compat() {
     "$WORK/compat/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==2.19.*" XenAPI==26.21.1 \
         netapp-lib==2021.6.25 pytest==9.2.0 pytest-mock==3.17.0 2>&1 | grep -v "is ignored" ;
     "$WORK/compat/bin/ansible" --version | head -1 &&
-    "$WORK/compat/bin/python" -m pytest -q -p no:cacheprovider tests/unit &&
-    PATH="$WORK/compat/bin:$PATH" bash tests/integration/targets/ha/runme.sh > "$WORK/compat/ha.log" 2>&1 ||
-        { tail -40 "$WORK/compat/ha.log"; return 1; }
+    "$WORK/compat/bin/python" -m pytest -q -p no:cacheprovider tests/unit || return 1
+    if ! PATH="$WORK/compat/bin:$PATH" bash tests/integration/targets/ha/runme.sh > "$WORK/compat/ha.log" 2>&1; then
+        tail -40 "$WORK/compat/ha.log"; return 1
+    fi
     sed -n '/PLAY RECAP/,$p' "$WORK/compat/ha.log"
 }
 step_integration() { ansible-test integration --venv --python "$PYVER" --color no; }

@@ -15,7 +15,8 @@ from simcommon import CallLog, ControlAPI, DualProtocolHTTPServer, FaultPlan, Wa
 from simcommon import write_private_json
 
 from . import handlers_core, handlers_devices, handlers_ha, handlers_pool, handlers_storage, handlers_vm  # noqa: F401  pylint: disable=unused-import
-from . import handlers_lifecycle  # noqa: F401  pylint: disable=unused-import  (after handlers_vm/pool: replaces VM.revert, host.reboot)
+# after handlers_vm/pool: replaces VM.revert and host.reboot
+from . import handlers_lifecycle  # noqa: F401  pylint: disable=unused-import
 from . import failure
 from . import rrd
 from . import san

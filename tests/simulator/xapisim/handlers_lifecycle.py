@@ -16,7 +16,8 @@ from __future__ import annotations
 import copy
 
 from . import failure
-from . import handlers_pool  # noqa: F401  pylint: disable=unused-import  (registered first: host.reboot below replaces its own)
+# registered first: host.reboot below replaces its own
+from . import handlers_pool  # noqa: F401  pylint: disable=unused-import
 from .dispatch import Context, handler
 from .handlers_ha import refresh_liveset, refresh_plan, update_pool_status
 from .handlers_storage import pbd_plug
@@ -102,7 +103,7 @@ def vm_revert_as_xapi(ctx: Context, snapshot):
     vm_revert(ctx, snapshot)
     with ctx.world.lock:
         snap = db.get("VM", snapshot)
-        other = {k: v for k, v in snap["other_config"].items()}
+        other = dict(snap["other_config"])
         db.update("VM", target, dict(kept, other_config=other, ha_always_run=False))
         image = snap["suspend_VDI"]
         if snap["power_state"] == "Suspended" and image in db.tables["VDI"]:
