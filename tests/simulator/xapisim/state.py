@@ -21,6 +21,9 @@ import uuid as uuidlib
 from .spec import DT, NULL_REF, Spec, XapiError
 
 EVENT_LOG_LIMIT = 200000
+# db.meta key of the VMs' power-state transitions (read-only record for tests: GET /sim/state shows it)
+POWER_HISTORY = "xapisim:power_history"
+POWER_HISTORY_LIMIT = 100000
 
 
 def new_ref() -> str:
@@ -212,8 +215,19 @@ class Database:
             rec[field] = value
             changed = True
             self._link(cls, ref, field, old, value)
+            if field == "power_state" and cls == "VM":
+                self._record_power(rec, old, value)
         if changed:
             self.emit(cls, ref, "mod")
+
+    def _record_power(self, rec: dict, old, new) -> None:
+        """Append one VM power-state transition (simulated time, VM uuid and name, from, to) to the pool's history:
+        a test proves "no VM ever left Running" from it, not from a before/after snapshot that misses a round trip."""
+        history = self.meta.setdefault(POWER_HISTORY, [])
+        history.append({"t": round(self.world.clock.elapsed(), 3), "vm": rec.get("uuid", ""), "name": rec.get("name_label", ""),
+                        "from": old, "to": new})
+        if len(history) > POWER_HISTORY_LIMIT:
+            del history[: len(history) - POWER_HISTORY_LIMIT]
 
     def destroy(self, cls: str, ref: str) -> None:
         rec = self.get(cls, ref)
