@@ -165,6 +165,8 @@ class XenClient:
         self._transport_factory = transport_factory or default_transport
         self._sleep = sleep
         self._session: t.Any = None
+        # Whether the server answers event.from (state.read_pool_state reads a pool with one): None until asked.
+        self.supports_event_from: bool | None = None
 
     def __repr__(self) -> str:
         return "XenClient(%r, username=%r)" % (self.url, self.username)

@@ -14,7 +14,8 @@ from .spec import DT, I4, NULL_REF, XapiError, to_dt
 from .state import Database, new_ref
 
 MAX_EVENT_WAIT_S = 300.0
-_TOKEN = re.compile(r"^\s*(\d+)\s*(?:,\s*(\d+)\s*)?$")
+# xapi_event.ml Token.of_string: "" or exactly two integers joined by a comma (what Token.to_string writes)
+_TOKEN = re.compile(r"^(\d+),(\d+)$")
 
 
 # --------------------------------------------------------------------------- session
@@ -82,16 +83,16 @@ def parse_token(token: str) -> int:
 
 
 def parse_subscriptions(db: Database, classes: list[str]) -> list[tuple[str, str | None]]:
-    subs = []
+    """xapi_event.ml Subscription.of_string: "*", or a class name in any case, optionally "/<ref>" (split at the first
+    slash). Every entry parses: an unknown class, an empty entry or "vm/" subscribe to nothing, without an error."""
+    subs: list[tuple[str, str | None]] = []
     lower = db.spec.lower
     for entry in classes:
         if entry == "*":
             subs.append(("*", None))
             continue
-        name, sep, ref = entry.partition("/")
-        if not name or (sep and not ref) or " " in entry:
-            raise XapiError("EVENT_SUBSCRIPTION_PARSE_FAILURE", entry)
-        subs.append((lower.get(name.lower(), name), ref or None))
+        name, sep, ref = str(entry).partition("/")
+        subs.append((lower.get(name.lower(), name.lower()), ref if sep else None))
     return subs
 
 
@@ -138,12 +139,9 @@ def collect_events(db: Database, subs, since: int) -> list[dict]:
     return out
 
 
-def valid_ref_counts(db: Database, subs) -> dict:
-    out = {}
-    for cls, table in db.tables.items():
-        if db.spec.classes[cls]["gen_events"] and any(s[0] in ("*", cls) for s in subs):
-            out[cls.lower()] = I4(len(table))
-    return out
+def valid_ref_counts(db: Database) -> dict:
+    """xapi_event.ml from_inner: the row count of every database table, whatever the subscription."""
+    return {cls.lower(): I4(len(table)) for cls, table in db.tables.items() if db.spec.classes[cls].get("in_database", True)}
 
 
 @handler("event", "from", locked=False)
@@ -158,7 +156,7 @@ def event_from(ctx: Context, classes, token, timeout):
             events = collect_events(db, subs, since)
             remaining = deadline - time.monotonic()
             if events or remaining <= 0:
-                return {"events": events, "valid_ref_counts": valid_ref_counts(db, subs), "token": db.token()}
+                return {"events": events, "valid_ref_counts": valid_ref_counts(db), "token": db.token()}
             world.cond.wait(min(0.5, remaining))
 
 

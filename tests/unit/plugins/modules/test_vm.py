@@ -19,7 +19,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import Xen
 from ansible_collections.vdc.xenpool.plugins.modules import vm, vm_info, vms
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.fake_xenapi import FakeXapi
 
-READS = ("session.login_with_password", "session.logout")
+READS = ("session.login_with_password", "session.logout", "event.from")
 
 
 class Exited(Exception):
