@@ -344,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     context.load_cert_chain(cert, key)
     server = DualProtocolHTTPServer((args.address, args.port), make_handler(sim), context)
     sim.server = server
+    server.latency_s = args.latency_ms / 1000.0
     port = server.server_address[1]
     signal.signal(signal.SIGTERM, lambda _signo, _frame: sim.request_shutdown())
     signal.signal(signal.SIGINT, lambda _signo, _frame: sim.request_shutdown())

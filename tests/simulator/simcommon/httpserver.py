@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import select
 import socket
+import socketserver
 import ssl
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TLS_HANDSHAKE_BYTE = 0x16
@@ -26,16 +28,30 @@ class DualProtocolHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
     watchdog = None  # a simcommon.runtime.Watchdog told about every request (WatchedRequestHandler)
+    # the injected round-trip time (--latency-ms): a new connection pays it once for the TCP handshake and once
+    # more for the TLS handshake, as a client that far away does; each request pays it again (the simulators'
+    # request handlers sleep it)
+    latency_s = 0.0
 
     def __init__(self, address, handler_cls, ssl_context: ssl.SSLContext | None, bind_and_activate: bool = True) -> None:
         self.ssl_context = ssl_context
         super().__init__(address, handler_cls, bind_and_activate)
+
+    def server_bind(self) -> None:
+        """HTTPServer.server_bind without its socket.getfqdn(): a reverse DNS lookup per listener cost 80 ms each,
+        5 s of start-up for 64 simulated hosts, for a server_name nothing here reads."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = host
+        self.server_port = port
 
     def finish_request(self, request, client_address) -> None:
         """Peek at the first byte in the worker thread (never in the accept loop)."""
         conn = request
         wrapped = None
         try:
+            if self.latency_s:
+                time.sleep(self.latency_s)  # the TCP handshake's round trip
             ready, _unused_w, _unused_x = select.select([request], [], [], PEEK_TIMEOUT_S)
             if not ready:
                 return
@@ -43,6 +59,8 @@ class DualProtocolHTTPServer(ThreadingHTTPServer):
             if not first:
                 return
             if first[0] == TLS_HANDSHAKE_BYTE and self.ssl_context is not None:
+                if self.latency_s:
+                    time.sleep(self.latency_s)  # the TLS handshake's round trip
                 request.settimeout(PEEK_TIMEOUT_S)
                 wrapped = self.ssl_context.wrap_socket(request, server_side=True)
                 wrapped.settimeout(None)

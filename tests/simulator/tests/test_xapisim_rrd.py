@@ -2,7 +2,8 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""GET /rrd_updates on the XenAPI simulator: auth, xport shape, archives, consolidation, call log, faults."""
+"""GET /rrd_updates on the XenAPI simulator: auth, xport shape, archives, consolidation, call log, faults, the CPU load
+model (per-VM, moving over simulated time, hosts consistent with their VMs) and the per-step answer cache."""
 from __future__ import annotations
 
 import http.client
@@ -157,3 +158,97 @@ def test_faults_apply_to_rrd_updates(rrd_sim, session):
         assert get(rrd_sim, base)[0] == 200
     finally:
         rrd_sim.control.clear_faults()
+
+
+# ---------------------------------------------------------------------------- CPU load model, per-step cache
+@pytest.fixture(scope="module", name="busy_sim")
+def busy_sim_fixture(tmp_path_factory):
+    """Two 32-CPU hosts with 12 running VMs (--generate), so hosts and VMs have CPU figures to compare."""
+    sim = start_sim(tmp_path_factory, "rrd-busy", None, ["--generate", "hosts=2,vms=12"])
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture(scope="module", name="busy")
+def busy_session_fixture(busy_sim):
+    xen = connect(busy_sim)
+    yield xen
+    xen.xenapi.session.logout()
+
+
+def minute_rows(sim, xen, start_ago: int = 600) -> dict:
+    """{t: {(kind, uuid, name): value}} of host 0's minute archive, newest row first."""
+    now = int(time.time() + sim.control.request("GET", "state")["clock_offset"])
+    status, body = get(sim, {"session_id": xen._session, "start": now - start_ago, "interval": 60,  # pylint: disable=protected-access
+                             "host": "true"})
+    assert status == 200
+    doc = parse(body)
+    keys = [tuple(entry.split(":")[1:4]) for entry in doc["legend"]]
+    return {t: dict(zip(keys, values)) for t, values in doc["data"]}
+
+
+def vm_usage(row: dict) -> dict:
+    """{vm uuid: mean of its cpuN} in one row."""
+    per_vm: dict[str, list[float]] = {}
+    for (kind, uuid, name), value in row.items():
+        if kind == "vm" and name.startswith("cpu") and name[3:].isdigit():
+            per_vm.setdefault(uuid, []).append(value)
+    return {uuid: sum(v) / len(v) for uuid, v in per_vm.items()}
+
+
+def test_vm_cpu_load_is_per_vm_and_deterministic(busy_sim, busy):
+    rows = minute_rows(busy_sim, busy)
+    newest = rows[max(rows)]
+    usage = vm_usage(newest)
+    assert len(usage) >= 4  # host 0 runs about half of the 12 VMs
+    # each VM has a load of its own, not one figure shifted in phase: the busiest works several times the idlest
+    assert max(usage.values()) > 2 * min(usage.values()) and max(usage.values()) - min(usage.values()) > 0.05
+    assert all(0.0 <= u <= 1.0 for u in usage.values())
+    # the same instant read again with another window (not the same answer from the cache) has the same figures
+    again = minute_rows(busy_sim, busy, start_ago=300)
+    common = sorted(set(rows) & set(again))
+    assert common
+    for t in common:
+        assert again[t] == pytest.approx(rows[t], rel=1e-5, abs=1e-9)
+
+
+def test_vm_cpu_load_moves_with_simulated_time(busy_sim, busy):
+    def newest() -> dict:
+        rows = minute_rows(busy_sim, busy)
+        return vm_usage(rows[max(rows)])
+
+    before = newest()
+    busy_sim.control.advance(1200)  # 20 simulated minutes: a slow wave of 30 min to 2 h has moved
+    after = newest()
+    assert set(before) == set(after)
+    moved = [uuid for uuid in before if abs(after[uuid] - before[uuid]) > 0.02]
+    assert len(moved) >= len(before) // 2
+
+
+def test_host_cpu_is_its_vms_load(busy_sim, busy):
+    host = busy.xenapi.host.get_all_records()
+    cpus = {rec["uuid"]: len(rec["host_CPUs"]) for rec in host.values()}
+    vcpus = {rec["uuid"]: int(rec["VCPUs_at_startup"]) for rec in busy.xenapi.VM.get_all_records().values()}
+    for row in minute_rows(busy_sim, busy).values():
+        host_uuid = next(uuid for kind, uuid, _name in row if kind == "host")
+        usage = vm_usage(row)
+        expected = 0.02 + sum(vcpus[uuid] * load for uuid, load in usage.items()) / cpus[host_uuid]
+        # the VMs' cpuN carry a ripple of at most 0.03 each, which averages out over the host's CPUs
+        assert row[("host", host_uuid, "cpu_avg")] == pytest.approx(expected, abs=0.03)
+        per_cpu = [v for (kind, _uuid, name), v in row.items() if kind == "host" and name[3:].isdigit() and name.startswith("cpu")]
+        assert len(per_cpu) == cpus[host_uuid]
+        assert sum(per_cpu) / len(per_cpu) == pytest.approx(row[("host", host_uuid, "cpu_avg")], abs=0.03)
+
+
+def test_answers_are_kept_for_the_step_and_follow_changes(busy_sim, busy):
+    now = int(time.time() + busy_sim.control.request("GET", "state")["clock_offset"])
+    query = {"session_id": busy._session, "start": now - 600, "interval": 60, "host": "true"}  # pylint: disable=protected-access
+    first = get(busy_sim, query)
+    second = get(busy_sim, query)
+    if parse(first[1])["end"] == parse(second[1])["end"]:  # same minute: the same document
+        assert first == second
+    uuid = next(entry.split(":")[2] for entry in parse(second[1])["legend"] if ":vm:" in entry)
+    vm = busy.xenapi.VM.get_by_uuid(uuid)
+    busy.xenapi.VM.hard_shutdown(vm)
+    # within the same step, the halted VM is gone from the answer (the cache key holds what the host runs)
+    assert not any(uuid in entry for entry in parse(get(busy_sim, query)[1])["legend"])

@@ -78,6 +78,7 @@ class Simulator:
         self.dispatcher = Dispatcher(self.world)
         self.calllog = CallLog()
         self.faults = FaultPlan()
+        self.rrd_cache = rrd.XportCache()
         self.control = XapiControl(self.world, self.calllog, self.faults, state=self.state, save=self.save,
                                    advance=self.world.clock.advance, shutdown=self.request_shutdown)
         self.servers: list[DualProtocolHTTPServer] = []
@@ -175,6 +176,7 @@ class Simulator:
                 chosen = port
                 for address in addresses:
                     server = DualProtocolHTTPServer((address, chosen), make_handler(self), ssl_context)
+                    server.latency_s = self.world.latency_ms / 1000.0
                     servers.append(server)
                     chosen = server.server_address[1]
                 self.servers = servers

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import zlib
 
+from .cpuload import host_cpu_loads, host_load
 from .datacenter import build_host
 from .dispatch import Context, handler
 from .handlers_ha import assert_preserves_plan, refresh_plan
@@ -320,19 +321,20 @@ def host_evacuate(ctx: Context, host, _network=NULL_REF, _batch=0):
 
 
 # --------------------------------------------------------------------------- data sources
-def host_sources(ctx: Context, host: str) -> dict:
+def host_sources(ctx: Context, host: str, free: int | None = None) -> dict:
+    """The host's data sources now; `free` (host_free_memory, which walks every VM of the pool) when already known."""
     db = ctx.db
     rec = db.get("host", host)
     metrics = db.get("host_metrics", rec["metrics"])
     total = metrics["memory_total"]
-    free = host_free_memory(db, host)
+    free = host_free_memory(db, host) if free is None else free
     running = [v for v in rec["resident_VMs"] if db.get("VM", v)["power_state"] == "Running"]
-    load = min(1.0, 0.02 + 0.05 * len(running))
+    numbers, elapsed = sorted(db.get("host_cpu", cpu)["number"] for cpu in rec["host_CPUs"]), ctx.world.clock.elapsed()
+    load = host_load([(db.get("VM", v)["uuid"], db.get("VM", v)["VCPUs_at_startup"]) for v in running], len(numbers), elapsed)
     out = {"memory_total_kib": total / 1024.0, "memory_free_kib": free / 1024.0,
-           "cpu_avg": figure(ctx.world, rec["uuid"] + "cpu", load, load / 2), "loadavg": figure(ctx.world, rec["uuid"], load * 4, 0.5)}
-    for cpu in rec["host_CPUs"]:
-        number = db.get("host_cpu", cpu)["number"]
-        out["cpu%d" % number] = figure(ctx.world, "%s-cpu%d" % (rec["uuid"], number), load, load / 2)
+           "cpu_avg": load, "loadavg": figure(ctx.world, rec["uuid"], load * 4, 0.5)}
+    for number, cpu_load in zip(numbers, host_cpu_loads(rec["uuid"], load, len(numbers), elapsed)):
+        out["cpu%d" % number] = cpu_load
     for pif in rec["PIFs"]:
         dev = db.get("PIF", pif)["device"]
         out["pif_%s_rx" % dev] = figure(ctx.world, pif + "rx", 1e6 * len(running), 5e5)

@@ -24,6 +24,7 @@ import re
 import xml.etree.ElementTree as ET
 import zlib
 
+from .cpuload import vcpu_loads
 from .dispatch import Context, constructor_values, handler
 from .handlers_devices import (_account_sr, _new_vdi_like, attach_vbd, clone_seconds, copy_vdi_work, create_vdi,
                                create_vdi_record, refresh_vbd_operations, refresh_vif_operations, timed_vdi_op, vbd_create)
@@ -1175,8 +1176,8 @@ def vm_sources(ctx: Context, vm: str) -> dict:
         return {}
     out = {"memory": float(rec["memory_dynamic_max"]),
            "memory_internal_free": figure(ctx.world, rec["uuid"] + "mem", rec["memory_dynamic_max"] / 2048.0, rec["memory_dynamic_max"] / 8192.0)}
-    for c in range(rec["VCPUs_at_startup"]):
-        out["cpu%d" % c] = figure(ctx.world, "%s-cpu%d" % (rec["uuid"], c), 0.15, 0.1)
+    for c, load in enumerate(vcpu_loads(rec["uuid"], rec["VCPUs_at_startup"], ctx.world.clock.elapsed())):
+        out["cpu%d" % c] = load
     out["cpu_usage"] = sum(out["cpu%d" % c] for c in range(rec["VCPUs_at_startup"])) / max(1, rec["VCPUs_at_startup"])
     for vbd in rec["VBDs"]:
         dev = db.get("VBD", vbd)["device"] or "xvd?"

@@ -13,10 +13,18 @@ instants (see history_elapsed), so there is one model of the numbers.
 Archives follow xcp-rrdd: 5 s steps for 10 minutes, 1 min for 2 hours,
 1 h for a week, 1 day for a year. `interval` picks the finest archive whose
 step is at least `interval` and that still reaches back to `start`.
+
+A row only changes when its step ends (xcp-rrdd consolidates one row per
+step), so an answer is kept until the step is over (XportCache): the 50th
+identical read of a 64-host pool within a minute costs no more figures than
+the first. CPU figures come from cpuload (per-VM load moving over simulated
+time; a host's load is its VMs' load), so workload balancing has something
+to balance.
 """
 from __future__ import annotations
 
 import math
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
@@ -25,6 +33,7 @@ from . import sessions
 from .dispatch import Context
 from .handlers_pool import host_sources
 from .handlers_vm import vm_sources
+from .model import host_free_memory
 
 PATH = "/rrd_updates"
 # (step seconds, rows kept) as in xcp-rrdd
@@ -110,19 +119,74 @@ def _objects(db, host: str, want_host: bool, vm_uuid: str | None) -> list[tuple[
     return out
 
 
-def _sources(ctx: Context, kind: str, ref: str) -> dict:
-    return host_sources(ctx, ref) if kind == "host" else vm_sources(ctx, ref)
+def _sources(ctx: Context, kind: str, ref: str, free: int) -> dict:
+    return host_sources(ctx, ref, free) if kind == "host" else vm_sources(ctx, ref)
 
 
-def build_xport(world, db, host: str, start: int, interval: int, cf: str, want_host: bool, vm_uuid: str | None = None) -> str:
-    """The xport document for one host; call with world.lock held."""
+class XportCache:
+    """Answers of the current step, per host and query.
+
+    The key holds everything a document depends on: the query, the step's end, the clock offset (/sim/time
+    jumps) and what each object reports (its uuid, vCPUs, memory, disks and NICs), so a VM started, stopped,
+    moved or changed within the step is seen at once. Only entries of the current and the previous step are
+    kept, and never more than LIMIT: memory stays flat however many reads come.
+    """
+
+    LIMIT = 2048
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple, str] = {}
+
+    def get(self, key: tuple) -> str | None:
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: tuple, end: int, step: int, body: str) -> None:
+        with self._lock:
+            if len(self._entries) >= self.LIMIT:
+                self._entries.clear()
+            for old in [k for k in self._entries if k[0] == step and k[1] < end - step]:
+                del self._entries[old]
+            self._entries[key] = body
+
+
+def _signature(db, objects: list[tuple[str, str, str]]) -> tuple:
+    """What the objects' data sources depend on, besides the instant."""
+    out = []
+    for kind, uuid, ref in objects:
+        if kind == "host":
+            out.append((uuid, tuple(db.get("host", ref)["PIFs"])))
+        else:
+            rec = db.get("VM", ref)
+            out.append((uuid, rec["VCPUs_at_startup"], rec["memory_dynamic_max"], tuple(rec["VBDs"]), tuple(rec["VIFs"])))
+    return tuple(out)
+
+
+def build_xport(world, db, host: str, start: int, interval: int, cf: str, want_host: bool, vm_uuid: str | None = None,
+                cache: XportCache | None = None) -> str:
+    """The xport document for one host (from `cache` when this step already answered it); call with world.lock held."""
     now_wall = world.clock.wall()
-    now_elapsed = world.clock.elapsed()
     step, kept = pick_archive(start, now_wall, interval)
     end = int(now_wall // step) * step
     first = max(int(start // step) * step + step, end - (kept - 1) * step)
-    times = list(range(end, first - 1, -step)) if first <= end else []
     objects = _objects(db, host, want_host, vm_uuid)
+    key = (step, end, first, cf, host, id(db), world.clock.offset, _signature(db, objects))
+    body = cache.get(key) if cache is not None else None
+    if body is None:
+        body = _xport(world, db, host, (step, end, first), cf, objects)
+        if cache is not None:
+            cache.put(key, end, step, body)
+    return body
+
+
+def _xport(world, db, host: str, window: tuple[int, int, int], cf: str, objects: list[tuple[str, str, str]]) -> str:
+    """The document itself: every object's sources at every sub-sample instant of every row, consolidated."""
+    step, end, first = window
+    now_wall = world.clock.wall()
+    now_elapsed = world.clock.elapsed()
+    times = list(range(end, first - 1, -step)) if first <= end else []
+    free = host_free_memory(db, host)  # the one source that walks the whole pool; it does not move with time
     fractions = SUBSAMPLES if step > 5 else (1.0,)
     # one evaluation of every object's sources per sub-sample instant
     legend: list[tuple[str, str, str]] = []
@@ -134,14 +198,14 @@ def build_xport(world, db, host: str, start: int, interval: int, cf: str, want_h
             instant = t - step + step * fraction
             ctx = Context(_WorldAt(world, history_elapsed(world.clock, now_wall, now_elapsed, instant)), db, host, None, "rrd_updates")
             for kind, uuid, ref in objects:
-                for name, value in _sources(ctx, kind, ref).items():
+                for name, value in _sources(ctx, kind, ref, free).items():
                     per_row.setdefault((uuid, name), []).append(float(value))
         rows_values.append(per_row)
     if not times:
         # no rows: the legend still lists what the host reports now
         ctx = Context(world, db, host, None, "rrd_updates")
         for kind, uuid, ref in objects:
-            for name in sorted(_sources(ctx, kind, ref)):
+            for name in sorted(_sources(ctx, kind, ref, free)):
                 legend.append((kind, uuid, name))
     kinds = {uuid: kind for kind, uuid, _ref in objects}
     for per_row in rows_values:
@@ -209,5 +273,5 @@ def answer(sim, address: str, path: str) -> tuple[int, bytes, str] | None:
         if cf not in CFS:
             return _text(400, "Bad request: unknown consolidation function %s" % cf)
         want_host = (arg("host", "false") or "").lower() == "true"
-        body = build_xport(world, db, host, start, interval, cf, want_host, arg("vm_uuid"))
+        body = build_xport(world, db, host, start, interval, cf, want_host, arg("vm_uuid"), sim.rrd_cache)
     return 200, body.encode("utf-8"), "text/xml"
