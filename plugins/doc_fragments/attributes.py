@@ -7,7 +7,11 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Shared attribute documentation for every module of the collection."""
+    """Shared attribute documentation for every module of the collection.
+
+    The action group attribute comes with the connection fragments (xen_connection, ontap_connection),
+    because a module is in a group exactly when it takes that group's connection options.
+    """
 
     # Modules that change something.
     DOCUMENTATION = r"""
@@ -19,6 +23,15 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode; secrets are masked.
     support: full
+"""
+
+    # What the runner returns for every module that changes something (a RETURN fragment).
+    RETURN = r"""
+plan:
+  description: The planned steps, one line each; in check mode, the steps a real run would take.
+  returned: always
+  type: list
+  elements: str
 """
 
     # Read-only *_info modules.
@@ -35,24 +48,7 @@ attributes:
     details: This module only reads.
 """
 
-    # Membership of the xen action group.
+    # Kept so that modules which still list attributes.XEN_GROUP build; xen_connection now carries the group.
     XEN_GROUP = r"""
 options: {}
-attributes:
-  action_group:
-    description: Use C(group/vdc.xenpool.xen) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - vdc.xenpool.xen
-"""
-
-    # Membership of the ontap action group.
-    ONTAP_GROUP = r"""
-options: {}
-attributes:
-  action_group:
-    description: Use C(group/vdc.xenpool.ontap) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - vdc.xenpool.ontap
 """

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Connection options shared by every ontap_* module."""
+    """Connection options, action group and transport result shared by every ontap_* module."""
 
     DOCUMENTATION = r"""
 options:
@@ -53,7 +53,7 @@ options:
       - V(auto) uses the REST API when C(GET /api/cluster) answers (ONTAP 9.6 and later) and falls back to ZAPI otherwise.
         A wrong password or an untrusted certificate is reported at once, without fallback.
       - V(always) uses REST only; V(never) uses ZAPI only (requires the Python library C(netapp-lib)).
-      - The result key RV(transport) says which one ran.
+      - The result value C(transport) says which one ran.
     type: str
     choices: [auto, always, never]
     default: auto
@@ -67,4 +67,21 @@ requirements:
 notes:
   - REST goes through ansible-core's own HTTP client; no extra Python library is needed for it.
   - All modules return the same values whichever transport ran.
+  - "The examples leave out O(hostname), O(username) and O(password): a play sets them once for every ONTAP module with
+    C(module_defaults: {group/vdc.xenpool.ontap: {hostname: ..., username: ..., password: ...}}), the password from a vault."
+attributes:
+  action_group:
+    description: The connection options above are set once per play with C(group/vdc.xenpool.ontap) in C(module_defaults).
+    support: full
+    membership:
+      - vdc.xenpool.ontap
+"""
+
+    # Return values of every ONTAP module: which API answered.
+    RETURN = r"""
+transport:
+  description: Which ONTAP API ran, V(rest) or V(zapi).
+  returned: always
+  type: str
+  sample: rest
 """

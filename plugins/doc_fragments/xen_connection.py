@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Connection options of every XenAPI module; mirrors XEN_CONNECTION_SPEC in module_utils/_common/argspec.py."""
+    """Connection options and action group of every XenAPI module; mirrors XEN_CONNECTION_SPEC in module_utils/_common/argspec.py."""
 
     DOCUMENTATION = r"""
 options:
@@ -57,4 +57,12 @@ notes:
   - "The module runs on the controller (or wherever it is delegated to) and talks to the XenAPI endpoint over the network;
     use C(connection: local) or C(delegate_to: localhost)."
   - The session is logged out when the module ends, on success and on failure.
+  - "The examples leave out O(hostname), O(username) and O(password): a play sets them once for every XenAPI module with
+    C(module_defaults: {group/vdc.xenpool.xen: {hostname: ..., username: ..., password: ...}}), the password from a vault."
+attributes:
+  action_group:
+    description: Every XenAPI module of the collection takes these options from C(group/vdc.xenpool.xen) in C(module_defaults).
+    support: full
+    membership:
+      - vdc.xenpool.xen
 """

@@ -17,16 +17,9 @@ description:
   - An igroup that still has LUN maps is not deleted; unmap first with M(vdc.xenpool.ontap_lun_map).
   - The name is matched exactly. An empty name, a name with characters ONTAP does not allow in igroup names (such as V(*))
     and initiators that are not iSCSI names (RFC 3720 C(iqn.), C(eui.), C(naa.)) are refused before any call.
+author:
+  - vdc.xenpool maintainers (@vdc-xenpool)
 options:
-  state:
-    description: Whether the igroup should exist.
-    type: str
-    choices: [present, absent]
-    default: present
-  svm:
-    description: SVM of the igroup.
-    type: str
-    required: true
   name:
     description: igroup name.
     type: str
@@ -51,18 +44,13 @@ options:
     choices: [iscsi, mixed]
 extends_documentation_fragment:
   - vdc.xenpool.ontap_connection
+  - vdc.xenpool.ontap_object
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.ONTAP_GROUP
-author:
-  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
 - name: One igroup for the whole pool
   vdc.xenpool.ontap_igroup:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
     name: xenpool1
     initiators:
@@ -72,15 +60,15 @@ EXAMPLES = r"""
 
 - name: Remove the igroup
   vdc.xenpool.ontap_igroup:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
     name: xenpool1
     state: absent
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.ontap_connection
+  - vdc.xenpool.attributes
 igroup:
   description: The igroup after the task (the prediction in check mode); empty when absent.
   returned: always
@@ -104,38 +92,29 @@ initiators_removed:
   elements: str
 plan:
   description: The planned steps, one line each, e.g. the initiators added and removed (also in check mode).
-  returned: always
-  type: list
-  elements: str
   sample: ["add initiators to igroup xenpool1: iqn.2026-01.com.example:xen3"]
-transport:
-  description: Which ONTAP API ran, V(rest) or V(zapi).
-  returned: always
-  type: str
-  sample: rest
 """
 
 import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import ONTAP_OBJECT_SPEC, merge_specs
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan, removal
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import SvmService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import IgroupService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_iqn, check_name
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_iqn, check_name, check_parent
 
 OS_TYPES = ["xen", "linux", "vmware", "windows", "hyper_v", "solaris", "aix", "hpux", "netware", "openvms"]
-SPEC: dict[str, dict[str, t.Any]] = {
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "svm": {"type": "str", "required": True},
+SPEC: dict[str, dict[str, t.Any]] = merge_specs(ONTAP_OBJECT_SPEC, {
     "name": {"type": "str", "required": True},
     "initiators": {"type": "list", "elements": "str"},
     "purge_initiators": {"type": "bool", "default": False},
     "os_type": {"type": "str", "default": "xen", "choices": OS_TYPES},
     "protocol": {"type": "str", "default": "iscsi", "choices": ["iscsi", "mixed"]},
-}
+})
 
 
 def desired_state(params: dict) -> dict:
@@ -146,7 +125,7 @@ def desired_state(params: dict) -> dict:
     return {"os_type": params["os_type"], "protocol": params["protocol"], "initiators": wanted}
 
 
-def read(client: t.Any, params: dict) -> dict:
+def read(client: t.Any, params: dict, desired: dict) -> dict:
     """The igroup, and its maps when it would be deleted (a mapped igroup is never deleted)."""
     igroup = IgroupService(client).get(params["svm"], params["name"])
     maps = LunMapService(client).list(params["svm"], igroup=params["name"]) if igroup and params["state"] == "absent" else []
@@ -163,22 +142,16 @@ def membership(current: dict, desired: dict, purge: bool) -> tuple[list[str], li
     return add, remove
 
 
-def plan_igroup(state: dict, params: dict, desired: dict) -> Plan:
+def plan_igroup(state: dict, params: dict, desired: dict, check_mode: bool = False) -> Plan:
     current = public(state["igroup"])
     obj = "igroup " + params["name"]
     if params["state"] == "absent":
-        if current is None:
-            return Plan(None, None, changed=False)
         if state["maps"]:
             raise PlanError("IGROUP_MAPPED", "igroup %s is still mapped to %s" % (params["name"], ", ".join(sorted(m["lun_path"] for m in state["maps"]))),
                             "Unmap first with vdc.xenpool.ontap_lun_map state=absent (nothing was changed)")
-        plan = Plan(current, None, changed=True)
-        plan.add("delete", obj, destructive=True)
-        return plan
+        return removal(current, obj)
     if current is None:
-        if state["svm"] is None:
-            raise PlanError("SVM_NOT_FOUND", "SVM %s does not exist" % params["svm"],
-                            "Check svm against vdc.xenpool.ontap_info gather_subset svms (nothing was changed)")
+        check_parent(state["svm"], "svm", params["svm"])
         plan = Plan(None, {"name": params["name"], "uuid": None, "svm": params["svm"], "os_type": desired["os_type"],
                            "protocol": desired["protocol"], "initiators": desired["initiators"] or []}, changed=True)
         plan.add("create", obj, "os_type %s, protocol %s, initiators: %s" % (desired["os_type"], desired["protocol"],
@@ -208,9 +181,6 @@ def membership_result(plan: Plan) -> dict:
 def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
     service = IgroupService(client)
     current = state["igroup"]
-    if params["state"] == "absent":
-        service.delete(current)
-        return None
     if current is None:
         return public(service.create(params["svm"], params["name"], desired["os_type"], desired["protocol"], desired["initiators"] or []))
     add, remove = membership(current, desired, params["purge_initiators"])
@@ -223,15 +193,8 @@ def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | Non
 
 def main() -> None:
     om = OntapModule(SPEC)
-    p = om.params
-    verb = "delete" if p["state"] == "absent" else "manage"
-    try:
-        desired = desired_state(p)
-    except PlanError as err:
-        om.fail(verb, "igroup", p["name"], err)
-    om.converge(verb, "igroup", p["name"], read=lambda client: read(client, p), plan=lambda state: plan_igroup(state, p, desired),
-                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="igroup",
-                extra=membership_result if p["state"] == "present" else None)
+    om.run("igroup", om.params["name"], desired_state, read, plan_igroup, apply, result_key="igroup", service=IgroupService,
+           record="igroup", extra=membership_result if om.params["state"] == "present" else None)
 
 
 if __name__ == "__main__":

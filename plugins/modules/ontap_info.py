@@ -16,6 +16,8 @@ description:
   - Every object type costs one list request (followed through pages), whatever the number of objects;
     over ZAPI volumes cost two (volumes plus their efficiency status).
   - The same keys come back whichever transport ran.
+author:
+  - vdc.xenpool maintainers (@vdc-xenpool)
 options:
   gather_subset:
     description: Object types to read. V(all) reads every type. The cluster version is always returned.
@@ -30,29 +32,22 @@ extends_documentation_fragment:
   - vdc.xenpool.ontap_connection
   - vdc.xenpool.attributes
   - vdc.xenpool.attributes.INFO_MODULE
-  - vdc.xenpool.attributes.ONTAP_GROUP
-author:
-  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
 - name: Everything
   vdc.xenpool.ontap_info:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
   register: ontap
 
 - name: Only LUNs and maps of one SVM
   vdc.xenpool.ontap_info:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
     gather_subset: [luns, lun_maps]
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.ontap_connection
 ontap_info:
   description: One key per gathered object type, each a list of normalised dicts (see the matching ontap_* modules).
   returned: always
@@ -72,11 +67,6 @@ calls:
   returned: always
   type: dict
   sample: {total: 9, by_call: {"GET /api/storage/luns": 1}}
-transport:
-  description: Which ONTAP API ran, V(rest) or V(zapi).
-  returned: always
-  type: str
-  sample: rest
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import AggregateService, ClusterService, SvmService

@@ -14,34 +14,24 @@ description:
   - Create and start (or stop, or delete) the iSCSI target service of an SVM.
   - Returns the target IQN (XenServer C(device-config:targetIQN)) and the portals C(address:3260) of the
     SVM's iSCSI data LIFs (XenServer C(device-config:target)).
+author:
+  - vdc.xenpool maintainers (@vdc-xenpool)
 options:
   state:
     description: Whether the service should exist. V(absent) stops it first, then deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
-  svm:
-    description: SVM name.
-    type: str
-    required: true
   enabled:
     description: Whether the service should be started.
     type: bool
     default: true
 extends_documentation_fragment:
   - vdc.xenpool.ontap_connection
+  - vdc.xenpool.ontap_object
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.ONTAP_GROUP
-author:
-  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
 - name: iSCSI on for the Xen SVM
   vdc.xenpool.ontap_iscsi:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
   register: iscsi
 
@@ -51,6 +41,9 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.ontap_connection
+  - vdc.xenpool.attributes
 iscsi:
   description: The service after the task (the prediction in check mode); empty when absent.
   returned: always
@@ -67,34 +60,23 @@ iscsi:
       elements: str
       returned: success
       sample: ["192.0.2.11:3260", "192.0.2.12:3260"]
-plan:
-  description: The planned steps, one line each (also in check mode).
-  returned: always
-  type: list
-  elements: str
-transport:
-  description: Which ONTAP API ran, V(rest) or V(zapi).
-  returned: always
-  type: str
-  sample: rest
 """
 
 import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import ONTAP_OBJECT_SPEC, merge_specs
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan, removal
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import SvmService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.iscsi import IscsiService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lif import LifService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_name
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_name, check_parent
 
-SPEC: dict[str, dict[str, t.Any]] = {
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "svm": {"type": "str", "required": True},
+SPEC: dict[str, dict[str, t.Any]] = merge_specs(ONTAP_OBJECT_SPEC, {
     "enabled": {"type": "bool", "default": True},
-}
+})
 
 
 def desired_state(params: dict) -> dict:
@@ -102,7 +84,7 @@ def desired_state(params: dict) -> dict:
     return {"svm": check_name("svm", params["svm"], "svm"), "enabled": params["enabled"]}
 
 
-def read(client: t.Any, params: dict) -> dict:
+def read(client: t.Any, params: dict, desired: dict) -> dict:
     """The service and the SVM's iSCSI portals (the portals are what XenServer logs in to)."""
     service = IscsiService(client).get(params["svm"])
     portals = LifService(client).iscsi_portals(params["svm"]) if params["state"] == "present" else []
@@ -110,19 +92,14 @@ def read(client: t.Any, params: dict) -> dict:
     return {"service": public(service), "raw": service, "portals": portals, "svm": svm}
 
 
-def plan_iscsi(state: dict, params: dict, desired: dict) -> Plan:
+def plan_iscsi(state: dict, params: dict, desired: dict, check_mode: bool = False) -> Plan:
     current = state["service"]
     label = "iSCSI service of SVM " + desired["svm"]
     if params["state"] == "absent":
-        plan = Plan(current, None, changed=current is not None)
-        if current is not None:
-            plan.add("stop and delete" if current.get("enabled") else "delete", label, destructive=True)
-        return plan
+        return removal(current, label, "stop and delete" if current and current.get("enabled") else "delete")
     before = dict(current, portals=state["portals"]) if current else None
     if current is None:
-        if state["svm"] is None:
-            raise PlanError("SVM_NOT_FOUND", "SVM %s does not exist" % desired["svm"],
-                            "Check svm against vdc.xenpool.ontap_info gather_subset svms (nothing was changed)")
+        check_parent(state["svm"], "svm", desired["svm"])
         plan = Plan(None, {"svm": desired["svm"], "enabled": desired["enabled"], "target_name": None, "target_alias": None,
                            "portals": state["portals"]}, changed=True)
         plan.add("create", label, "started" if desired["enabled"] else "stopped")
@@ -135,9 +112,6 @@ def plan_iscsi(state: dict, params: dict, desired: dict) -> Plan:
 
 def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
     service = IscsiService(client)
-    if params["state"] == "absent":
-        service.delete(state["raw"])
-        return None
     if state["raw"] is None:
         after = service.create(desired["svm"], desired["enabled"])
     else:
@@ -147,15 +121,8 @@ def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | Non
 
 def main() -> None:
     om = OntapModule(SPEC)
-    p = om.params
-    verb = "manage" if p["state"] == "present" else "delete"
-    try:
-        desired = desired_state(p)
-    except PlanError as err:
-        om.fail(verb, "iSCSI service of SVM", p["svm"], err)
-    om.converge(verb, "iSCSI service of SVM", p["svm"], read=lambda client: read(client, p),
-                plan=lambda state: plan_iscsi(state, p, desired),
-                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="iscsi")
+    om.run("iSCSI service of SVM", om.params["svm"], desired_state, read, plan_iscsi, apply, result_key="iscsi",
+           service=IscsiService, record="raw")
 
 
 if __name__ == "__main__":

@@ -17,16 +17,9 @@ description:
   - A mapped LUN is never deleted; unmap it first with M(vdc.xenpool.ontap_lun_map) O(vdc.xenpool.ontap_lun_map#module:state=absent).
   - Names are matched exactly; empty names, names with characters ONTAP does not allow and sizes that are not positive
     are refused before any call.
+author:
+  - vdc.xenpool maintainers (@vdc-xenpool)
 options:
-  state:
-    description: Whether the LUN should exist.
-    type: str
-    choices: [present, absent]
-    default: present
-  svm:
-    description: SVM that owns the LUN.
-    type: str
-    required: true
   volume:
     description: Volume that holds the LUN.
     type: str
@@ -50,18 +43,13 @@ options:
     type: bool
 extends_documentation_fragment:
   - vdc.xenpool.ontap_connection
+  - vdc.xenpool.ontap_object
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.ONTAP_GROUP
-author:
-  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
 - name: LUN for the pool SR
   vdc.xenpool.ontap_lun:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
     volume: xen_sr1
     name: lun0
@@ -74,9 +62,6 @@ EXAMPLES = r"""
 
 - name: Delete the LUN (must be unmapped first)
   vdc.xenpool.ontap_lun:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
     volume: xen_sr1
     name: lun0
@@ -84,6 +69,9 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.ontap_connection
+  - vdc.xenpool.attributes
 lun:
   description: The LUN after the task (the prediction in check mode); empty when absent.
   returned: always
@@ -102,40 +90,29 @@ lun:
     scsi_id: {description: "SCSIid as XenServer shows it (C(3) plus the NAA id).", type: str, returned: success,
               sample: 3600a098077663049712b4e3475636b33}
     mapped: {description: "Whether the LUN is mapped to an igroup.", type: bool, returned: success}
-plan:
-  description: The planned steps, one line each (also in check mode).
-  returned: always
-  type: list
-  elements: str
-transport:
-  description: Which ONTAP API ran, V(rest) or V(zapi).
-  returned: always
-  type: str
-  sample: rest
 """
 
 import typing as t
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule, pick
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import ONTAP_OBJECT_SPEC, merge_specs
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan, removal
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService, check_lun_resize, lun_path
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.volume import VolumeService
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import MAX_LUN_BYTES, MIN_LUN_BYTES, check_name, check_size
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import MAX_LUN_BYTES, MIN_LUN_BYTES, check_name, check_parent, check_size
 
 OS_TYPES = ["xen", "linux", "vmware", "windows", "windows_2008", "windows_gpt", "hyper_v", "solaris", "solaris_efi", "aix", "hpux",
             "netware", "openvms"]
-SPEC: dict[str, dict[str, t.Any]] = {
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "svm": {"type": "str", "required": True},
+SPEC: dict[str, dict[str, t.Any]] = merge_specs(ONTAP_OBJECT_SPEC, {
     "volume": {"type": "str", "required": True},
     "name": {"type": "str", "required": True},
     "size_gib": {"type": "float"},
     "os_type": {"type": "str", "default": "xen", "choices": OS_TYPES},
     "space_reservation": {"type": "bool"},
-}
+})
 GIB = 1024 ** 3
 
 
@@ -163,22 +140,15 @@ def plan_lun(state: dict, params: dict, desired: dict, check_mode: bool = False)
     current = public(state["lun"])
     path = desired["path"]
     if params["state"] == "absent":
-        if current is None:
-            return Plan(None, None, changed=False)
-        if current.get("mapped"):
+        if current is not None and current.get("mapped"):
             igroups = ", ".join(sorted(m["igroup"] for m in state["maps"])) or "an igroup"
             raise PlanError("LUN_MAPPED", "LUN %s is mapped to %s" % (path, igroups),
                             "Unmap it first with vdc.xenpool.ontap_lun_map state=absent (nothing was changed)")
-        plan = Plan(current, None, changed=True)
-        plan.add("delete", "LUN " + path, destructive=True)
-        return plan
+        return removal(current, "LUN " + path)
     if current is None:
         if desired["size_bytes"] is None:
             raise PlanError("MISSING_OPTION", "size_gib is required to create a LUN", "Give size_gib (nothing was changed)")
-        # In check mode the volume may be one an earlier task of the same run only predicted: plan on.
-        if state["volume"] is None and not check_mode:
-            raise PlanError("VOLUME_NOT_FOUND", "volume %s does not exist in SVM %s" % (params["volume"], params["svm"]),
-                            "Create it with vdc.xenpool.ontap_volume, or check volume and svm (nothing was changed)")
+        check_parent(state["volume"], "volume", params["volume"], params["svm"], check_mode)
         after = {"path": path, "name": params["name"], "uuid": None, "svm": params["svm"], "volume": params["volume"],
                  "size_bytes": desired["size_bytes"], "os_type": desired["os_type"], "space_reservation": desired["space_reservation"],
                  "serial": None, "naa_id": None, "scsi_id": None, "mapped": False}
@@ -203,9 +173,6 @@ def plan_lun(state: dict, params: dict, desired: dict, check_mode: bool = False)
 def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
     service = LunService(client)
     current = state["lun"]
-    if params["state"] == "absent":
-        service.delete(current)
-        return None
     if current is None:
         return public(service.create(params["svm"], desired["path"], desired["size_bytes"], desired["os_type"], desired["space_reservation"]))
     after = current
@@ -222,16 +189,8 @@ DIFF_FIELDS = ("path", "svm", "size_bytes", "os_type", "space_reservation")
 
 def main() -> None:
     om = OntapModule(SPEC)
-    p = om.params
-    verb = "delete" if p["state"] == "absent" else "manage"
-    label = "/vol/%s/%s" % (p["volume"], p["name"])
-    try:
-        desired = desired_state(p)
-    except PlanError as err:
-        om.fail(verb, "LUN", label, err)
-    om.converge(verb, "LUN", label, read=lambda client: read(client, p, desired), plan=lambda state: plan_lun(state, p, desired, om.check_mode),
-                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="lun",
-                diff_view=lambda record: pick(record, DIFF_FIELDS))
+    om.run("LUN", "/vol/%s/%s" % (om.params["volume"], om.params["name"]), desired_state, read, plan_lun, apply,
+           result_key="lun", service=LunService, record="lun", diff_fields=DIFF_FIELDS)
 
 
 if __name__ == "__main__":

@@ -19,16 +19,9 @@ description:
     O(allow_shared_lun=true); the refusal names the other igroups.
   - Names are matched exactly; empty names, names with characters ONTAP does not allow and LUN ids outside 0..4095 are
     refused before any call.
+author:
+  - vdc.xenpool maintainers (@vdc-xenpool)
 options:
-  state:
-    description: Whether the map should exist.
-    type: str
-    choices: [present, absent]
-    default: present
-  svm:
-    description: SVM of the LUN and igroup.
-    type: str
-    required: true
   path:
     description: LUN path C(/vol/<volume>/<name>). Give this or O(volume) and O(name).
     type: str
@@ -53,18 +46,13 @@ options:
     default: false
 extends_documentation_fragment:
   - vdc.xenpool.ontap_connection
+  - vdc.xenpool.ontap_object
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.ONTAP_GROUP
-author:
-  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
 - name: Map the SR LUN to the pool igroup as LUN 0
   vdc.xenpool.ontap_lun_map:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
     volume: xen_sr1
     name: lun0
@@ -73,9 +61,6 @@ EXAMPLES = r"""
 
 - name: Unmap it
   vdc.xenpool.ontap_lun_map:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
     path: /vol/xen_sr1/lun0
     igroup: xenpool1
@@ -83,6 +68,9 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.ontap_connection
+  - vdc.xenpool.attributes
 lun_map:
   description: The map after the task (the prediction in check mode); empty when absent.
   returned: always
@@ -94,39 +82,28 @@ lun_map:
     igroup: {description: "igroup name.", type: str, returned: success}
     igroup_uuid: {description: "igroup UUID.", type: str, returned: success}
     lun_id: {description: "LUN id (null when ONTAP will choose it in a real run).", type: int, returned: success}
-plan:
-  description: The planned steps, one line each (also in check mode).
-  returned: always
-  type: list
-  elements: str
-transport:
-  description: Which ONTAP API ran, V(rest) or V(zapi).
-  returned: always
-  type: str
-  sample: rest
 """
 
 import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import ONTAP_OBJECT_SPEC, merge_specs
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan, removal
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.igroup import IgroupService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService, lun_path
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_lun_id, check_lun_path, check_name
 
-SPEC: dict[str, dict[str, t.Any]] = {
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "svm": {"type": "str", "required": True},
+SPEC: dict[str, dict[str, t.Any]] = merge_specs(ONTAP_OBJECT_SPEC, {
     "path": {"type": "str"},
     "volume": {"type": "str"},
     "name": {"type": "str"},
     "igroup": {"type": "str", "required": True},
     "lun_id": {"type": "int"},
     "allow_shared_lun": {"type": "bool", "default": False},
-}
+})
 
 
 def desired_state(params: dict) -> dict:
@@ -151,15 +128,11 @@ def read(client: t.Any, params: dict, desired: dict) -> dict:
     return state
 
 
-def plan_map(state: dict, params: dict, desired: dict) -> Plan:
+def plan_map(state: dict, params: dict, desired: dict, check_mode: bool = False) -> Plan:
     current = public(state["map"])
     obj = "%s -> igroup %s" % (desired["lun_path"], desired["igroup"])
     if params["state"] == "absent":
-        if current is None:
-            return Plan(None, None, changed=False)
-        plan = Plan(current, None, changed=True)
-        plan.add("unmap", obj, destructive=True)
-        return plan
+        return removal(current, obj, "unmap")
     if current is not None:
         if desired["lun_id"] is not None and desired["lun_id"] != current["lun_id"]:
             raise PlanError("LUN_ID_FIXED", "the map exists with lun_id %s, requested %s" % (current["lun_id"], desired["lun_id"]),
@@ -185,25 +158,16 @@ def plan_map(state: dict, params: dict, desired: dict) -> Plan:
 
 
 def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
-    service = LunMapService(client)
-    if params["state"] == "absent":
-        service.delete(state["map"])
-        return None
-    return public(service.create(params["svm"], desired["lun_path"], desired["igroup"], desired["lun_id"]))
+    return public(LunMapService(client).create(params["svm"], desired["lun_path"], desired["igroup"], desired["lun_id"]))
 
 
 def main() -> None:
     om = OntapModule(SPEC, mutually_exclusive=[("path", "volume"), ("path", "name")], required_together=[("volume", "name")],
                      required_one_of=[("path", "volume")])
     p = om.params
-    verb = "map" if p["state"] == "present" else "unmap"
     label = "%s -> %s" % (p["path"] or "/vol/%s/%s" % (p["volume"], p["name"]), p["igroup"])
-    try:
-        desired = desired_state(p)
-    except PlanError as err:
-        om.fail(verb, "LUN map", label, err)
-    om.converge(verb, "LUN map", label, read=lambda client: read(client, p, desired), plan=lambda state: plan_map(state, p, desired),
-                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="lun_map")
+    om.run("LUN map", label, desired_state, read, plan_map, apply, result_key="lun_map", service=LunMapService, record="map",
+           verb="map" if p["state"] == "present" else "unmap")
 
 
 if __name__ == "__main__":

@@ -15,16 +15,9 @@ description:
   - An existing snapshot is never changed; O(comment) only applies at creation.
   - Names are matched exactly; empty names and names with characters ONTAP does not allow (such as V(*)) are refused
     before any call.
+author:
+  - vdc.xenpool maintainers (@vdc-xenpool)
 options:
-  state:
-    description: Whether the snapshot should exist.
-    type: str
-    choices: [present, absent]
-    default: present
-  svm:
-    description: SVM of the volume.
-    type: str
-    required: true
   volume:
     description: Volume name.
     type: str
@@ -38,18 +31,13 @@ options:
     type: str
 extends_documentation_fragment:
   - vdc.xenpool.ontap_connection
+  - vdc.xenpool.ontap_object
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.ONTAP_GROUP
-author:
-  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
 - name: Snapshot before the upgrade
   vdc.xenpool.ontap_snapshot:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
     volume: xen_sr1
     name: pre_upgrade
@@ -57,9 +45,6 @@ EXAMPLES = r"""
 
 - name: Drop it afterwards
   vdc.xenpool.ontap_snapshot:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
     volume: xen_sr1
     name: pre_upgrade
@@ -67,6 +52,9 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.ontap_connection
+  - vdc.xenpool.attributes
 snapshot:
   description: The snapshot after the task (the prediction in check mode); empty when absent.
   returned: always
@@ -77,35 +65,24 @@ snapshot:
     volume: {description: "Volume.", type: str, returned: success}
     svm: {description: "SVM.", type: str, returned: success}
     comment: {description: "Comment.", type: str, returned: success}
-plan:
-  description: The planned steps, one line each (also in check mode).
-  returned: always
-  type: list
-  elements: str
-transport:
-  description: Which ONTAP API ran, V(rest) or V(zapi).
-  returned: always
-  type: str
-  sample: rest
 """
 
 import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import ONTAP_OBJECT_SPEC, merge_specs
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan, removal
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.snapshot import SnapshotService
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_name, check_text
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import check_name, check_parent, check_text
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.volume import VolumeService
 
-SPEC: dict[str, dict[str, t.Any]] = {
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "svm": {"type": "str", "required": True},
+SPEC: dict[str, dict[str, t.Any]] = merge_specs(ONTAP_OBJECT_SPEC, {
     "volume": {"type": "str", "required": True},
     "name": {"type": "str", "required": True},
     "comment": {"type": "str"},
-}
+})
 
 
 def desired_state(params: dict) -> dict:
@@ -114,7 +91,7 @@ def desired_state(params: dict) -> dict:
             "name": check_name("snapshot", params["name"]), "comment": check_text(params["comment"], 255, "comment")}
 
 
-def read(client: t.Any, params: dict) -> dict:
+def read(client: t.Any, params: dict, desired: dict) -> dict:
     """The snapshot, and its volume when it is to be created (ZAPI would only fail the write for a missing volume)."""
     current = SnapshotService(client).get(params["svm"], params["volume"], params["name"])
     volume = VolumeService(client).get(params["svm"], params["volume"]) if current is None and params["state"] == "present" else None
@@ -125,16 +102,10 @@ def plan_snapshot(state: dict, params: dict, desired: dict, check_mode: bool = F
     label = "snapshot %s@%s" % (desired["volume"], desired["name"])
     current = public(state["snapshot"])
     if params["state"] == "absent":
-        plan = Plan(current, None, changed=current is not None)
-        if current is not None:
-            plan.add("delete", label, destructive=True)
-        return plan
+        return removal(current, label)
     if current is not None:
         return Plan(current, current, changed=False)
-    # In check mode the volume may be one an earlier task of the same run only predicted: plan on.
-    if state["volume"] is None and not check_mode:
-        raise PlanError("VOLUME_NOT_FOUND", "volume %s does not exist in SVM %s" % (desired["volume"], desired["svm"]),
-                        "Check volume and svm (nothing was changed)")
+    check_parent(state["volume"], "volume", desired["volume"], desired["svm"], check_mode)
     plan = Plan(None, {"name": desired["name"], "uuid": None, "volume": desired["volume"], "svm": desired["svm"],
                        "comment": desired["comment"]}, changed=True)
     plan.add("create", label, desired["comment"])
@@ -142,24 +113,13 @@ def plan_snapshot(state: dict, params: dict, desired: dict, check_mode: bool = F
 
 
 def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
-    service = SnapshotService(client)
-    if params["state"] == "absent":
-        service.delete(state["snapshot"])
-        return None
-    return public(service.create(desired["svm"], desired["volume"], desired["name"], desired["comment"]))
+    return public(SnapshotService(client).create(desired["svm"], desired["volume"], desired["name"], desired["comment"]))
 
 
 def main() -> None:
     om = OntapModule(SPEC)
-    p = om.params
-    verb = "create" if p["state"] == "present" else "delete"
-    label = "%s@%s" % (p["volume"], p["name"])
-    try:
-        desired = desired_state(p)
-    except PlanError as err:
-        om.fail(verb, "snapshot", label, err)
-    om.converge(verb, "snapshot", label, read=lambda client: read(client, p), plan=lambda state: plan_snapshot(state, p, desired, om.check_mode),
-                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="snapshot")
+    om.run("snapshot", "%s@%s" % (om.params["volume"], om.params["name"]), desired_state, read, plan_snapshot, apply,
+           result_key="snapshot", service=SnapshotService, record="snapshot", verb="create" if om.params["state"] == "present" else "delete")
 
 
 if __name__ == "__main__":

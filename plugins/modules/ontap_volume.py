@@ -15,18 +15,11 @@ description:
   - Options left unset are not managed on an existing volume.
   - The name is matched exactly; an empty name or one with characters ONTAP does not allow in volume names (such as V(*))
     is refused before any call.
+author:
+  - vdc.xenpool maintainers (@vdc-xenpool)
 options:
-  state:
-    description: Whether the volume should exist.
-    type: str
-    choices: [present, absent]
-    default: present
   name:
     description: Volume name (letters, digits and V(_), starting with a letter or V(_)).
-    type: str
-    required: true
-  svm:
-    description: SVM (vserver) that owns the volume.
     type: str
     required: true
   aggregate:
@@ -67,18 +60,13 @@ options:
     type: bool
 extends_documentation_fragment:
   - vdc.xenpool.ontap_connection
+  - vdc.xenpool.ontap_object
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.ONTAP_GROUP
-author:
-  - vdc.xenpool maintainers (@vdc-xenpool)
 """
 
 EXAMPLES = r"""
 - name: Thin volume for the pool's SR LUN
   vdc.xenpool.ontap_volume:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
     name: xen_sr1
     aggregate: aggr1
@@ -90,15 +78,15 @@ EXAMPLES = r"""
 
 - name: Remove the volume
   vdc.xenpool.ontap_volume:
-    hostname: cluster1.example.com
-    username: admin
-    password: "{{ ontap_password }}"
     svm: svm_xen
     name: xen_sr1
     state: absent
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.ontap_connection
+  - vdc.xenpool.attributes
 volume:
   description: The volume after the task (the prediction in check mode); empty when absent.
   returned: always
@@ -116,34 +104,24 @@ volume:
     snapshot_reserve_percent: {description: "Percentage of the size kept for snapshots.", type: int, returned: success}
   sample: {name: xen_sr1, svm: svm_xen, aggregate: aggr1, size_bytes: 644245094400, space_guarantee: none}
 plan:
-  description: The planned steps, one line each (also in check mode).
-  returned: always
-  type: list
-  elements: str
   sample: ["resize volume xen_sr1: 20.00 -> 40.00 GiB"]
-transport:
-  description: Which ONTAP API ran, V(rest) or V(zapi).
-  returned: always
-  type: str
-  sample: rest
 """
 
 import typing as t
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule, pick
+from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import ONTAP_OBJECT_SPEC, merge_specs
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan, removal
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import AggregateService, SvmService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun import LunService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.lun_map import LunMapService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
-from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import MIN_VOLUME_BYTES, check_name, check_size
+from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.validate import MIN_VOLUME_BYTES, check_name, check_parent, check_size
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.volume import GIB, VolumeService, check_resize
 
-SPEC: dict[str, dict[str, t.Any]] = {
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+SPEC: dict[str, dict[str, t.Any]] = merge_specs(ONTAP_OBJECT_SPEC, {
     "name": {"type": "str", "required": True},
-    "svm": {"type": "str", "required": True},
     "aggregate": {"type": "str"},
     "size_gib": {"type": "float"},
     "allow_shrink": {"type": "bool", "default": False},
@@ -152,7 +130,7 @@ SPEC: dict[str, dict[str, t.Any]] = {
     "snapshot_policy": {"type": "str"},
     "dedupe": {"type": "bool"},
     "compression": {"type": "bool"},
-}
+})
 FIELDS = ("size_bytes", "space_guarantee", "snapshot_policy")
 
 
@@ -211,8 +189,6 @@ def predict(current: dict | None, params: dict, desired: dict) -> dict:
 def plan_delete(state: dict, params: dict) -> Plan:
     """Deleting a volume deletes its LUNs: refuse while any of them is mapped, unless explicitly allowed."""
     volume = public(state["volume"])
-    if volume is None:
-        return Plan(None, None, changed=False)
     if state["maps"] and not params["delete_mapped_luns"]:
         paths = sorted({m["lun_path"] for m in state["maps"]})
         held = "; ".join("%s mapped to igroup %s" % (path, ", ".join(sorted(m["igroup"] for m in state["maps"] if m["lun_path"] == path)))
@@ -220,13 +196,10 @@ def plan_delete(state: dict, params: dict) -> Plan:
         raise PlanError("VOLUME_HAS_MAPPED_LUNS", "volume %s holds mapped LUNs: %s" % (params["name"], held),
                         "Unmap them with vdc.xenpool.ontap_lun_map state=absent, or set delete_mapped_luns: true to delete "
                         "the volume with its LUNs (nothing was changed)")
-    plan = Plan(volume, None, changed=True)
-    plan.add("delete", "volume " + params["name"], "with %d LUN(s)" % len(state["luns"]) if state["luns"] else None,
-             destructive=True)
-    return plan
+    return removal(volume, "volume " + params["name"], detail="with %d LUN(s)" % len(state["luns"]) if state["luns"] else None)
 
 
-def plan_volume(state: dict, params: dict, desired: dict) -> Plan:
+def plan_volume(state: dict, params: dict, desired: dict, check_mode: bool = False) -> Plan:
     """What to do, decided and checked before the first write; the after view is the check-mode prediction."""
     if params["state"] == "absent":
         return plan_delete(state, params)
@@ -257,9 +230,7 @@ def plan_volume(state: dict, params: dict, desired: dict) -> Plan:
 
 def check_parents(parents: dict, params: dict) -> None:
     """A new volume's SVM and aggregate must exist (an empty aggregate list means they cannot be listed: not checked)."""
-    if parents.get("svm") is None:
-        raise PlanError("SVM_NOT_FOUND", "SVM %s does not exist" % params["svm"],
-                        "Check svm against vdc.xenpool.ontap_info gather_subset svms (nothing was changed)")
+    check_parent(parents.get("svm"), "svm", params["svm"])
     names = parents.get("aggregates") or []
     if names and params["aggregate"] not in names:
         raise PlanError("AGGREGATE_NOT_FOUND", "aggregate %s does not exist (aggregates: %s)" % (params["aggregate"], ", ".join(sorted(names))),
@@ -277,9 +248,6 @@ def _check_zapi_efficiency(state: dict, desired: dict, was_dedupe: bool) -> None
 def apply(client: t.Any, state: dict, params: dict, desired: dict) -> dict | None:
     service = VolumeService(client)
     current = state["volume"]
-    if params["state"] == "absent":
-        service.delete(current)
-        return None
     if current is None:
         return public(service.create(params["svm"], params["name"], params["aggregate"], desired["size_bytes"], desired["space_guarantee"],
                                      desired["snapshot_policy"], desired["dedupe"], desired["compression"]))
@@ -292,16 +260,8 @@ DIFF_FIELDS = ("name", "svm", "aggregate", "size_bytes", "space_guarantee", "sna
 
 def main() -> None:
     om = OntapModule(SPEC)
-    p = om.params
-    verb = "delete" if p["state"] == "absent" else "manage"
-    try:
-        desired = desired_state(p)
-    except PlanError as err:
-        om.fail(verb, "volume", p["name"], err)
-    om.converge(verb, "volume", p["name"], read=lambda client: read(client, p, desired),
-                plan=lambda state: plan_volume(state, p, desired),
-                apply=lambda client, state, _plan: apply(client, state, p, desired), result_key="volume",
-                diff_view=lambda record: pick(record, DIFF_FIELDS))
+    om.run("volume", om.params["name"], desired_state, read, plan_volume, apply, result_key="volume", service=VolumeService,
+           record="volume", diff_fields=DIFF_FIELDS)
 
 
 if __name__ == "__main__":

@@ -196,6 +196,51 @@ class CollectionModule:
         self.exit_result(changed=the_plan.changed, before=before_view, after=after_view,
                          plan=the_plan.summary(), **dict(more, **{result_key: after if after is not None else {}}))
 
+    def run(
+        self,
+        noun: str,
+        name: t.Any,
+        desired_state: t.Callable[[dict], t.Any],
+        read: t.Callable[[t.Any, dict, t.Any], t.Any],
+        plan: t.Callable[[t.Any, dict, t.Any, bool], Plan],
+        apply: t.Callable[[t.Any, t.Any, dict, t.Any], t.Any],
+        result_key: str,
+        service: t.Callable[[t.Any], t.Any],
+        record: str,
+        verb: str | None = None,
+        diff_fields: t.Iterable[str] | None = None,
+        **more: t.Any,
+    ) -> None:
+        """The main() of a state module whose parts are plain functions of the params: desired_state(params)
+        checks the options before any connection, then converge() runs read(client, params, desired),
+        plan(state, params, desired, check_mode) and, for state=present, apply(client, state, params, desired).
+        For state=absent the runner itself deletes `state[record]` with `service(client).delete()`: every
+        service deletes the record it returned, so no module writes that branch again.
+
+        The verb defaults to `delete` for state=absent and `manage` otherwise; `diff_fields` narrows --diff
+        to the managed fields; `more` goes to converge() (extra). Check mode is passed to plan because a parent that an earlier task of the same
+        run only predicted may be missing then, which is no reason to refuse.
+        """
+        params = self.params
+        if diff_fields is not None:
+            keys = tuple(diff_fields)
+            more["diff_view"] = lambda record: pick(record, keys)
+        verb = verb or ("delete" if params.get("state") == "absent" else "manage")
+        try:
+            desired = desired_state(params)
+        except CollectionError as err:
+            self.fail(verb, noun, name, err)
+
+        def apply_or_delete(client: t.Any, state: t.Any, _plan: Plan) -> t.Any:
+            if params.get("state") == "absent":
+                service(client).delete(state[record])
+                return None
+            return apply(client, state, params, desired)
+
+        self.converge(verb, noun, name, read=lambda client: read(client, params, desired),
+                      plan=lambda state: plan(state, params, desired, self.check_mode), apply=apply_or_delete,
+                      result_key=result_key, **more)
+
 
 class XenModule(CollectionModule):
     """A module that talks to a XenServer/XCP-ng pool through one XenAPI session."""

@@ -5,7 +5,7 @@
 
 """Shared argument specs (private to vdc.xenpool).
 
-Each spec here has a same-named doc fragment (doc_fragments/xen_connection.py, wait.py);
+Each spec here has a same-named doc fragment (doc_fragments/xen_connection.py, ontap_object.py, wait.py);
 validate-modules compares them, so change both together.
 """
 
@@ -35,6 +35,12 @@ ONTAP_CONNECTION_SPEC: dict[str, dict[str, t.Any]] = {
     "https": {"type": "bool", "default": True},
     "use_rest": {"type": "str", "default": "auto", "choices": ["auto", "always", "never"]},
     "timeout": {"type": "int", "default": 60},
+}
+
+# The two options of every ontap_* state module (doc fragment ontap_object).
+ONTAP_OBJECT_SPEC: dict[str, dict[str, t.Any]] = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "svm": {"type": "str", "required": True},
 }
 
 WAIT_SPEC: dict[str, dict[str, t.Any]] = {

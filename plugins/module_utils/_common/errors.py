@@ -17,31 +17,37 @@ import typing as t
 
 
 class CollectionError(Exception):
-    """Base of every error the collection raises on purpose."""
+    """Base of every error the collection raises on purpose.
+
+    The hint is looked up in one way for every error: the hint its raiser gave (`_hint`), else the
+    entry for its code in the class's `hints` table (what to do about a server's error code), else
+    the class's `default_hint`. Subclasses only declare their table and default.
+    """
 
     code: str = ""
     params: t.Sequence[t.Any] | None = None
+    hints: t.Mapping[str, str] = {}
+    default_hint: str = ""
+    _hint: str = ""
 
     @property
     def hint(self) -> str:
-        return ""
+        return self._hint or self.hints.get(self.code, self.default_hint)
 
 
 class PlanError(CollectionError):
     """A refusal decided while planning, before any write: bad input, a guard, an impossible change."""
 
-    def __init__(self, code: str, message: str, hint: str = "") -> None:
+    def __init__(self, code: str, message: str, hint: str = "", params: t.Sequence[t.Any] | None = None) -> None:
         self.code = code
         self.message = message
         self._hint = hint
+        if params is not None:
+            self.params = list(params)
         super().__init__(str(self))
 
     def __str__(self) -> str:
         return "%s %s" % (self.code, self.message) if self.message else self.code
-
-    @property
-    def hint(self) -> str:
-        return self._hint
 
 
 def failure_message(verb: str, noun: str, name: t.Any, err: BaseException) -> str:

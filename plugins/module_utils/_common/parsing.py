@@ -26,6 +26,12 @@ def to_int(value: t.Any, default: int | None = None) -> int | None:
             return default
 
 
+def given(fields: dict[str, t.Any] | None) -> dict[str, t.Any]:
+    """Only the fields that have a value: a query filter left unset is not sent at all, because ONTAP
+    would read an empty value as a pattern rather than as "no filter"."""
+    return {key: value for key, value in (fields or {}).items() if value not in (None, "", {}, [])}
+
+
 def gib_to_bytes(size_gib: float | None) -> int | None:
     """Sizes are given in GiB (size_gib) and handled in bytes everywhere below the module."""
     if size_gib is None:

@@ -66,3 +66,12 @@ class Plan:
                 text += " [%s]" % s["impact"]
             lines.append(text)
         return lines
+
+
+def removal(current: t.Any, obj: str, action: str = "delete", detail: t.Any = None) -> Plan:
+    """The plan of state=absent: nothing to do for an object that is gone, else one destructive step."""
+    if current is None:
+        return Plan(None, None, changed=False)
+    plan = Plan(current, None, changed=True)
+    plan.add(action, obj, detail, destructive=True)
+    return plan

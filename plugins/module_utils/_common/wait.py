@@ -22,19 +22,14 @@ T = t.TypeVar("T")
 class WaitTimeout(CollectionError):
     """The condition did not hold in time; `last` is the last value fetched."""
 
+    code = "WAIT_TIMEOUT"
+    default_hint = "Raise wait_timeout, or check why the condition is not reached."
+
     def __init__(self, what: str, timeout: float, last: t.Any = None) -> None:
         self.what = what
         self.timeout = timeout
         self.last = last
         super().__init__("timed out after %gs waiting for %s" % (timeout, what))
-
-    @property
-    def code(self) -> str:
-        return "WAIT_TIMEOUT"
-
-    @property
-    def hint(self) -> str:
-        return "Raise wait_timeout, or check why the condition is not reached."
 
 
 def wait_until(

@@ -27,9 +27,7 @@ class SvmService(Service):
         return self._one(self.list(name), "SVM")
 
     def _rest_list(self, name):
-        params = {"fields": "uuid,name,state,subtype"}
-        if name:
-            params["name"] = name
+        params = {"fields": "uuid,name,state,subtype", "name": name}
         return [{"name": r.get("name"), "uuid": r.get("uuid"), "state": r.get("state")}
                 for r in self.rest.get_records("/api/svm/svms", params)]
 

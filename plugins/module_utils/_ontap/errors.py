@@ -13,35 +13,6 @@ from __future__ import annotations
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError
 
-
-class OntapError(CollectionError):
-    """An error reported by ONTAP (REST error envelope, failed job or ZAPI errno).
-
-    code is kept as a string because REST error codes are strings and ZAPI errnos are compared
-    as strings by every client; status is the HTTP status when there was one.
-    """
-
-    def __init__(self, code: str | int | None, message: str, target: str | None = None, status: int | None = None) -> None:
-        self.code = str(code) if code is not None else ""
-        self.message = message or ""
-        self.target = target
-        self.status = status
-        super().__init__(self.__str__())
-
-    def __str__(self) -> str:
-        text = self.message
-        if self.code:
-            text = "%s %s" % (self.code, text)
-        if self.target:
-            text = "%s (target: %s)" % (text, self.target)
-        return text
-
-    @property
-    def hint(self) -> str:
-        """What to do, for the codes a SAN task meets; otherwise where to look."""
-        return ERROR_HINTS.get(self.code, "Compare the task's options with the cluster's objects (vdc.xenpool.ontap_info)")
-
-
 # ONTAP REST/ZAPI codes (rest.json error tables) and what the user can do about each.
 ERROR_HINTS = {
     "917508": "Check the aggregate name against vdc.xenpool.ontap_info (gather_subset: aggregates)",
@@ -58,13 +29,40 @@ ERROR_HINTS = {
 }
 
 
-class OntapConnectionError(OntapError):
-    """The array could not be reached, or TLS/authentication failed before any API answered."""
+class OntapError(CollectionError):
+    """An error reported by ONTAP (REST error envelope, failed job or ZAPI errno).
 
-    @property
-    def hint(self) -> str:
-        """The message of a connection error already names the options that fix it."""
-        return ""
+    code is kept as a string because REST error codes are strings and ZAPI errnos are compared
+    as strings by every client; status is the HTTP status when there was one. The hint is what to do
+    for the codes a SAN task meets, otherwise where to look.
+    """
+
+    hints = ERROR_HINTS
+    default_hint = "Compare the task's options with the cluster's objects (vdc.xenpool.ontap_info)"
+
+    def __init__(self, code: str | int | None, message: str, target: str | None = None, status: int | None = None) -> None:
+        self.code = str(code) if code is not None else ""
+        self.message = message or ""
+        self.target = target
+        self.status = status
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.code:
+            text = "%s %s" % (self.code, text)
+        if self.target:
+            text = "%s (target: %s)" % (text, self.target)
+        return text
+
+
+class OntapConnectionError(OntapError):
+    """The array could not be reached, or TLS/authentication failed before any API answered.
+
+    No hint: the message of a connection error already names the options that fix it."""
+
+    hints: dict[str, str] = {}
+    default_hint = ""
 
 
 class OntapAuthError(OntapConnectionError):

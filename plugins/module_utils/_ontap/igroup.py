@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import given
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, exact, ref
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import as_list, dig
 
@@ -43,11 +44,7 @@ class IgroupService(Service):
 
     # -- REST -------------------------------------------------------------------------------------
     def _rest_list(self, svm, name):
-        params = {"fields": "uuid,name,svm.name,os_type,protocol,initiators"}
-        if svm:
-            params["svm.name"] = svm
-        if name:
-            params["name"] = name
+        params = {"fields": "uuid,name,svm.name,os_type,protocol,initiators", "svm.name": svm, "name": name}
         return [{"name": r.get("name"), "uuid": r.get("uuid"), "svm": (r.get("svm") or {}).get("name"), "os_type": r.get("os_type"),
                  "protocol": r.get("protocol"),
                  "initiators": sorted(norm_initiator(i.get("name", "")) for i in (r.get("initiators") or []))}
@@ -73,11 +70,7 @@ class IgroupService(Service):
 
     # -- ZAPI -------------------------------------------------------------------------------------
     def _zapi_list(self, svm, name):
-        info = {}
-        if svm:
-            info["vserver"] = svm
-        if name:
-            info["initiator-group-name"] = name
+        info = given({"vserver": svm, "initiator-group-name": name})
         desired = {"initiator-group-info": {"initiator-group-name": None, "initiator-group-uuid": None, "vserver": None,
                                             "initiator-group-os-type": None, "initiator-group-type": None, "initiators": None}}
         out = []

@@ -33,9 +33,7 @@ class IscsiService(Service):
         self._run("delete", current)
 
     def _rest_list(self, svm):
-        params = {"fields": "svm.name,svm.uuid,enabled,target.name,target.alias"}
-        if svm:
-            params["svm.name"] = svm
+        params = {"fields": "svm.name,svm.uuid,enabled,target.name,target.alias", "svm.name": svm}
         return [{"svm": (r.get("svm") or {}).get("name"), "enabled": r.get("enabled"), "target_name": (r.get("target") or {}).get("name"),
                  "target_alias": (r.get("target") or {}).get("alias"), "_svm_uuid": (r.get("svm") or {}).get("uuid")}
                 for r in self.rest.get_records("/api/protocols/san/iscsi/services", params)]

@@ -25,11 +25,8 @@ class LifService(Service):
                       if lif["address"] and lif["enabled"] is not False)
 
     def _rest_list(self, svm, iscsi_only):
-        params = {"fields": "uuid,name,svm.name,ip.address,services,enabled"}
-        if svm:
-            params["svm.name"] = svm
-        if iscsi_only:
-            params["services"] = "data_iscsi"
+        params = {"fields": "uuid,name,svm.name,ip.address,services,enabled", "svm.name": svm,
+                  "services": "data_iscsi" if iscsi_only else None}
         out = []
         for r in self.rest.get_records("/api/network/ip/interfaces", params):
             services = list(r.get("services") or [])

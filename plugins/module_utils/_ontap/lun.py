@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import given
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.san import naa_id, scsi_id
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, exact, ref
@@ -67,13 +68,7 @@ class LunService(Service):
 
     # -- REST -------------------------------------------------------------------------------------
     def _rest_list(self, svm, volume, path):
-        params = {"fields": LUN_FIELDS}
-        if svm:
-            params["svm.name"] = svm
-        if volume:
-            params["location.volume.name"] = volume
-        if path:
-            params["name"] = path
+        params = {"fields": LUN_FIELDS, "svm.name": svm, "location.volume.name": volume, "name": path}
         out = []
         for r in self.rest.get_records("/api/storage/luns", params):
             loc = r.get("location") or {}
@@ -103,13 +98,7 @@ class LunService(Service):
 
     # -- ZAPI -------------------------------------------------------------------------------------
     def _zapi_list(self, svm, volume, path):
-        info = {}
-        if svm:
-            info["vserver"] = svm
-        if volume:
-            info["volume"] = volume
-        if path:
-            info["path"] = path
+        info = given({"vserver": svm, "volume": volume, "path": path})
         desired = {"lun-info": {"path": None, "volume": None, "vserver": None, "size": None, "multiprotocol-type": None,
                                 "serial-number": None, "uuid": None, "is-space-reservation-enabled": None,
                                 "mapped": None, "state": None}}

@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit, parse_qsl
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import scrub
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import given
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import wait_until
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import (
     TLS_MARKERS,
@@ -116,9 +117,11 @@ class RestClient:
         return self.request("GET", path, params)[1]
 
     def get_records(self, path: str, params: dict | None = None) -> list[dict]:
-        """Return every record of a collection, following _links.next so large lists stay complete."""
+        """Return every record of a collection, following _links.next so large lists stay complete.
+
+        Filters whose value is unset are left out, so services pass every filter they know of."""
         records: list[dict] = []
-        data = self.get(path, params)
+        data = self.get(path, given(params))
         while True:
             records.extend(data.get("records") or [])
             nxt = ((data.get("_links") or {}).get("next") or {}).get("href")

@@ -109,3 +109,18 @@ def check_lun_path(path: t.Any, option: str = "path") -> tuple[str, str]:
         raise PlanError("INVALID_NAME", "%s '%s' is not a LUN path /vol/<volume>/<lun>" % (option, path or ""),
                         "Give the path as /vol/<volume>/<lun>, or volume and name (nothing was changed)")
     return check_name("volume", parts[2], option), check_name("LUN", parts[3], option)
+
+
+def check_parent(record: dict | None, kind: str, name: str, svm: str | None = None, check_mode: bool = False) -> None:
+    """The SVM or volume a new object goes into must exist: a missing one is refused while planning, by name.
+
+    In check mode a volume may be one that an earlier task of the same run only predicted, so it is
+    not refused then; an SVM is never created by this collection, so its absence always is.
+    """
+    if record is not None or (check_mode and kind == "volume"):
+        return
+    if kind == "svm":
+        raise PlanError("SVM_NOT_FOUND", "SVM %s does not exist" % name,
+                        "Check svm against vdc.xenpool.ontap_info gather_subset svms (nothing was changed)")
+    raise PlanError("VOLUME_NOT_FOUND", "volume %s does not exist in SVM %s" % (name, svm),
+                    "Create it with vdc.xenpool.ontap_volume, or check volume and svm (nothing was changed)")

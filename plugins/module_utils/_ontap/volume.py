@@ -11,6 +11,7 @@ volume needs, and it is the common ground of REST's per-feature enums and ZAPI's
 from __future__ import annotations
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import given
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import OntapError
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import Service, exact, ref
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import as_list, dig, zbool, zint
@@ -88,11 +89,7 @@ class VolumeService(Service):
 
     # -- REST -------------------------------------------------------------------------------------
     def _rest_list(self, svm, name):
-        params = {"fields": VOLUME_FIELDS}
-        if svm:
-            params["svm.name"] = svm
-        if name:
-            params["name"] = name
+        params = {"fields": VOLUME_FIELDS, "svm.name": svm, "name": name}
         return [self._rest_norm(r) for r in self.rest.get_records("/api/storage/volumes", params)]
 
     @staticmethod
@@ -145,11 +142,7 @@ class VolumeService(Service):
 
     # -- ZAPI -------------------------------------------------------------------------------------
     def _zapi_list(self, svm, name):
-        ids = {}
-        if name:
-            ids["name"] = name
-        if svm:
-            ids["owning-vserver-name"] = svm
+        ids = given({"name": name, "owning-vserver-name": svm})
         query = {"volume-attributes": {"volume-id-attributes": ids}} if ids else None
         records = self.zapi.get_iter("volume-get-iter", query, ZAPI_VOLUME_DESIRED, vserver=svm)
         if not records:

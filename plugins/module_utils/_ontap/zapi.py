@@ -17,7 +17,7 @@ import urllib.request
 from collections import Counter
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import scrub
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import to_int
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import given, to_int
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.errors import (
     OntapAuthError,
     OntapConnectionError,
@@ -195,13 +195,7 @@ class ZapiClient:
         records: list[dict] = []
         tag = None
         while True:
-            args: dict = {"max-records": self.max_records}
-            if query:
-                args["query"] = query
-            if desired:
-                args["desired-attributes"] = desired
-            if tag:
-                args["tag"] = tag
+            args = dict({"max-records": self.max_records}, **given({"query": query, "desired-attributes": desired, "tag": tag}))
             result = self.call(api, args, vserver)
             if (zint(result.get("num-records")) or 0) > 0:
                 container = result.get("attributes-list") or {}

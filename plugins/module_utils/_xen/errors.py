@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError, PlanError
 
 # Codes after which the same call may succeed a little later: xapi refuses the call without doing
 # anything, so retrying is safe even for writes.
@@ -36,13 +36,11 @@ HINTS = {
 class XenError(CollectionError):
     """Base of every error raised by the _xen layer."""
 
-    @property
-    def hint(self) -> str:
-        return ""
-
 
 class XapiError(XenError):
     """A XenAPI failure: the server answered with ErrorDescription [code, params...]."""
+
+    hints = HINTS
 
     def __init__(self, code: str, params: t.Sequence[t.Any] | None = None, method: str | None = None) -> None:
         self.code = str(code)
@@ -53,10 +51,6 @@ class XapiError(XenError):
     def __str__(self) -> str:
         return "%s [%s]" % (self.code, ", ".join(self.params))
 
-    @property
-    def hint(self) -> str:
-        return HINTS.get(self.code, "")
-
     @classmethod
     def from_details(cls, details: t.Any, method: str | None = None) -> "XapiError":
         """Build from XenAPI.Failure.details (a list whose head is the code)."""
@@ -65,26 +59,21 @@ class XapiError(XenError):
         return cls("UNKNOWN_ERROR", [str(details)], method=method)
 
 
-class XenPlanError(XenError):
-    """A desired state that cannot be reached, found while planning: nothing was changed."""
+class XenPlanError(XenError, PlanError):
+    """A desired state that cannot be reached, found while planning: nothing was changed.
+
+    A PlanError like any other refusal; it is also a XenError so that XenAPI services can catch
+    everything of their own layer at once, and it may carry the xapi params that explain it.
+    """
 
     def __init__(self, code: str, message: str, params: list[str] | None = None, hint: str = "") -> None:
-        self.code = code
-        self.message = message
-        self.params = params or []
-        self._hint = hint
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        return "%s %s" % (self.code, self.message)
-
-    @property
-    def hint(self) -> str:
-        return self._hint
+        PlanError.__init__(self, code, message, hint, params or [])
 
 
 class XenConnectionError(XenError):
     """The server could not be reached or spoken to (DNS, refused, TLS, timeout, HTTP error)."""
+
+    code = "CONNECTION_FAILED"
 
     def __init__(self, reason: str, url: str, hint: str = "") -> None:
         self.reason = reason
@@ -95,17 +84,12 @@ class XenConnectionError(XenError):
     def __str__(self) -> str:
         return "CONNECTION_FAILED [%s, %s]" % (self.url, self.reason)
 
-    @property
-    def code(self) -> str:
-        return "CONNECTION_FAILED"
-
-    @property
-    def hint(self) -> str:
-        return self._hint
-
 
 class XenTaskTimeout(XenError):
     """An asynchronous task did not finish in time; it may still be running on the server."""
+
+    code = "TASK_TIMEOUT"
+    default_hint = "The task may still finish on the server; raise wait_timeout or check the pool's task list."
 
     def __init__(self, task_ref: str, timeout: float, name: str = "") -> None:
         self.task_ref = task_ref
@@ -115,11 +99,3 @@ class XenTaskTimeout(XenError):
 
     def __str__(self) -> str:
         return "TASK_TIMEOUT [%s, %s, %ss]" % (self.name or "task", self.task_ref, int(self.timeout))
-
-    @property
-    def code(self) -> str:
-        return "TASK_TIMEOUT"
-
-    @property
-    def hint(self) -> str:
-        return "The task may still finish on the server; raise wait_timeout or check the pool's task list."
