@@ -105,9 +105,18 @@ def load(path: str) -> dict:
         return yaml.safe_load(handle) or {}
 
 
+# The shapes --generate cycles through, VM by VM: a mix like a real estate's (many small VMs, some database-sized
+# ones with a data disk, a few with a second NIC), so a 2,000-VM pool has as many disks, VIFs and guest metrics as
+# one would. (vCPUs, memory MiB, system disk GiB, data disk GiB or 0, NICs)
+GENERATED_SHAPES = ((1, 1024, 10, 0, 1), (2, 2048, 16, 0, 1), (1, 2048, 10, 50, 1), (4, 8192, 20, 200, 2),
+                    (2, 4096, 16, 0, 2), (1, 1024, 10, 0, 1), (2, 4096, 20, 100, 1), (8, 16384, 40, 500, 2))
+
+
 def generated(spec_text: str, base: dict | None = None) -> dict:
-    """--generate hosts=64,vms=2000: one pool of N hosts with a shared SR and M VMs, each with a 10 GiB disk on
-    the shared SR and a VIF, spread round-robin; running ones have booted their OS (guest metrics present)."""
+    """--generate hosts=64,vms=2000: one pool of N hosts (32 CPUs, 512 GiB, 2 NICs each) with a shared SR and M VMs
+    built like a client builds them: shapes cycled from GENERATED_SHAPES (1-8 vCPUs, 1-16 GiB, a system disk and
+    often a data disk on the shared SR, one or two VIFs), spread round-robin; running ones have booted their OS
+    (guest metrics with IP addresses present). power_state=Halted leaves them halted."""
     opts = dict(item.split("=", 1) for item in spec_text.split(",") if "=" in item)
     hosts = int(opts.get("hosts", 64))
     vms = int(opts.get("vms", 2000))
@@ -117,11 +126,13 @@ def generated(spec_text: str, base: dict | None = None) -> dict:
     conf.setdefault("credentials", {"username": "root", "password": "xapisim-generated-pw"})
     conf["host_groups"] = [{"name_prefix": "gen-host-", "count": hosts, "cpu": dict(DEFAULT_CPU, cores=32),
                             "memory_gib": 512, "nics": 2}]
+    disk_gib = sum(shape[2] + shape[3] for shape in GENERATED_SHAPES) / len(GENERATED_SHAPES)
     conf["pools"] = [{"name_label": "bench-pool", "master": "gen-host-01",
                       "members": ["gen-host-%02d" % i for i in range(2, hosts + 1)],
-                      "shared_sr": {"name_label": "Shared storage", "type": "lvmoiscsi", "size_gib": max(20480, vms * 12)}}]
+                      "shared_sr": {"name_label": "Shared storage", "type": "lvmoiscsi",
+                                    "size_gib": max(20480, int(vms * disk_gib * 1.2))}}]
     conf["vms"] = [{"pool": "bench-pool", "count": vms, "name_prefix": "bench-vm-", "template": "Debian Bookworm 12",
-                    "power_state": running, "vcpus": 1, "memory_mib": 1024, "disk_gib": 10}] if vms else []
+                    "power_state": running, "shapes": [list(shape) for shape in GENERATED_SHAPES]}] if vms else []
     conf.pop("golden_templates", None)
     conf.pop("iso_library", None)
     return conf
@@ -403,11 +414,13 @@ def _build_context(world: World, db: Database) -> Context:
 
 
 def install_vm(ctx: Context, template: str, name: str, sr: str, memory: int | None = None, vcpus: int | None = None,
-               disk_gib: float = 0, network: str = NULL_REF, os_name: str = "") -> str:
+               disk_gib: float = 0, network: str = NULL_REF, os_name: str = "", data_disk_gib: float = 0,
+               extra_networks: tuple[str, ...] = ()) -> str:
     """A VM the way a client makes one (as xe vm-install does it), through the API code paths: VM.clone of the template,
-    other_config:disks pointed at `sr` (device 0 resized to disk_gib when given), VM.provision, memory/VCPUs,
-    a VIF on `network`; then the OS counts as installed on its boot disk (as after an unattended install; for an
-    eliloader template eliloader's hand-over to pygrub has happened too)."""
+    other_config:disks pointed at `sr` (device 0 resized to disk_gib when given, a non-bootable user disk of
+    data_disk_gib added), VM.provision, memory/VCPUs, a VIF on `network` and one on each of `extra_networks`; then
+    the OS counts as installed on its boot disk (as after an unattended install; for an eliloader template
+    eliloader's hand-over to pygrub has happened too)."""
     db = ctx.db
     vm = clone_vm_records(ctx, template, name)
     rec = db.get("VM", vm)
@@ -418,6 +431,9 @@ def install_vm(ctx: Context, template: str, name: str, sr: str, memory: int | No
             node.set("sr", db.get("SR", sr)["uuid"])
             if disk_gib and node.get("device") == "0":
                 node.set("size", str(int(float(disk_gib) * GIB)))
+        if data_disk_gib:
+            ET.SubElement(root, "disk", {"device": str(len(root)), "size": str(int(float(data_disk_gib) * GIB)),
+                                         "sr": db.get("SR", sr)["uuid"], "bootable": "false", "type": "user"})
         other["disks"] = ET.tostring(root, encoding="unicode").replace(" />", "/>")
         parse_provision_xml(other["disks"])
     db.update("VM", vm, {"other_config": other, "is_a_template": False})
@@ -442,8 +458,8 @@ def install_vm(ctx: Context, template: str, name: str, sr: str, memory: int | No
             db.set("VBD", vbd, "bootable", db.get("VBD", vbd)["userdevice"] == "0")
         db.meta.setdefault(db.get("VBD", disks[0])["VDI"], {})["os"] = os_info(
             os_name or rec["other_config"].get("base_template_name", name))
-    if network != NULL_REF:
-        vif_create(ctx, {"device": "0", "network": network, "VM": vm, "MAC": "", "MTU": 1500, "other_config": {},
+    for device, net in enumerate(n for n in (network,) + tuple(extra_networks) if n != NULL_REF):
+        vif_create(ctx, {"device": str(device), "network": net, "VM": vm, "MAC": "", "MTU": 1500, "other_config": {},
                          "qos_algorithm_type": "", "qos_algorithm_params": {}})
     ctx.world.rules.refresh(db, vm)
     return vm
@@ -460,20 +476,23 @@ def boot_running(ctx: Context, vm: str, host: str) -> None:
 
 def make_vms(world: World, vconf: dict, by_name: dict, _rules: VMRules | None = None) -> None:
     """count VMs from a template, built like a client builds them (install_vm): a disk of disk_gib on the pool's
-    default SR, a VIF on xenbr0; Running ones are spread round-robin over the pool's hosts and have booted."""
+    default SR, a VIF on xenbr0; Running ones are spread round-robin over the pool's hosts and have booted.
+    With `shapes` ([vCPUs, memory MiB, disk GiB, data disk GiB, NICs] each) the VMs take them in turn instead."""
     db = _pool_db(world, vconf["pool"], by_name, "vms")
     ctx = _build_context(world, db)
     template = _template(db, vconf.get("template", "Other install media"), "vms")
     hosts = sorted(db.refs("host"), key=lambda h: db.get("host", h)["name_label"])
     default_sr = db.get("pool", db.one("pool"))["default_SR"]
-    disk_gib = float(vconf.get("disk_gib", 0))
-    sr = default_sr if disk_gib and default_sr in db.tables["SR"] else NULL_REF
-    network = next((n for n, rec in db.tables["network"].items() if rec["bridge"] == "xenbr0"), NULL_REF)
-    mem = int(vconf.get("memory_mib", 1024)) * MIB
+    bridges = {rec["bridge"]: n for n, rec in db.tables["network"].items()}
+    networks = [bridges.get("xenbr%d" % i, NULL_REF) for i in range(2)]
+    shapes = vconf.get("shapes") or [[vconf.get("vcpus", 1), vconf.get("memory_mib", 1024), vconf.get("disk_gib", 0), 0, 1]]
     for i in range(1, int(vconf.get("count", 1)) + 1):
+        vcpus, memory_mib, disk_gib, data_gib, nics = shapes[(i - 1) % len(shapes)]
+        sr = default_sr if float(disk_gib) and default_sr in db.tables["SR"] else NULL_REF
         name = "%s%04d" % (vconf.get("name_prefix", "vm-"), i)
-        vm = install_vm(ctx, template, name, sr, memory=mem, vcpus=int(vconf.get("vcpus", 1)), disk_gib=disk_gib,
-                        network=network)
+        vm = install_vm(ctx, template, name, sr, memory=int(memory_mib) * MIB, vcpus=int(vcpus), disk_gib=float(disk_gib),
+                        network=networks[0], data_disk_gib=float(data_gib) if sr != NULL_REF else 0,
+                        extra_networks=tuple(networks[1:int(nics)]))
         if vconf.get("power_state", "Halted") == "Running" and hosts:
             boot_running(ctx, vm, hosts[(i - 1) % len(hosts)])
 
