@@ -73,7 +73,6 @@ extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.wait
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.XEN_GROUP
 notes:
   - With O(wait=false) the module returns once the final enable or disable task has started, and returns its
     reference in RV(tasks); earlier steps are always waited for.
@@ -84,8 +83,6 @@ author:
 EXAMPLES = r"""
 - name: HA on the Intel pool, surviving one host failure, with the talk's protection levels
   vdc.xenpool.ha:
-    hostname: xen-intel-01.example.com
-    password: "{{ vault_xen_password }}"
     heartbeat_srs: [ha-heartbeat-intel]
     host_failures_to_tolerate: 1
     vms:
@@ -97,13 +94,13 @@ EXAMPLES = r"""
 
 - name: HA off (the heartbeat SR stays)
   vdc.xenpool.ha:
-    hostname: xen-intel-01.example.com
-    password: "{{ vault_xen_password }}"
     state: disabled
   delegate_to: localhost
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.attributes
 ha:
   description: The pool's HA state after the run (the prediction in check mode).
   returned: success
@@ -135,11 +132,6 @@ ha:
       sample:
         - {name: spamfilter1, restart_priority: restart, protection: Protected, agile: true, not_agile_because: [],
            order: 2, start_delay: 0, memory_mib: 1024, power_state: Running, uuid: "..."}
-plan:
-  description: The steps the module took or, in check mode, would take.
-  returned: success
-  type: list
-  elements: str
 notes:
   description:
     - In check mode, what the plan cannot know yet because an earlier step of the same run creates it (the

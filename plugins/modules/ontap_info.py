@@ -30,7 +30,6 @@ options:
     type: str
 extends_documentation_fragment:
   - vdc.xenpool.ontap_connection
-  - vdc.xenpool.attributes
   - vdc.xenpool.attributes.INFO_MODULE
 """
 

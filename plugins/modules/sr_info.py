@@ -25,9 +25,7 @@ options:
     elements: str
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
-  - vdc.xenpool.attributes
   - vdc.xenpool.attributes.INFO_MODULE
-  - vdc.xenpool.attributes.XEN_GROUP
 author:
   - vdc.xenpool contributors (!UNKNOWN)
 """
@@ -35,8 +33,6 @@ author:
 EXAMPLES = r"""
 - name: Initiators of the pool, for the igroup
   vdc.xenpool.sr_info:
-    hostname: xen-intel-01.example.com
-    password: "{{ vault_xen_password }}"
     types: [lvmoiscsi]
   delegate_to: localhost
   register: storage

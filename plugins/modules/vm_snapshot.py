@@ -71,13 +71,11 @@ extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.wait
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.XEN_GROUP
 """
 
 EXAMPLES = r"""
 - name: Nightly snapshot of the web tier, keep a week
   vdc.xenpool.vm_snapshot:
-    hostname: xen-intel-01.example.com
     tags: [web]
     snapshot: "nightly-{{ now(utc=true, fmt='%Y%m%d') }}"
     name_prefix: nightly-
@@ -85,14 +83,12 @@ EXAMPLES = r"""
 
 - name: Before an upgrade, with memory
   vdc.xenpool.vm_snapshot:
-    hostname: xen-intel-01.example.com
     vm: web1
     snapshot: before-upgrade
     memory: true
 
 - name: Back to it, and running again
   vdc.xenpool.vm_snapshot:
-    hostname: xen-intel-01.example.com
     vm: web1
     snapshot: before-upgrade
     state: reverted
@@ -100,13 +96,14 @@ EXAMPLES = r"""
 
 - name: Drop it
   vdc.xenpool.vm_snapshot:
-    hostname: xen-intel-01.example.com
     vm: web1
     snapshot: before-upgrade
     state: absent
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.attributes
 snapshot:
   description: The named snapshot after the run (uuid, time, disks); empty when deleted or in check mode before creation.
   returned: always
@@ -121,10 +118,6 @@ snapshots:
   returned: always
   type: dict
 plan:
-  description: The planned steps, one line each, with the impact in brackets unless live.
-  returned: always
-  type: list
-  elements: str
   sample: ["create snapshot web1: nightly-20261205", "delete snapshot web1: nightly-20261127 (2026-11-27T01:00:00Z, 1 VDI) by retention"]
 notes:
   description: What the plan does to a VM's power state, in words.

@@ -47,31 +47,29 @@ extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.wait
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.XEN_GROUP
 """
 
 EXAMPLES = r"""
 - name: The prototype becomes the golden template, shut down if it still runs
   vdc.xenpool.vm_template:
-    hostname: xen-intel-01.example.com
     name: sl6-prototype
     shutdown: true
 
 - name: A copy of it on the AMD pool's SR
   vdc.xenpool.vm_template:
-    hostname: xen-intel-01.example.com
     name: sl6-prototype
     copy_to_sr: NetApp iSCSI pool-amd
     copy_name: sl6-golden-amd
 
 - name: Back to a VM, to update it
   vdc.xenpool.vm_template:
-    hostname: xen-intel-01.example.com
     name: sl6-prototype
     state: vm
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.attributes
 template:
   description: The record after the run (the prediction in check mode); with O(copy_to_sr), its copy under C(copy).
   returned: always
@@ -80,10 +78,6 @@ template:
            "srs": ["NetApp iSCSI pool-intel"], "disks": [{"position": "0", "name": "0", "size_gib": 8.0,
            "sr": "NetApp iSCSI pool-intel", "uuid": "c6d99e2f-ceea-4af1-8cc2-393f9b30fc50"}]}
 plan:
-  description: The planned steps, one line each, with the impact in brackets unless live.
-  returned: always
-  type: list
-  elements: str
   sample: ["shut down VM sl6-prototype [needs power-off]", "make into template sl6-prototype"]
 """
 
