@@ -186,6 +186,9 @@ def test_placement_errors_in_a_pool(ref_sim):
     x.VM.hard_shutdown(vm)
     gib = 1024 ** 3
     x.VM.set_memory_limits(vm, str(gib), str(14 * gib), str(14 * gib), str(14 * gib))
+    # xapi_host.ml compute_evacuation_plan_no_wlb: the pool_migrate operation check comes last and wins, so an HVM
+    # guest without an agent (this disk holds no OS) would be VM_LACKS_FEATURE; a PV guest is migratable
+    x.VM.set_domain_type(vm, "pv")
     x.VM.start_on(vm, host_a, False, False)
     problems = x.host.get_vms_which_prevent_evacuation(host_a)
     assert problems == {vm: ["VM_REQUIRES_SR", vm, local_a]}

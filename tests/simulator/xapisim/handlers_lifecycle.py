@@ -8,16 +8,14 @@ Upstream: xen-api `ocaml/xapi/xapi_vm_snapshot.ml` (`checkpoint`, `revert`, `rev
 `do_not_copy` list and the `ha_always_run` override), `xapi_vm.ml` (`revert`, `checkpoint`), `xapi_host.ml`
 (`reboot` = `shutdown_and_reboot_common`, `prepare_for_poweroff_precheck` = `assert_host_disabled`,
 `prepare_for_poweroff`: `Vm_evacuation.ensure_no_vms`, `Xapi_ha.before_clean_shutdown_or_reboot`,
-`Xapi_pbd.unplug_all_pbds`). This module is imported after handlers_vm and handlers_pool, so its
-registrations of VM.revert and host.reboot replace theirs.
+`Xapi_pbd.unplug_all_pbds`). This module is imported after handlers_vm, so its registration of VM.revert
+replaces that one; host.reboot is registered here only.
 """
 from __future__ import annotations
 
 import copy
 
 from . import failure
-# registered first: host.reboot below replaces its own
-from . import handlers_pool  # noqa: F401  pylint: disable=unused-import
 from .dispatch import Context, handler
 from .handlers_ha import refresh_liveset, refresh_plan, update_pool_status
 from .handlers_storage import pbd_plug

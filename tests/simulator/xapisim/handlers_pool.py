@@ -10,10 +10,10 @@ import zlib
 from .cpuload import host_cpu_loads, host_load
 from .datacenter import build_host
 from .dispatch import Context, handler
-from .handlers_ha import assert_preserves_plan, refresh_plan
+from .handlers_ha import assert_preserves_plan, binpack, evacuation_size, refresh_plan
+from .handlers_migration import migrate
 from .handlers_storage import create_member_pbds, pbd_plug
-from .handlers_vm import migrate
-from .model import duration, figure, host_free_memory, host_problem, sources_list
+from .model import duration, figure, host_compute_free_memory, host_free_memory, host_problem, sources_list
 from .pooling import duplicate_mac_seed, merge_host_into, remove_host
 from .spec import NULL_REF, XapiError
 from .state import Database
@@ -253,43 +253,57 @@ def host_servertime(ctx: Context, host):
     return ctx.world.clock.now_dt()
 
 
-@handler("host", "reboot")
 @handler("host", "shutdown")
-def host_reboot(ctx: Context, host):
+def host_shutdown(ctx: Context, host):
+    """xapi_host.ml shutdown: HOST_NOT_DISABLED unless disabled. The simulated host does not go down (host.reboot,
+    in handlers_lifecycle, is the faithful down-and-up)."""
     if ctx.db.get("host", host)["enabled"]:
         raise XapiError("HOST_NOT_DISABLED")
-    ctx.db.set("host", host, "enabled", True)
+
+
+def _protected(rec: dict) -> bool:
+    """helpers.ml vm_should_always_run."""
+    return bool(rec["ha_always_run"]) and rec["ha_restart_priority"] == "restart"
 
 
 def evacuation_plan(ctx: Context, host: str) -> tuple[dict, dict]:
-    """(vm -> destination host, vm -> [error...]) for the non-dom0 VMs resident on host."""
+    """xapi_host.ml compute_evacuation_plan_no_wlb: (vm -> destination, vm -> error) for the host's non-dom0 VMs.
+    Targets are the other enabled hosts (NO_HOSTS_AVAILABLE [vm] without any); with HA on, a VM that is not
+    protected is HOST_EVACUATE_VM_NOT_HA_PROTECTED [vm]; the others must pass assert_can_boot_here (no memory
+    check, CPU check) on every target and the pool_migrate operation check; then the memory binpack
+    (xapi_ha_vm_failover.ml compute_evacuation_plan: start memory onto compute_free_memory) places them, a VM left
+    out is HOST_NOT_ENOUGH_FREE_MEMORY [vm], and a placed VM is checked again on its destination."""
     db = ctx.db
-    others = [h for h in db.refs("host") if h != host and db.get("host", h)["enabled"]]
-    free = {h: host_free_memory(db, h) for h in others}
-    plan, problems = {}, {}
+    targets = sorted((h for h in db.refs("host") if h != host and db.get("host", h)["enabled"]),
+                     key=lambda h: db.get("host", h)["uuid"])
     vms = [v for v in db.get("host", host)["resident_VMs"] if not db.get("VM", v)["is_control_domain"]]
-    vms.sort(key=lambda v: -db.get("VM", v)["memory_dynamic_max"])
-    for vm in vms:
-        rec = db.get("VM", vm)
-        if not others:
-            problems[vm] = ["NO_HOSTS_AVAILABLE", vm]
-            continue
-        need = rec["memory_dynamic_max"] + rec["memory_overhead"]
-        best, first_err = None, None
-        for cand in sorted(others, key=lambda h: -free[h]):
-            err = host_problem(db, vm, cand, memory=False)
-            if err is not None:
-                first_err = first_err or err.description
-                continue
-            if free[cand] >= need:
-                best = cand
-                break
-            first_err = first_err or ["HOST_NOT_ENOUGH_FREE_MEMORY", vm]
-        if best is None:
-            problems[vm] = first_err or ["NO_HOSTS_AVAILABLE", vm]
+    if not targets:
+        return {}, {vm: ["NO_HOSTS_AVAILABLE", vm] for vm in vms}
+    ha = db.get("pool", db.one("pool"))["ha_enabled"]
+    problems: dict = {vm: ["HOST_EVACUATE_VM_NOT_HA_PROTECTED", vm] for vm in vms if ha and not _protected(db.get("VM", vm))}
+    migratable = []
+    for vm in (v for v in vms if v not in problems):
+        err = next((e for e in (host_problem(db, vm, t, memory=False, cpu=True) for t in targets) if e is not None), None)
+        if err is None:
+            migratable.append(vm)
         else:
-            plan[vm] = best
-            free[best] -= need
+            problems[vm] = err.description
+    for vm in vms:
+        err = ctx.world.rules.problem(db, vm, "pool_migrate")
+        if err is not None:
+            problems[vm] = err.description
+    hosts = [[h, host_compute_free_memory(db, h)] for h in targets]
+    placement, _ok = binpack([(vm, evacuation_size(db.get("VM", vm))) for vm in migratable], hosts)
+    plan = {}
+    for vm in migratable:
+        if vm not in placement:
+            problems[vm] = ["HOST_NOT_ENOUGH_FREE_MEMORY", vm]
+            continue
+        err = host_problem(db, vm, placement[vm], memory=False, cpu=True)
+        if err is not None:
+            problems[vm] = err.description
+        elif vm not in problems:
+            plan[vm] = placement[vm]
     return plan, problems
 
 
@@ -306,18 +320,24 @@ def host_assert_can_evacuate(ctx: Context, host):
 
 
 @handler("host", "evacuate", locked=False)
-def host_evacuate(ctx: Context, host, _network=NULL_REF, _batch=0):
+def host_evacuate(ctx: Context, host, network=NULL_REF, _batch=0):
+    """message_forwarding.ml Host.evacuate: first Xapi_ha_vm_failover.assert_host_disable_preserves_ha_plan
+    (HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN when the pool's plan for ha_plan_exists_for failures would not survive
+    the host's protected VMs moving off it), then xapi_host.ml evacuate: the plan's first error, else every VM
+    pool-migrated (options live=true, and network when given)."""
     world = ctx.world
     with world.lock:
+        assert_preserves_plan(ctx.db, [("host", host, "enabled", False)])
         plan, problems = evacuation_plan(ctx, host)
         if problems:
             raise XapiError(*next(iter(problems.values())))
+    options = {"live": "true"} if network == NULL_REF else {"network": network, "live": "true"}
     for vm, dest in plan.items():
-        migrate(ctx, vm, dest, {})
+        migrate(ctx, vm, dest, options)
     with world.lock:
         left = [v for v in ctx.db.get("host", host)["resident_VMs"] if not ctx.db.get("VM", v)["is_control_domain"]]
         if left:
-            raise XapiError("INTERNAL_ERROR", "host.evacuate: VMs still resident: %s" % ",".join(left))
+            raise XapiError("INTERNAL_ERROR", "evacuate: %d VMs are still resident on %s" % (len(left), host))
 
 
 # --------------------------------------------------------------------------- data sources

@@ -589,44 +589,6 @@ def vm_resume_on(ctx: Context, vm, host, start_paused=False, _force=False):
     _resume(ctx, vm, host, start_paused, "resume_on")
 
 
-def migrate(ctx: Context, vm: str, host: str, options: dict):
-    def prepare():
-        db = ctx.db
-        rec = db.get("VM", vm)
-        err = host_problem(db, vm, host)
-        if err is not None:
-            raise err
-        if options.get("force") != "true":
-            vendor = rec["last_boot_CPU_flags"].get("vendor")
-            hvendor = db.get("host", host)["cpu_info"].get("vendor")
-            if vendor and hvendor and vendor != hvendor:
-                raise XapiError("VM_INCOMPATIBLE_WITH_THIS_HOST", vm, host, "VM last booted on a CPU from a different vendor")
-        _ha_guard(ctx, vm, host)
-        db.set("VM", vm, "scheduled_to_be_resident_on", host)
-        return rec["resident_on"]
-
-    def apply(source):
-        db = ctx.db
-        db.update("VM", vm, {"resident_on": host, "scheduled_to_be_resident_on": NULL_REF})
-        refresh_memory(db, source, host)
-        refresh_plan(db)
-        rec = db.get("VM", vm)
-        db.create("message", {"name": "VM_MIGRATED", "priority": 5, "cls": "VM", "obj_uuid": rec["uuid"],
-                              "timestamp": ctx.world.clock.now_dt(),
-                              "body": "VM '%s' migrated to host '%s'" % (rec["name_label"], db.get("host", host)["name_label"])})
-    try:
-        run_op(ctx, vm, "pool_migrate", duration(ctx.world, "pool_migrate"), prepare, apply)
-    finally:
-        with ctx.world.lock:
-            if vm in ctx.db.tables["VM"]:
-                ctx.db.set("VM", vm, "scheduled_to_be_resident_on", NULL_REF)
-
-
-@handler("VM", "pool_migrate", locked=False)
-def vm_pool_migrate(ctx: Context, vm, host, options):
-    migrate(ctx, vm, host, options)
-
-
 # --------------------------------------------------------------------------- create / destroy / clone / copy / provision
 @handler("VM", "create")
 def vm_create(ctx: Context, record):

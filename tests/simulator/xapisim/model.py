@@ -26,8 +26,15 @@ STATES = ("Halted", "Paused", "Running", "Suspended")
 TIME_MODEL = {
     # power operations (xenopsd: domain build + device setup, or teardown)
     "start": 8.0, "clean_shutdown": 6.0, "hard_shutdown": 2.0, "clean_reboot": 10.0, "hard_reboot": 6.0,
-    "suspend": 8.0, "resume": 8.0, "pool_migrate": 10.0, "pause": 1.0, "unpause": 1.0,
+    "suspend": 8.0, "resume": 8.0, "pause": 1.0, "unpause": 1.0,
+    # live migration (xenopsd VM.migrate via emu-manager): a fixed part (destination domain build, device
+    # hand-over, the final stop-and-copy) plus the memory copy, per GiB of memory_dynamic_max, at about 1 Gbit/s
+    # on the management network (125 MB/s = 8.6 s per GiB; memory dirtied while copying is sent again)
+    "pool_migrate": 4.0, "pool_migrate_per_gib": 9.0,
     "pool_join": 15.0, "pool_eject": 10.0, "designate_new_master": 8.0,
+    # a member's toolstack restart after pool.join (xapi_pool.ml join_common: the joiner restarts xapi as a member;
+    # dbsync_slave.ml then creates dom0, host_cpu and console records and marks the host enabled and live)
+    "toolstack_restart": 6.0,
     # the database side of VM.clone / copy / snapshot / provision / revert (metadata, VBD/VIF records)
     "vm_metadata": 1.0,
     # SM work per VDI, by SR type ("default" for the others); *_per_gib is multiplied by the virtual size
@@ -37,6 +44,8 @@ TIME_MODEL = {
     "vdi_clone_per_gib": {"default": 0.02},
     "vdi_copy_per_gib": {"default": 10.0, "lvm": 9.0, "lvmoiscsi": 9.0, "lvhdoiscsi": 9.0, "nfs": 12.0, "ext": 8.0},
     "vdi_resize": {"default": 1.0, "lvm": 2.0, "lvmoiscsi": 2.0, "lvhdoiscsi": 2.0},
+    # storage motion (VDI.pool_migrate, VM.migrate_send): the mirror's copy per GiB of virtual size, by destination SR
+    "vdi_mirror_per_gib": {"default": 10.0, "lvm": 9.0, "lvmoiscsi": 9.0, "lvhdoiscsi": 9.0, "nfs": 12.0, "ext": 8.0},
     # guest: from the end of VM.start until the guest agent reports (VM_guest_metrics), by OS family
     "boot_to_agent": {"default": 30.0, "linux": 30.0, "windows": 75.0, "solaris": 60.0},
     # unattended installs, from the start of the install boot until the installer reboots the guest
@@ -332,8 +341,41 @@ def validation_problem(vm: str, rec: dict) -> XapiError | None:
     return None
 
 
-def host_problem(db: Database, vm: str, host: str, memory: bool = True) -> XapiError | None:
-    """assert_can_boot_here in xapi's check order (runtime_facts.host.start_checks_order)."""
+def cpu_problem(db: Database, vm: str, host: str) -> XapiError | None:
+    """cpuid_helpers.ml assert_vm_is_compatible (a VM that is not Halted): the vendor of the CPU it last booted on
+    must be the host's. The feature-subset half is not simulated: a simulated VM records its host's features at
+    boot, where xapi records the pool's levelled set, so a subset check here would refuse what xapi allows."""
+    rec = db.get("VM", vm)
+    if rec["power_state"] == "Halted":
+        return None
+    vendor = rec["last_boot_CPU_flags"].get("vendor")
+    hvendor = db.get("host", host)["cpu_info"].get("vendor")
+    if vendor and hvendor and vendor != hvendor:
+        return XapiError("VM_INCOMPATIBLE_WITH_THIS_HOST", vm, host,
+                         "VM last booted on a host which had a CPU from a different vendor.")
+    return None
+
+
+def sr_problem(db: Database, vm: str, host: str, srs: list[str] | None = None) -> XapiError | None:
+    """xapi_vm_helpers.ml assert_can_see_SRs: the SR of every non-empty VBD's VDI (and of the suspend image of a
+    Suspended VM), or the given `srs`, has a currently attached PBD on the host -> else VM_REQUIRES_SR [vm, sr]."""
+    if srs is None:
+        rec = db.get("VM", vm)
+        vdis = [db.get("VBD", v)["VDI"] for v in rec["VBDs"] if not db.get("VBD", v)["empty"]]
+        if rec["power_state"] == "Suspended":
+            vdis.append(rec["suspend_VDI"])
+        srs = [db.get("VDI", v)["SR"] for v in vdis if v in db.tables["VDI"]]
+    for sr in srs:
+        if not any(db.get("PBD", p)["host"] == host and db.get("PBD", p)["currently_attached"] for p in db.get("SR", sr)["PBDs"]):
+            return XapiError("VM_REQUIRES_SR", vm, sr)
+    return None
+
+
+def host_problem(db: Database, vm: str, host: str, memory: bool = True, cpu: bool = False,
+                 srs: list[str] | None = None) -> XapiError | None:
+    """assert_can_boot_here in xapi's check order (runtime_facts.host.start_checks_order); `cpu` is its
+    do_cpuid_check (migrations and evacuations), `srs` replaces the VM's own SRs (storage motion: where the
+    disks will be)."""
     hrec = db.get("host", host)
     rec = db.get("VM", vm)
     err = validation_problem(vm, rec)
@@ -347,13 +389,9 @@ def host_problem(db: Database, vm: str, host: str, memory: bool = True) -> XapiE
     local_migration = rec["power_state"] == "Running" and rec["resident_on"] == host
     if not hrec["enabled"] and not rec["is_control_domain"] and not local_migration:
         return XapiError("HOST_DISABLED", host)
-    for vbd in rec["VBDs"]:
-        vrec = db.get("VBD", vbd)
-        if vrec["empty"] or vrec["VDI"] not in db.tables["VDI"]:
-            continue
-        sr = db.get("VDI", vrec["VDI"])["SR"]
-        if not any(db.get("PBD", p)["host"] == host and db.get("PBD", p)["currently_attached"] for p in db.get("SR", sr)["PBDs"]):
-            return XapiError("VM_REQUIRES_SR", vm, sr)
+    err = (cpu_problem(db, vm, host) if cpu else None) or sr_problem(db, vm, host, srs)
+    if err is not None:
+        return err
     for vif in rec["VIFs"]:
         net = db.get("VIF", vif)["network"]
         pifs = db.get("network", net)["PIFs"] if net in db.tables["network"] else []
