@@ -21,8 +21,8 @@ description:
     location for ISO libraries, device and host for local SRs), else, only when that storage is not known yet
     (for example in check mode before the LUN exists), by O(name) and O(type).
   - Hosts added to the pool later get their PBD and are plugged on the next run.
-  - On iSCSI SRs with O(scan=auto) the LUN size is read with a probe; a LUN that grew is rescanned (C(SR.scan)) so the
-    SR shows the new size, online.
+  - On iSCSI SRs with O(scan=auto) a LUN that grew is rescanned (C(SR.scan)) so the SR shows the new size, online. The
+    LUN size is O(lun_size_gib) when given (no probe then), else it is read with a probe.
   - Per-host PBD health (plugged, multipath paths, reason of a failed plug) is returned in RV(sr.pbds).
   - The C(vdc.xenpool.san_storage) role builds the NetApp volume, LUN, igroup and map, then calls this module.
 options:

@@ -11,8 +11,8 @@ module: vm_info
 short_description: The VMs of a XenServer / XCP-ng pool with their devices, as the VM modules see them
 version_added: 0.3.0
 description:
-  - Reads every VM of the pool reached through O(hostname) in a constant number of XenAPI calls (one
-    C(get_all_records) per class) and returns each with the fields M(vdc.xenpool.vm) manages (vCPUs, memory range,
+  - Reads every VM of the pool reached through O(hostname) in a constant number of XenAPI calls (one C(event.from),
+    or one C(get_all_records) per class on servers without it) and returns each with the fields M(vdc.xenpool.vm) manages (vCPUs, memory range,
     disks, NICs, CD, boot order, HA protection, ownership marker, power state and guest IP addresses).
   - Templates are listed only with O(include_templates=true); snapshots and control domains never are, and neither
     are creations a killed run left unfinished.

@@ -223,9 +223,12 @@ def _probe_skipped(desired: dict[str, t.Any], secret_probe_ok: bool) -> str | No
 
 
 def _scan_probe_wanted(obs: Observation, sr_ref: str, desired: dict[str, t.Any], secret_probe_ok: bool) -> bool:
-    """Whether the LUN size must be read to decide on SR.scan (scan: auto on an iSCSI SR with a full device_config)."""
+    """Whether the LUN size must be read to decide on SR.scan (scan: auto on an iSCSI SR with a full device_config).
+
+    Not when the storage layer declares the size (lun_size): the san_storage role has just converged the LUN to it
+    (ontap_lun only grows a LUN), so a probe would only repeat it - and SR.probe is the slowest read of a run."""
     dc = desired["device_config"]
-    if (desired.get("scan") or "auto") != "auto" or desired["type"] not in cfg.ISCSI_TYPES:
+    if (desired.get("scan") or "auto") != "auto" or desired["type"] not in cfg.ISCSI_TYPES or desired.get("lun_size") is not None:
         return False
     if not cfg.identity_complete(desired["type"], dc) or not dc.get("target") or not dc.get("targetIQN"):
         return False

@@ -230,8 +230,9 @@ def other_config_target(current: dict[str, str], desired: dict[str, t.Any]) -> d
 
 
 def scan_wanted(sr: dict[str, t.Any], desired: dict[str, t.Any], result: SrPlan) -> bool:
-    """scan: always/never as told; auto when the LUN outgrew the SR. The LUN's size is the larger of what the stage-2
-    probe saw and what the storage layer declares (lun_size): in check mode the resize of the same run is not done yet."""
+    """scan: always/never as told; auto when the LUN outgrew the SR. The LUN's size is what the storage layer declares
+    (lun_size; in check mode the resize of the same run is not done yet, so only the declaration knows it), else what
+    the stage-2 probe saw (sr.observe probes only without lun_size)."""
     mode = desired.get("scan") or "auto"
     if mode != "auto":
         return mode == "always"

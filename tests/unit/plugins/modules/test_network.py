@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.network import NETWORK_CLASSES
 from ansible_collections.vdc.xenpool.plugins.modules import network as network_module
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_pool_world import World
 from ansible_collections.vdc.xenpool.tests.unit.plugins.modules.xen_harness import Exited, Failed, attach, run_module
@@ -74,3 +75,53 @@ def test_plan_is_in_the_result(world):
     result = run(world, VLAN, check=True)
     assert result["plan"][0] == "create network storage-a"
     assert "VLAN.create xen-01: VLAN 120 on eth1" in result["plan"]
+
+
+FLEET = [
+    {"name": "vm-prod", "vlan": 200, "parent_network": "vm-bond", "description": "Production VMs"},
+    {"name": "vm-bond", "bond": {"members": ["eth2", "eth3"], "mode": "active-backup"}},
+    dict(VLAN, ip_configuration=[{"host": "xen-01", "ip": "10.120.0.11", "netmask": "255.255.255.0"},
+                                 {"host": "xen-02", "ip": "10.120.0.12", "netmask": "255.255.255.0"}]),
+]
+
+
+def test_fleet_check_apply_noop_in_one_read(world):
+    """The bond comes before the VLAN it carries, whatever the order given; a no-op is one login, one read."""
+    result = run(world, {"networks": FLEET}, check=True, diff=True)
+    assert result["changed"] and [n["name"] for n in result["networks"]] == ["vm-bond", "storage-a", "vm-prod"]
+    assert world.writes() == [] and len(result["diff"]) == 3
+    assert "VLAN.create xen-01: VLAN 200 on bond" in result["networks"][2]["plan"]
+    result = run(world, {"networks": FLEET})
+    assert all(n["changed"] for n in result["networks"])
+    prod = result["networks"][2]["network"]
+    assert {h["vlan"] for h in prod["hosts"].values()} == {200} and prod["description"] == "Production VMs"
+    assert result["networks"][1]["network"]["hosts"]["xen-02"]["ip"] == "10.120.0.12"
+    world.log.clear()
+    result = run(world, {"networks": FLEET}, check=True)
+    assert result["changed"] is False and not any(n["changed"] for n in result["networks"])
+    assert world.writes() == []
+    before = len(world.log)
+    assert run(world, {"networks": FLEET})["changed"] is False and world.writes() == []
+    methods = [c[1] for c in world.log[before:]]
+    assert sorted(methods) == sorted(["session.login_with_password"] + ["%s.get_all_records" % c for c in NETWORK_CLASSES])
+
+
+def test_fleet_refuses_before_any_write(world):
+    broken = FLEET + [{"name": "wrong", "device": "eth9", "vlan": 5}]
+    result = run(world, {"networks": broken}, expect=Failed)
+    assert "network 'wrong': host" in result["msg"] and result["error_code"] == "PIF_NOT_FOUND"
+    assert world.writes() == []
+    result = run(world, {"networks": [VLAN, dict(VLAN, vlan=121)]}, expect=Failed)
+    assert result["error_code"] == "DUPLICATE_NAME" and world.writes() == []
+    result = run(world, {"networks": [{"name": "x", "vlan": 10, "bond": {"members": ["eth2"]}}]}, expect=Failed)
+    assert "INVALID_VALUE networks[0] (x)" in result["msg"] and "mutually exclusive" in result["msg"]
+    result = run(world, {"networks": [VLAN], "mtu": 1500}, expect=Failed)
+    assert "mutually exclusive" in result["msg"]
+    assert world.writes() == []
+
+
+def test_fleet_defaults_and_absent(world):
+    run(world, {"networks": [VLAN, dict(VLAN, name="storage-b", vlan=121)]})
+    result = run(world, {"networks": [{"name": "storage-a"}, {"name": "storage-b"}], "state": "absent"})
+    assert [n["network"] for n in result["networks"]] == [{"state": "absent"}] * 2
+    assert not [n for n in world.db_of("10.0.0.1")["network"].values() if n["name_label"].startswith("storage-")]

@@ -175,3 +175,20 @@ def test_declared_lun_size_predicts_the_scan_in_check_mode(fake):
     assert fake.luns[fake.scsi]["size"] == 2048 * GIB  # the probe still sees the old size: the declared one wins
     assert run(args(fake, lun_size_gib=2048, _ansible_check_mode=True))["changed"] is False
     assert int(size) > 0
+
+
+def test_declared_lun_size_spares_the_probe_and_still_scans_a_grown_lun(fake):
+    """A no-op with lun_size_gib reads the pool and probes nothing; a LUN grown to the declared size is still
+    predicted and scanned. Without lun_size_gib the size is probed, as before."""
+    run(args(fake, lun_size_gib=2048))
+    fake.log.clear()
+    assert run(args(fake, lun_size_gib=2048))["changed"] is False
+    assert fake.counters().get("SR.probe", 0) == 0 and fake.writes() == []
+    fake.luns[fake.scsi]["size"] = 3072 * GIB  # ontap_lun grew it, earlier in the play
+    planned = run(args(fake, lun_size_gib=3072, _ansible_check_mode=True))
+    assert planned["actions"] == ["scan"] and fake.writes() == []
+    grown = run(args(fake, lun_size_gib=3072))
+    assert grown["actions"] == ["scan"] and grown["sr"]["physical_size"] >= 3072 * GIB - 256 * 1024 ** 2
+    assert fake.counters().get("SR.probe", 0) == 0
+    fake.log.clear()
+    assert run(args(fake))["changed"] is False and fake.counters()["SR.probe"] == 1
