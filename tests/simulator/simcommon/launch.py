@@ -29,8 +29,15 @@ def _importable_without_help() -> bool:
 
 
 def child_env(base: dict | None = None) -> dict:
-    """The environment for a simulator child process: the caller's, plus PYTHONPATH when needed."""
+    """The environment for a simulator child process: the caller's, plus PYTHONPATH when needed.
+
+    MALLOC_ARENA_MAX=2 (unless the caller set it): every connection is served by a thread of its own, and glibc
+    gives threads malloc arenas of their own, up to 8 per core, that keep what large answers (a 5 MB
+    VM.get_all_records of 2,000 VMs) left behind. Without the cap a 64-host simulator grew by about 25 MB per full
+    read of the pool; with it, it stays flat.
+    """
     env = dict(os.environ if base is None else base)
+    env.setdefault("MALLOC_ARENA_MAX", "2")
     if not _importable_without_help():
         env["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env

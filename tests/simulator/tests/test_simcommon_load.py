@@ -2,8 +2,9 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Injected latency (--latency-ms) applies to connection set-up too: one round trip for the TCP handshake and one
-more for the TLS handshake, before a request's own. Checked by recording the server's sleeps, not by timing."""
+"""simcommon under benchmark load: injected latency (--latency-ms) applies to connection set-up too (one round trip
+for the TCP handshake and one more for the TLS handshake, before a request's own; checked by recording the server's
+sleeps, not by timing), and simulator processes cap glibc's malloc arenas so their memory stays flat."""
 from __future__ import annotations
 
 import ssl
@@ -14,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from simcommon import DualProtocolHTTPServer, tls_material
-from simcommon import httpserver
+from simcommon import httpserver, launch
 
 
 class _Hello(BaseHTTPRequestHandler):
@@ -72,3 +73,8 @@ def test_no_latency_no_sleep(server):
     srv.latency_s = 0.0
     assert _get("https://127.0.0.1:%d/" % srv.server_address[1], ca) == b"hello"
     assert not slept
+
+
+def test_simulators_cap_malloc_arenas_unless_told_otherwise():
+    assert launch.child_env({})["MALLOC_ARENA_MAX"] == "2"
+    assert launch.child_env({"MALLOC_ARENA_MAX": "8"})["MALLOC_ARENA_MAX"] == "8"
