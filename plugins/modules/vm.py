@@ -23,6 +23,17 @@ description:
   - Each planned step is tagged C(live), C(needs reboot) (written now, seen at the next boot) or C(needs power-off).
     On a running VM, power-off changes are refused unless O(allow_restart=true), naming the VM, the fields and the
     reason; with it the module shuts the VM down, changes it and starts it again.
+  - "Placement (XenMotion): O(resident_on) names the host the VM runs on. A running VM resident on another host is migrated there
+    live (C(VM.pool_migrate) with C(live=true), after C(VM.assert_can_boot_here)); it never stops running. A VM the
+    plan starts or resumes starts there (C(VM.start_on), C(VM.resume_on)). A VM that stays halted or suspended
+    records the host as its O(affinity) (unless O(affinity) is given too), so that it starts there later."
+  - "Storage motion: a listed disk whose O(disks[].sr) differs from the SR it is on is moved live to that SR
+    (C(VDI.pool_migrate)). Only the disks of a VM that is running after the plan move; for a VM that stays halted
+    the move is refused (C(DISK_MOVE_NEEDS_RUNNING_VM)) rather than copied."
+  - Before anything is written, a move is refused when the host is unknown, disabled or not live, has no PIF on one of
+    the VM's networks (C(VM_REQUIRES_NETWORK), naming the network), cannot see one of its SRs (C(VM_REQUIRES_SR)),
+    or has too little free memory (C(HOST_NOT_ENOUGH_FREE_MEMORY), computed as xapi does from the pool read once),
+    and when the target SR of a disk lacks the space (C(SR_FULL)).
   - The plan is returned in RV(plan); in check mode nothing is written and RV(vm) is the prediction.
 author:
   - vdc.xenpool contributors (!UNKNOWN)
@@ -144,7 +155,9 @@ options:
         description: Size in GiB (required for a new disk).
         type: float
       sr:
-        description: SR of a new disk (default O(sr)).
+        description:
+          - SR of a new disk (default O(sr)).
+          - For an existing disk, the SR it should be on; a different SR moves it live (storage XenMotion, running VMs only).
         type: str
   purge_disks:
     description: Detach disks that are not listed in O(disks). Their VDIs are kept unless O(destroy_disks=true).
@@ -183,6 +196,14 @@ options:
         required: true
   affinity:
     description: Name of the host the VM prefers to start on; an empty string clears it.
+    type: str
+  resident_on:
+    description:
+      - Name or uuid of the host the VM should run on (xapi's C(resident_on)). A running VM elsewhere is migrated
+        live; a VM started by this run starts there; a VM that stays halted or suspended gets it as its O(affinity)
+        unless O(affinity) is set.
+      - Unset, the VM runs wherever xapi put it.
+      - Not called C(host), which is an alias of O(hostname), the host the module talks to.
     type: str
   tags:
     description: Tags; others are kept unless O(purge_tags=true).
@@ -293,6 +314,14 @@ EXAMPLES = r"""
     disks: [{size_gib: 20}]
     allow_restart: true
 
+- name: XenMotion - web1 moves live to xen-intel-02 and its data disk to the NFS SR, without stopping
+  vdc.xenpool.vm:
+    hostname: xen-intel-01.example.com
+    name: web1
+    resident_on: xen-intel-02
+    disks:
+      - {position: "1", sr: NFS vmstore}
+
 - name: Gone, disks included
   vdc.xenpool.vm:
     hostname: xen-intel-01.example.com
@@ -306,7 +335,7 @@ vm:
   description:
     - The VM after the change (in check mode the prediction); empty when absent.
     - Keys include name, uuid, description, power_state, managed, vcpus, vcpus_max, memory_mib and the memory range
-      in MiB, domain_type, boot_order, pv_args, affinity, host, tags, other_config, xenstore_data,
+      in MiB, domain_type, boot_order, pv_args, affinity, host (where it runs, none when halted), tags, other_config, xenstore_data,
       ha_restart_priority, order, start_delay, disks (position, name, size_gib, sr, uuid), nics (position,
       network, mac), cdrom (iso), ip, ips.
   returned: always
@@ -320,7 +349,7 @@ plan:
   type: list
   elements: str
   sample: ["shut down VM [needs power-off]", "set memory: 1024/1024/1024/1024 -> 1024/1024/2048/2048 MiB [needs power-off]",
-           "start VM"]
+           "start VM", "migrate web1 from xen-intel-01 to xen-intel-02", "move disk 1 of web1 from SR iSCSI to SR NFS vmstore"]
 notes:
   description:
     - In check mode, the SRs and networks the VMs need that do not exist yet because an earlier step of the same run

@@ -18,6 +18,11 @@ description:
   - Each element of O(vms) takes the options of M(vdc.xenpool.vm) (not the connection options and not
     O(vdc.xenpool.vm#module:wait_timeout)), merged over O(defaults).
   - Two elements with the same name, or the same MAC on two NICs, are an error.
+  - "Placement: O(vdc.xenpool.vm#module:resident_on) on an element places that VM (live migration of a running VM, start on
+    that host, or affinity of a halted one) and a changed O(vdc.xenpool.vm#module:disks[].sr) moves a disk live, as
+    in M(vdc.xenpool.vm). The whole list is checked first: VMs sent to the same host claim its free memory together,
+    disks sent to the same SR its free space, and one that does not fit refuses the run before any write. The
+    migrations then run as XenAPI tasks, at most O(max_parallel) at a time."
   - O(prune=true) destroys the VMs that carry this collection's ownership marker (C(other_config:xenpool_managed))
     and are no longer declared. A VM without the marker is never pruned. Their disks are kept unless
     O(destroy_disks=true).
@@ -42,7 +47,7 @@ options:
     type: bool
     default: false
   max_parallel:
-    description: VMs created or changed at the same time.
+    description: VMs created or changed at the same time (live migrations and disk moves included).
     type: int
     default: 4
   wait_timeout:
@@ -74,6 +79,15 @@ EXAMPLES = r"""
       - {name: bibwiki, vcpus: 1, memory_mib: 1024}
       - {name: spamfilter1, vcpus: 2, memory_mib: 1024, ha_restart_priority: restart, order: 1}
       - {name: it-dcot-dev, memory_mib: 2048, disks: [{size_gib: 12}, {size_gib: 50, name: data}]}
+
+- name: Spread the web servers over two hosts, live
+  vdc.xenpool.vms:
+    hostname: xen-intel-01.example.com
+    max_parallel: 2
+    vms:
+      - {name: web1, resident_on: xen-intel-01}
+      - {name: web2, resident_on: xen-intel-02}
+      - {name: web3, resident_on: xen-intel-02}
 """
 
 RETURN = r"""

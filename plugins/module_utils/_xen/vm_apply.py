@@ -20,6 +20,7 @@ import xml.etree.ElementTree as ET
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.wait import wait_until
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import RETRYABLE_CODES, XapiError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.placement import migrate, move_disk
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import NULL_REF, PoolState, is_null
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import MARKER, MARKER_POOL, pending_name, vm_view
@@ -100,7 +101,7 @@ class VmApplier:
         elif op == "rename":
             self.call("VM.set_name_label", self.vm, step["name"])
         elif op == "power":
-            self.power(step["target"], step.get("hard", False))
+            self.power(step["target"], step.get("hard", False), step.get("host"))
         elif op == "cleanup_pending":
             self.cleanup(step["ref"])
         elif op == "destroy":
@@ -212,13 +213,20 @@ class VmApplier:
         params = dict(self.call("VM.get_HVM_boot_params", self.vm) or {}, order="c")
         self.call("VM.set_HVM_boot_params", self.vm, params)
 
+    def op_migrate(self, step: dict[str, t.Any]) -> None:
+        migrate(self, step)
+
+    def op_disk_move(self, step: dict[str, t.Any]) -> None:
+        move_disk(self, step)
+
     def op_cd_add(self, step: dict[str, t.Any]) -> None:
         used = {self.call("VBD.get_userdevice", v) for v in self.call("VM.get_VBDs", self.vm)}
         position = next(str(i) for i in (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) if str(i) not in used)
         self.call("VBD.create", self._vbd(step.get("vdi"), position, "CD"))
 
     # ------------------------------------------------------------------ power
-    def power(self, target: str, hard: bool = False) -> None:
+    def power(self, target: str, hard: bool = False, host: str | None = None) -> None:
+        """To the target power state; with a host, a start or resume goes there (VM.start_on, VM.resume_on)."""
         state = str(self.call("VM.get_power_state", self.vm)).lower()
         if target == "halted" and state != "halted":
             if state == "suspended" or hard:
@@ -226,9 +234,9 @@ class VmApplier:
             else:
                 self._clean_or_hard("VM.clean_shutdown", "VM.hard_shutdown")
         elif target == "running" and state == "halted":
-            self.task("VM.start", self.vm, False, False)
+            self.task(*(("VM.start_on", self.vm, host) if host else ("VM.start", self.vm)), False, False)
         elif target == "running" and state == "suspended":
-            self.task("VM.resume", self.vm, False, False)
+            self.task(*(("VM.resume_on", self.vm, host) if host else ("VM.resume", self.vm)), False, False)
         elif target == "running" and state == "paused":
             self.task("VM.unpause", self.vm)
         elif target == "suspended" and state != "suspended":

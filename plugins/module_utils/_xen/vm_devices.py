@@ -34,7 +34,8 @@ def _step(action: str, obj: str, detail: t.Any, impact: str = LIVE, destructive:
     return dict(action=action, object=obj, detail=detail, impact=impact, destructive=destructive, **extra)
 
 
-def _match(disks: list[dict[str, t.Any]], want: dict[str, t.Any]) -> dict[str, t.Any] | None:
+def match_disk(disks: list[dict[str, t.Any]], want: dict[str, t.Any]) -> dict[str, t.Any] | None:
+    """The existing disk a declared one means: by position when it has one, else by name."""
     if want.get("position") is not None:
         return next((d for d in disks if d["position"] == str(want["position"])), None)
     return next((d for d in disks if d["name"] == want.get("name")), None)
@@ -86,7 +87,7 @@ def _disk_steps(state: PoolState, have: list[dict[str, t.Any]], want: dict[str, 
     steps: list[dict] = []
     kept = set()
     for disk in want["disks"]:
-        found = _match(have, disk)
+        found = match_disk(have, disk)
         label = "disk %s" % (disk.get("position") if disk.get("position") is not None else disk.get("name"))
         size = int(round(disk["size_gib"] * GIB)) if disk.get("size_gib") is not None else None
         if found is None:
@@ -174,7 +175,7 @@ def predicted_devices(cur: dict[str, t.Any], want: dict[str, t.Any]) -> dict[str
         disks = {d["position"]: dict(d) for d in cur["disks"]}
         keep = set()
         for disk in want["disks"]:
-            found = _match(list(disks.values()), disk)
+            found = match_disk(list(disks.values()), disk)
             if found is None:
                 found = {"position": disk.get("position") or "", "name": disk.get("name") or "", "size_gib": disk.get("size_gib"),
                          "sr": disk.get("sr") or want.get("sr"), "uuid": ""}

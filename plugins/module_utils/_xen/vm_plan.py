@@ -19,6 +19,7 @@ import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import LIVE, POWER_OFF, REBOOT, Plan
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.placement import declare_host, place
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import find_source, find_vm, pending_vms, vm_view
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_devices import device_steps, predicted_devices
@@ -32,7 +33,7 @@ METADATA_METHODS = ("VM.set_name_description", "VM.add_tags", "VM.remove_tags", 
 # Fields shown in --diff when managed (the desired value is not None).
 DIFF_FIELDS = ("description", "power_state", "vcpus", "vcpus_max", "memory_mib", "memory_static_min_mib",
                "memory_dynamic_min_mib", "memory_dynamic_max_mib", "domain_type", "boot_order", "pv_args", "affinity",
-               "tags", "other_config", "xenstore_data", "ha_restart_priority", "order", "start_delay", "disks", "nics", "cdrom")
+               "resident_on", "tags", "other_config", "xenstore_data", "ha_restart_priority", "order", "start_delay", "disks", "nics", "cdrom")
 
 
 def plan_vm(state: PoolState, want: dict[str, t.Any], marker: dict[str, str]) -> Plan:
@@ -44,12 +45,14 @@ def plan_vm(state: PoolState, want: dict[str, t.Any], marker: dict[str, str]) ->
     if want["state"] == "absent":
         return _absent(state, want, found, plan)
     if found is None:
-        return _create(state, want, marker, plan)
+        return _create(state, declare_host(state, want, None), marker, plan)
     check_against_pool(state, want, found[0])
     current = vm_view(state, found[0])
+    want = declare_host(state, want, current["power_state"])
     plan.before = diff_view(current, want)
     steps, after = field_steps(state, found[0], current, want)
     _power(plan, want, current, steps, after, found[0])
+    place(state, plan, want, after, found[0], None)
     plan.after = diff_view(after, want)
     plan.ref = found[0]  # type: ignore[attr-defined]
     return plan
@@ -109,6 +112,7 @@ def _create(state: PoolState, want: dict[str, t.Any], marker: dict[str, str], pl
     elif target == "suspended":
         plan.add("start and suspend", "VM", None, LIVE, op="power", target="suspended")
     after["power_state"] = {"restarted": "running"}.get(target or "halted", target or "halted")
+    place(state, plan, want, after, None, src)
     if (want.get("install") or {}).get("method") == "iso" and target in ("running", "restarted") and want.get("wait_for_ip"):
         # the guest agent answering means the installed OS booted: the install CD is done with
         plan.add("eject", "install ISO", "once the installed OS reports an IP; boot order c", LIVE, op="eject_install",
@@ -351,5 +355,5 @@ def diff_view(view: dict[str, t.Any], want: dict[str, t.Any]) -> dict[str, t.Any
         if key == "power_state" and value == "restarted":
             value = "running"
         if value is not None:
-            out[key] = view.get(key)
+            out[key] = view.get("host" if key == "resident_on" else key)  # the view's host is xapi's resident_on
     return out

@@ -59,6 +59,7 @@ VM_SPEC: dict[str, dict[str, t.Any]] = {
     "purge_nics": {"type": "bool", "default": False},
     "cdrom": {"type": "dict", "options": {"iso": {"type": "str", "required": True}}},
     "affinity": {"type": "str"},
+    "resident_on": {"type": "str"},
     "tags": {"type": "list", "elements": "str"},
     "purge_tags": {"type": "bool", "default": False},
     "other_config": {"type": "dict"},

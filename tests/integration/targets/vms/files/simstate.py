@@ -6,8 +6,10 @@
 
     simstate.py READY_FILE [--reset]
 
-Prints {"vms": {name: {...}}, "pending": [...], "orphans": {"vdis", "vbds", "vifs"}, "writes": N,
-"write_methods": [...]}. `--reset` clears the call log after reading it. No secret is read or printed.
+Prints {"vms": {name: {...}}, "pending": [...], "orphans": {"vdis", "vbds", "vifs"}, "power_history": {name:
+[[from, to], ...]}, "writes": N, "write_methods": [...]}. Each VM carries `host`, the name of the host it is
+resident on (None when halted). `--reset` clears the call log after reading it. No secret is read or printed.
+The vm_migrate target reads it too.
 """
 
 from __future__ import annotations
@@ -38,14 +40,15 @@ def _vm(tables: dict, rec: dict) -> dict:
             continue
         sr = tables["SR"].get(vdi.get("SR"), {})
         disks.append({"position": vbd.get("userdevice"), "size_gib": round(int(vdi.get("virtual_size", 0)) / GIB, 2),
-                      "sr": sr.get("name_label")})
+                      "sr": sr.get("name_label"), "vdi": vdi.get("uuid")})
     for ref in rec.get("VIFs", []):
         vif = tables["VIF"][ref]
         nics.append({"position": vif.get("device"), "mac": vif.get("MAC"),
                      "network": tables["network"].get(vif.get("network"), {}).get("name_label")})
     networks = (tables.get("VM_guest_metrics", {}).get(rec.get("guest_metrics"), {}) or {}).get("networks") or {}
     ip = next((networks[k] for k in sorted(networks) if k.endswith("/ip") and networks[k]), None)
-    return {"uuid": rec.get("uuid"), "power_state": rec.get("power_state"), "ip": ip, "vcpus": int(rec.get("VCPUs_at_startup", 0)),
+    host = tables["host"].get(rec.get("resident_on"), {}).get("name_label")
+    return {"uuid": rec.get("uuid"), "power_state": rec.get("power_state"), "host": host, "ip": ip, "vcpus": int(rec.get("VCPUs_at_startup", 0)),
             "vcpus_max": int(rec.get("VCPUs_max", 0)), "memory_mib": int(rec.get("memory_static_max", 0)) // MIB,
             "memory_dynamic_min_mib": int(rec.get("memory_dynamic_min", 0)) // MIB,
             "managed": (rec.get("other_config") or {}).get("xenpool_managed") == "true",
@@ -55,11 +58,13 @@ def _vm(tables: dict, rec: dict) -> dict:
 
 
 def summary(state: dict) -> dict:
-    vms, pending, orphans = {}, [], {"vdis": [], "vbds": [], "vifs": []}
+    vms, pending, orphans, history = {}, [], {"vdis": [], "vbds": [], "vifs": []}, {}
     for db in state.get("dbs", []):
         tables = db.get("tables", {})
         if not tables.get("pool"):
             continue
+        for change in (db.get("meta") or {}).get("xapisim:power_history", []):
+            history.setdefault(change.get("name", ""), []).append([change.get("from"), change.get("to")])
         for ref, rec in tables.get("VM", {}).items():
             if rec.get("is_control_domain") or rec.get("is_a_snapshot") or rec.get("is_default_template"):
                 continue
@@ -76,7 +81,7 @@ def summary(state: dict) -> dict:
                             and v.get("type") not in ("ha_statefile", "redo_log", "metadata")]
     return {"vms": {name: (recs[0] if len(recs) == 1 else recs) for name, recs in sorted(vms.items())},
             "duplicates": sorted(name for name, recs in vms.items() if len(recs) > 1), "pending": sorted(pending),
-            "orphans": orphans}
+            "orphans": orphans, "power_history": history}
 
 
 def main(ready_path: str, reset: bool) -> None:
