@@ -66,7 +66,6 @@ import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import ONTAP_OBJECT_SPEC, merge_specs
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan, removal
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.cluster import SvmService
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.iscsi import IscsiService

@@ -71,7 +71,6 @@ import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import OntapModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import ONTAP_OBJECT_SPEC, merge_specs
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan, removal
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.service import public
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.snapshot import SnapshotService

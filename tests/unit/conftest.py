@@ -3,11 +3,14 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Make `ansible_collections.vdc.xenpool` importable under plain pytest.
+"""Make `ansible_collections.vdc.xenpool` and the simulators importable under plain pytest.
 
 Under ansible-test (or in a checkout at .../ansible_collections/vdc/xenpool) the parent of
 `ansible_collections` is put on sys.path. In a bare repo checkout a throw-away tree
 <tmp>/ansible_collections/vdc/xenpool -> repo root is created for the session and removed at exit.
+Unit tests that need xapi's behaviour run xapisim in-process (xapisim.testing): the simulator package is
+installed in .venv, and under ansible-test (whose venv has its dependencies, PyYAML and cryptography, but
+not the package) it is imported from tests/simulator of this checkout.
 """
 
 from __future__ import annotations
@@ -43,4 +46,12 @@ def _setup() -> None:
     sys.path.insert(0, tmp)
 
 
+def _simulators() -> None:
+    try:
+        import xapisim  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
+    except ImportError:
+        sys.path.append(str(_REPO / "tests" / "simulator"))
+
+
 _setup()
+_simulators()
