@@ -35,7 +35,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import LI
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, is_null
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import disk_views
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_devices import match_disk
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_spec import lookup
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_spec import find_ref, lookup, missing
 
 # VM.pool_migrate's options: a live migration (xe vm-migrate live=true).
 LIVE_MIGRATION = {"live": "true"}
@@ -89,10 +89,14 @@ def start_memory(after: dict[str, t.Any], rec: dict[str, t.Any] | None) -> int:
 
 def declare_host(state: PoolState, want: dict[str, t.Any], power_now: str | None) -> dict[str, t.Any]:
     """Before planning: the host must exist; a VM that will not be running keeps it as its affinity
-    (unless `affinity` is declared too, which then says where it starts)."""
+    (unless `affinity` is declared too, which then says where it starts). In check mode of a whole site a host
+    that an earlier step joins is noted and nothing is placed."""
     if not want.get("resident_on"):
         return want
-    lookup(state, "host", want["resident_on"])
+    if find_ref(state, "host", want["resident_on"]) is None:
+        missing(state, "host", want["resident_on"], "HOST_NOT_FOUND", "no host named '%s' in the pool" % want["resident_on"],
+                "Check resident_on, or join the host to the pool first")
+        return dict(want, resident_on=None)
     final = want.get("power_state") or power_now or "halted"
     if final in RUNNING or want.get("affinity") is not None:
         return want
@@ -131,7 +135,7 @@ def place(state: PoolState, plan: Plan, want: dict[str, t.Any], after: dict[str,
                                                   state.name_of("host", host)), None, LIVE, op="migrate", host=host)
     if host and running:
         after["host"] = state.name_of("host", host)
-    elif not running and after.get("power_state") != "suspended":
+    elif after.get("power_state") == "halted":
         after["host"] = None
 
 

@@ -153,7 +153,7 @@ def _install(want: dict[str, t.Any]) -> None:
                    "See the install option in the module documentation")
 
 
-def _missing(state: PoolState, cls: str, name: str, code: str, message: str, hint: str) -> None:
+def missing(state: PoolState, cls: str, name: str, code: str, message: str, hint: str) -> None:
     """Refuse a name that matches nothing, or, while a whole site is predicted (check mode), note it."""
     if state.predicted is None:
         raise _bad(code, message, hint)
@@ -165,15 +165,15 @@ def _missing(state: PoolState, cls: str, name: str, code: str, message: str, hin
 def check_against_pool(state: PoolState, want: dict[str, t.Any], vm_ref: str | None) -> None:
     """Names that must exist, sizes that must fit, MACs that must be free: refused before any write."""
     for sr in [want.get("sr")] + [d.get("sr") for d in want.get("disks") or []]:
-        if sr and not _lookup(state, "SR", sr):
-            _missing(state, "SR", sr, "SR_NOT_FOUND", "no SR named '%s' in the pool" % sr, "Check the SR name or create it first")
+        if sr and not find_ref(state, "SR", sr):
+            missing(state, "SR", sr, "SR_NOT_FOUND", "no SR named '%s' in the pool" % sr, "Check the SR name or create it first")
     for nic in want.get("nics") or []:
-        if not _lookup(state, "network", nic["network"]):
-            _missing(state, "network", nic["network"], "NETWORK_NOT_FOUND", "no network named '%s' in the pool" % nic["network"],
+        if not find_ref(state, "network", nic["network"]):
+            missing(state, "network", nic["network"], "NETWORK_NOT_FOUND", "no network named '%s' in the pool" % nic["network"],
                      "Check the network name")
         if nic.get("mac"):
             _mac_free(state, nic, vm_ref)
-    if want.get("affinity") and not _lookup(state, "host", want["affinity"]):
+    if want.get("affinity") and not find_ref(state, "host", want["affinity"]):
         raise _bad("HOST_NOT_FOUND", "no host named '%s' in the pool" % want["affinity"], "Check the affinity host")
     largest = largest_host_memory_mib(state)
     if want.get("memory_mib") and largest and want["memory_mib"] > largest:
@@ -184,7 +184,8 @@ def check_against_pool(state: PoolState, want: dict[str, t.Any], vm_ref: str | N
             find_iso(state, iso)
 
 
-def _lookup(state: PoolState, cls: str, name: str) -> str | None:
+def find_ref(state: PoolState, cls: str, name: str) -> str | None:
+    """Ref of the object of that name or uuid, None when there is none (names are matched exactly)."""
     for ref, rec in state.all(cls).items():
         if name in (rec.get("name_label"), rec.get("uuid")):
             return ref
@@ -193,7 +194,7 @@ def _lookup(state: PoolState, cls: str, name: str) -> str | None:
 
 def lookup(state: PoolState, cls: str, name: str) -> str:
     """Ref of the object of that name or uuid (the checks above made sure it exists)."""
-    ref = _lookup(state, cls, name)
+    ref = find_ref(state, cls, name)
     if ref is None and state.predicted is not None and cls in ("SR", "network"):
         return "OpaqueRef:NULL"  # noted by check_against_pool; only a prediction is built on it
     if ref is None:

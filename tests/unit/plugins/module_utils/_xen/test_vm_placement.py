@@ -193,3 +193,12 @@ def test_apply_starts_on_the_host():
     VmApplier(client, state, timeout=5, sleep=lambda _s: None).apply(plan, "web")
     assert ("Async.VM.start_on", "web", "xen-02", False, False) in client.log
     assert not [c for c in client.log if c[0] == "Async.VM.start"]
+
+
+def test_check_mode_of_a_whole_site_notes_a_host_still_to_join():
+    state = world()
+    state.predicted = []
+    plan = plan_of(state, resident_on="xen-09")
+    assert plan.steps == [] and state.predicted == [
+        "host 'xen-09' does not exist yet: an earlier step of this run creates it, or the run will stop here"]
+    assert refused(resident_on="xen-09").hint == "Check resident_on, or join the host to the pool first"
