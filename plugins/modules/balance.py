@@ -132,7 +132,7 @@ load_before:
   returned: always
   type: dict
 load_after:
-  description: The same per host once the moves are done (the prediction in check mode).
+  description: The same per host with the moves done, as the plan predicts them (the next read may differ a little, CPU above all).
   returned: always
   type: dict
 unresolved:
