@@ -170,7 +170,7 @@ def check_against_pool(state: PoolState, want: dict[str, t.Any], vm_ref: str | N
     for nic in want.get("nics") or []:
         if not find_ref(state, "network", nic["network"]):
             missing(state, "network", nic["network"], "NETWORK_NOT_FOUND", "no network named '%s' in the pool" % nic["network"],
-                     "Check the network name")
+                    "Check the network name")
         if nic.get("mac"):
             _mac_free(state, nic, vm_ref)
     if want.get("affinity") and not find_ref(state, "host", want["affinity"]):
