@@ -29,6 +29,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._ontap import client a
 from ansible_collections.vdc.xenpool.plugins.modules.ontap_info import SUBSETS, gather  # noqa: E402 pylint: disable=wrong-import-position
 from ansible_collections.vdc.xenpool.plugins.module_utils._ontap.zapi import ZapiClient  # noqa: E402 pylint: disable=wrong-import-position
 from simcommon.client import SimProcess  # noqa: E402 pylint: disable=wrong-import-position,import-error
+from benchkit import Row  # noqa: E402 pylint: disable=wrong-import-position,import-error
 
 
 ZAPI_PAGE = ZapiClient(None).max_records
@@ -62,11 +63,32 @@ def bench(extra_args: list[str]) -> dict:
     return {}
 
 
+def measure(generate: str = "volumes=500,luns=1000") -> dict:
+    return {"small": bench([]), "large": bench(["--generate", generate])}
+
+
+def rows(results: dict) -> list[Row]:
+    """ontap_info over REST and ZAPI: calls small vs large (REST constant: a promise), wall time."""
+    out = []
+    for mode in ("always", "never"):
+        small, large = results["small"][mode], results["large"][mode]
+        agree = all(r["client_calls"] == r["sim_calls"] for r in (small, large))
+        same = small["sim_calls"] == large["sim_calls"]
+        out.append(Row("ONTAP reads", "ontap_info %s calls, %d vs %d volumes (%d vs %d LUNs)"
+                       % (small["transport"], small["volumes"], large["volumes"], small["luns"], large["luns"]),
+                       "%d vs %d" % (small["sim_calls"], large["sim_calls"]),
+                       "equal" if mode == "always" else "pages of %d" % ZAPI_PAGE,
+                       (same and agree) if mode == "always" else agree, promise=mode == "always"))
+        out.append(Row("figures", "ontap_info %s wall, small / large" % small["transport"],
+                       "%.2f s / %.2f s" % (small["wall_s"], large["wall_s"])))
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--generate", default="volumes=500,luns=1000", help="simulator --generate value for the large run")
     opts = parser.parse_args()
-    results = {"small": bench([]), "large": bench(["--generate", opts.generate])}
+    results = measure(opts.generate)
     out = sys.stdout
     out.write("%-6s %-5s %8s %8s %12s %9s %7s %7s\n" % ("size", "api", "volumes", "luns", "client_calls", "sim_calls", "writes", "wall_s"))
     for size, per_mode in results.items():
