@@ -31,7 +31,7 @@ from benchkit import Row, Sim, api_calls, print_table, run_module, run_playbook,
 from bench_scale import declared_as_they_are  # noqa: E402 pylint: disable=import-error
 
 TARGET_RATIO = 20.0
-OURS = """\
+HEAD = """\
 - hosts: localhost
   gather_facts: false
   tasks:
@@ -40,35 +40,22 @@ OURS = """\
         hostname: "{{{{ conn.hostname }}}}"
         username: "{{{{ conn.username }}}}"
         password: "{{{{ conn.password }}}}"
-        ca_path: "{{{{ conn.ca_path }}}}"
-{options}
+"""
+TAIL = """\
       register: out
     - ansible.builtin.assert:
         that: [out is not changed]
 """
-THEIRS = """\
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: {title}
-      {module}:
-        hostname: "{{{{ conn.hostname }}}}"
-        username: "{{{{ conn.username }}}}"
-        password: "{{{{ conn.password }}}}"
-        name: "{{{{ item.name }}}}"
-{options}
-      loop: "{{{{ sample }}}}"
-      loop_control: {{label: "{{{{ item.name }}}}"}}
-      register: out
-    - ansible.builtin.assert:
-        that: [out is not changed]
-"""
+# ours: one task over every VM; theirs: one task per VM (a loop), without a CA option (SSL_CERT_FILE instead)
+OURS = HEAD + '        ca_path: "{{{{ conn.ca_path }}}}"\n{options}' + TAIL
+THEIRS = (HEAD + '        name: "{{{{ item.name }}}}"\n{options}      loop: "{{{{ sample }}}}"\n'
+          '      loop_control: {{label: "{{{{ item.name }}}}"}}\n' + TAIL)
 PLAYS = {
     "ours_noop": OURS.format(title="vdc.xenpool.vms no-op", module="vdc.xenpool.vms",
-                             options='        vms: "{{ declared }}"'),
+                             options='        vms: "{{ declared }}"\n'),
     "theirs_noop": THEIRS.format(title="community.general.xenserver_guest loop", module="community.general.xenserver_guest",
                                  options='        state: present\n        hardware: {num_cpus: "{{ item.vcpus }}", '
-                                         'memory_mb: "{{ item.memory_mib }}"}'),
+                                         'memory_mb: "{{ item.memory_mib }}"}\n'),
     "ours_read": OURS.format(title="vdc.xenpool.pool_info", module="vdc.xenpool.pool_info", options=""),
     "theirs_read": THEIRS.format(title="community.general.xenserver_guest_info loop",
                                  module="community.general.xenserver_guest_info", options=""),
