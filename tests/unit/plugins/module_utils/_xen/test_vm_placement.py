@@ -14,7 +14,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen import vm as vmc
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.placement import host_free_memory
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_apply import VmApplier
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_fleet import plan_fleet
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_fleet import apply_fleet, plan_fleet
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_plan import plan_vm
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_vm_apply import ScriptedClient
 from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.test_vm_plan import vm_record, want
@@ -202,3 +202,22 @@ def test_check_mode_of_a_whole_site_notes_a_host_still_to_join():
     assert plan.steps == [] and state.predicted == [
         "host 'xen-09' does not exist yet: an earlier step of this run creates it, or the run will stop here"]
     assert refused(resident_on="xen-09").hint == "Check resident_on, or join the host to the pool first"
+
+
+def test_a_fleet_migrates_each_vm_through_its_own_session():
+    state = world()
+    for index in (1, 2, 3):
+        state.records["VM"]["app%d" % index] = vm_record("app%d" % index, power="Running", mem=512, resident_on="xen-01")
+    fleet = plan_fleet(state, [want(name="app%d" % i, resident_on="xen-02") for i in (1, 2, 3)])
+    clients = []
+
+    def new_client():
+        client = ScriptedClient(state.records)
+        client.login = client.close = lambda: None
+        clients.append(client)
+        return client
+
+    outcomes = apply_fleet(new_client, state, fleet, max_parallel=2, timeout=5)
+    assert [o["error"] for o in outcomes] == [None, None, None]
+    migrations = sorted(c[1] for client in clients for c in client.log if c[0] == "Async.VM.pool_migrate")
+    assert migrations == ["app1", "app2", "app3"] and len(clients) == 3
