@@ -34,7 +34,10 @@ HINTS = {
 
 
 class XenError(CollectionError):
-    """Base of every error raised by the _xen layer."""
+    """Base of every error raised by the _xen layer: shown as `CODE [param, ...]`, the shape xapi's own errors have."""
+
+    def __str__(self) -> str:
+        return "%s [%s]" % (self.code, ", ".join(str(p) for p in self.params or []))
 
 
 class XapiError(XenError):
@@ -48,9 +51,6 @@ class XapiError(XenError):
         self.method = method
         super().__init__(str(self))
 
-    def __str__(self) -> str:
-        return "%s [%s]" % (self.code, ", ".join(self.params))
-
     @classmethod
     def from_details(cls, details: t.Any, method: str | None = None) -> "XapiError":
         """Build from XenAPI.Failure.details (a list whose head is the code)."""
@@ -59,7 +59,7 @@ class XapiError(XenError):
         return cls("UNKNOWN_ERROR", [str(details)], method=method)
 
 
-class XenPlanError(XenError, PlanError):
+class XenPlanError(PlanError, XenError):
     """A desired state that cannot be reached, found while planning: nothing was changed.
 
     A PlanError like any other refusal; it is also a XenError so that XenAPI services can catch
@@ -78,11 +78,9 @@ class XenConnectionError(XenError):
     def __init__(self, reason: str, url: str, hint: str = "") -> None:
         self.reason = reason
         self.url = url
+        self.params = [url, reason]
         self._hint = hint
         super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "CONNECTION_FAILED [%s, %s]" % (self.url, self.reason)
 
 
 class XenTaskTimeout(XenError):
@@ -95,7 +93,5 @@ class XenTaskTimeout(XenError):
         self.task_ref = task_ref
         self.timeout = timeout
         self.name = name
+        self.params = [name or "task", task_ref, "%ss" % int(timeout)]
         super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "TASK_TIMEOUT [%s, %s, %ss]" % (self.name or "task", self.task_ref, int(self.timeout))
