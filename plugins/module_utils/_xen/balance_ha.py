@@ -73,14 +73,21 @@ def plan_exists(free: dict[str, int], placement: dict[str, str], sizes: dict[str
 
 
 class FailoverCheck:
-    """Guards each move with the pool's HA plan, when HA is on, overcommit is not allowed and a plan exists now."""
+    """Guards each move with the pool's HA plan, when HA is on, overcommit is not allowed and a plan exists now.
+
+    Whether a plan exists now is xapi's answer (`capacity_now`, from one
+    `pool.ha_compute_hypothetical_max_host_failures_to_tolerate` call) when the reader asked it; each move is then
+    checked here, since that call cannot be asked about a placement.
+    """
 
     def __init__(self, ha: dict[str, t.Any], balancer: t.Any) -> None:
         self.balancer = balancer
         self.failures = int(ha.get("host_failures_to_tolerate") or 0)
         self.notes: list[str] = []
         self.active = bool(ha.get("enabled")) and not ha.get("allow_overcommit") and self.failures > 0
-        if self.active and not self.holds():
+        # xapi's own count for the placement now, when it was read, rules whether there is a plan to keep
+        capacity = ha.get("capacity_now")
+        if self.active and not (capacity >= self.failures if capacity is not None else self.holds()):
             self.notes.append("HA cannot tolerate %d host failure(s) with the VMs where they run now; moves are not held to "
                               "the failover plan (vdc.xenpool.ha shows the capacity)" % self.failures)
             self.active = False

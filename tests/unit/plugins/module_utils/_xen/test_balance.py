@@ -227,3 +227,14 @@ def test_ha_short_already_is_a_note_not_a_guard():
     data = pool([host("a", used=14000), host("b", used=15000)], [vm("p", "a", memory=2000, protected=True)], ha)
     result = plan_moves(data, opts())
     assert result["notes"] and "HA cannot tolerate 1 host failure" in result["notes"][0]
+
+
+def test_xapi_capacity_now_decides_whether_there_is_a_plan_to_keep():
+    ha = {"enabled": True, "host_failures_to_tolerate": 1, "allow_overcommit": False}
+    hosts = [host("a", used=12000), host("b", used=9000), host("c", used=4000)]
+    vms = [vm("p", "a", memory=2000, protected=True), vm("q", "c", memory=6000, protected=True)]
+    kept = plan_moves(pool(hosts, vms, dict(ha, capacity_now=1)), opts())
+    assert [(m["vm"], m["to"]) for m in kept["moves"]] == [("p", "c")]
+    short = plan_moves(pool(hosts, vms, dict(ha, capacity_now=0)), opts())
+    assert [(m["vm"], m["to"]) for m in short["moves"]] == [("p", "b")]
+    assert "HA cannot tolerate 1 host failure" in short["notes"][0]
