@@ -71,7 +71,7 @@ notes:
     C(module_defaults: {group/vdc.xenpool.ontap: {hostname: ..., username: ..., password: ...}}), the password from a vault."
 attributes:
   action_group:
-    description: The connection options above are set once per play with C(group/vdc.xenpool.ontap) in C(module_defaults).
+    description: Use C(group/vdc.xenpool.ontap) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - vdc.xenpool.ontap

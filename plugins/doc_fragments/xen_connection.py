@@ -61,7 +61,7 @@ notes:
     C(module_defaults: {group/vdc.xenpool.xen: {hostname: ..., username: ..., password: ...}}), the password from a vault."
 attributes:
   action_group:
-    description: Every XenAPI module of the collection takes these options from C(group/vdc.xenpool.xen) in C(module_defaults).
+    description: Use C(group/vdc.xenpool.xen) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - vdc.xenpool.xen
