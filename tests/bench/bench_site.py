@@ -29,7 +29,8 @@ import sys
 
 import yaml
 
-from benchkit import REPO, Row, Sim, changed_count, print_table, run_playbook  # noqa: E402 pylint: disable=import-error
+from benchpaths import REPO  # noqa: E402 pylint: disable=import-error
+from benchkit import Row, Sim, changed_count, print_table, run_playbook  # noqa: E402 pylint: disable=import-error
 
 INVENTORY = REPO / "playbooks" / "inventories" / "reference"
 POOLS = {"pool-intel": "xen-intel-", "pool-amd": "xen-amd-"}

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchpaths import COLLECTIONS_ROOT, REPO  # noqa: E402 pylint: disable=wrong-import-position,import-error
+from benchpaths import COLLECTIONS_ROOT  # noqa: E402 pylint: disable=wrong-import-position,import-error
 
 # pylint: disable=wrong-import-position
 from simcommon.client import SimProcess  # noqa: E402
