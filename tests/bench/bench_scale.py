@@ -89,7 +89,8 @@ def declared_as_they_are(overview: dict) -> list[dict]:
 
 def measure(size: int, reads: int) -> dict:
     with Sim("xapisim", ["--generate", "hosts=%d,vms=%d" % (HOSTS.get(size, 64), size), "--time-scale", "0.01"]) as sim:
-        out = {"vms": size, "hosts": HOSTS.get(size, 64), "sim_startup_s": sim.startup_s, "sim_rss_start": sim.rss_mib()}
+        out = {"vms": size, "hosts": HOSTS.get(size, 64), "sim_startup_s": sim.startup_s, "sim_startup_cpu_s": sim.startup_cpu_s,
+               "sim_rss_start": sim.rss_mib()}
         out["pool_info"] = run_module("pool_info", sim.connection(), sim)
         declared = declared_as_they_are(out["pool_info"]["result"])
         out["noop"] = run_module("vms", dict(sim.connection(), vms=declared), sim)
@@ -146,7 +147,8 @@ def rows(results: list[dict]) -> list[Row]:
             out.append(Row("G4 scale", "%s module peak RSS" % label, fmt(r[key]["rss_mib"], "MiB", 0),
                            "<= %g MB" % LIMITS["rss_mib"], r[key]["rss_mib"] * 1.048576 <= LIMITS["rss_mib"]))
         out += [
-            Row("G5 simulator", "start-up, %d hosts / %d VMs" % (r["hosts"], r["vms"]), fmt(r["sim_startup_s"], "s"),
+            Row("G5 simulator", "start-up wall (its CPU), %d hosts / %d VMs" % (r["hosts"], r["vms"]),
+                "%s (%s)" % (fmt(r["sim_startup_s"], "s"), fmt(r["sim_startup_cpu_s"], "s")),
                 "<= %g s" % LIMITS["sim_startup_s"], r["sim_startup_s"] <= LIMITS["sim_startup_s"]),
         ]
         if r.get("reads"):

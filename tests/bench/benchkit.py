@@ -104,6 +104,7 @@ class Sim:
         self.ready = self.process.ready
         self.control = self.process.control
         self.pid = self.process.proc.pid
+        self.startup_cpu_s = proc_cpu_s(self.pid)  # what start-up cost the simulator itself, however busy the machine
         self.password = Path(self.ready["password_file"]).read_text(encoding="utf-8").strip()
 
     def connection(self, host: int = 0) -> dict:
