@@ -169,7 +169,7 @@ class Balancer:
     def fits(self, vm: str, target: str) -> bool:
         """Whether the target can take the VM and stay within both thresholds and every anti-affinity group."""
         v, h = self.vms[vm], self.hosts[target]
-        if target == v["host"] or target not in self.scope or not usable(h):
+        if target == v["host"] or target not in self.scope or not usable(h) or not h.get("memory_total_mib"):
             return False
         if not set(v.get("networks") or []) <= set(h.get("networks") or []) or not set(v.get("srs") or []) <= set(h.get("srs") or []):
             return False

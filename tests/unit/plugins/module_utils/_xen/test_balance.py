@@ -108,7 +108,7 @@ def test_unknown_cpu_is_left_out():
 
 
 @pytest.mark.parametrize("blocker", [
-    {"enabled": False}, {"live": False}, {"networks": []}, {"srs": []}, {"memory_total_mib": 4096},
+    {"enabled": False}, {"live": False}, {"networks": []}, {"srs": []}, {"memory_total_mib": 4096}, {"memory_total_mib": 0},
 ])
 def test_a_host_that_cannot_take_the_vm_is_skipped(blocker):
     data = pool([host("a", used=13000), host("b", **blocker), host("c", used=6000)], [vm("x", "a")])
