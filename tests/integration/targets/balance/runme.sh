@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Integration test of vdc.xenpool.balance against xapisim: a 6-host pool with its VMs piled on two hosts and two spam
 # filters together. balance.yml: bad input refused with 0 writes, check mode plans with 0 writes, apply brings every
-# host under the thresholds with the spam filters apart (read from the simulator), a second run plans nothing, and a
-# host joined to the pool takes VMs when the pool is too full without it.
+# host under the thresholds with the spam filters apart (read from the simulator), a second run plans nothing, a
+# host joined to the pool takes VMs when the pool is too full without it, and with HA on the run reads the pool's
+# capacity and its migration passes the pool's HA guard.
 set -eu
 
 TARGET_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -6,7 +6,7 @@
 
     placement.py READY_FILE [--reset]
 
-Prints {"hosts": {name: {"memory_percent", "vms": [names]}}, "vms": {name: host or null}, "writes": N,
+Prints {"hosts": {name: {"memory_percent", "vms": [names], "vm_count"}}, "vms": {name: host or null}, "writes": N,
 "write_methods": [...]} for the pool named pool-bal; `--reset` clears the call log after reading it.
 """
 
@@ -54,7 +54,8 @@ def main(argv: list[str]) -> None:
         if host:
             host["vms"].append(vm["name_label"])
     calls = fetch(control + "/calls")
-    out = {"hosts": {h["name"]: {"memory_percent": h["memory_percent"], "vms": sorted(h["vms"])} for h in hosts.values()},
+    out = {"hosts": {h["name"]: {"memory_percent": h["memory_percent"], "vms": sorted(h["vms"]), "vm_count": len(h["vms"])}
+                     for h in hosts.values()},
            "vms": placed, "writes": calls.get("writes", 0),
            "write_methods": sorted({c.get("method") for c in calls.get("calls", []) if c.get("write")})}
     if "--reset" in argv:
