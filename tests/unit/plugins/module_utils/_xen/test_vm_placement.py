@@ -221,3 +221,14 @@ def test_a_fleet_migrates_each_vm_through_its_own_session():
     assert [o["error"] for o in outcomes] == [None, None, None]
     migrations = sorted(c[1] for client in clients for c in client.log if c[0] == "Async.VM.pool_migrate")
     assert migrations == ["app1", "app2", "app3"] and len(clients) == 3
+
+
+def test_a_block_sr_needs_the_whole_virtual_size():
+    state = world()
+    state.records["VDI"]["vdi0"]["SR"] = "nfs"  # 10 GiB disk, 4 GiB written; the iSCSI SR has 480 GiB free
+    assert plan_of(state, disks=[{"position": "0", "sr": "iSCSI"}]).summary() == ["move disk 0 of web1 from SR NFS to SR iSCSI"]
+    state = world()
+    state.records["VDI"]["vdi0"]["SR"] = "nfs"
+    state.records["SR"]["iscsi"]["physical_utilisation"] = str(492 * GIB)  # 8 GiB free: more than written, less than the size
+    err = refused(state, disks=[{"position": "0", "sr": "iSCSI"}])
+    assert err.code == "SR_FULL" and "10.0 GiB" in err.message and "8.0 GiB free" in err.message
