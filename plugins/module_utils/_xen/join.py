@@ -267,6 +267,28 @@ def join_all(
     return errors
 
 
+def member_problems(master: t.Any, uuids: t.Iterable[str]) -> list[str]:
+    """`name: what is missing` for every joined host that is not yet an enabled, live member (two calls).
+
+    The coordinator creates a joiner's record disabled and not live (xapi `xapi_pool.ml` `update_non_vm_metadata`
+    -> `Host.create`); the joiner enables itself once its toolstack has restarted as a member and created its
+    dom0 and CPU records (`dbsync_slave.ml`). A host record alone is not a usable member yet.
+    """
+    hosts = master.call("host.get_all_records") or {}
+    metrics = master.call("host_metrics.get_all_records") or {}
+    by_uuid = {rec.get("uuid"): rec for rec in hosts.values()}
+    problems = []
+    for uuid in sorted(set(uuids)):
+        rec = by_uuid.get(uuid)
+        if rec is None:
+            problems.append("%s: not in the pool" % uuid)
+        elif not (metrics.get(rec.get("metrics")) or {}).get("live"):
+            problems.append("%s: not live" % (rec.get("name_label") or uuid))
+        elif not rec.get("enabled"):
+            problems.append("%s: not enabled" % (rec.get("name_label") or uuid))
+    return problems
+
+
 def wait_members(
     master: t.Any,
     uuids: t.Iterable[str],
@@ -274,14 +296,15 @@ def wait_members(
     sleep: t.Callable[[float], None] = time.sleep,
     clock: t.Callable[[], float] = time.monotonic,
 ) -> list[str]:
-    """Poll the master's host list (one call per round) until every uuid is there; return the missing ones."""
-    wanted = set(uuids)
+    """Poll the coordinator until every joined host is an enabled, live member; return what is still missing.
 
-    def missing() -> list[str]:
-        return sorted(wanted - {rec.get("uuid") for rec in (master.call("host.get_all_records") or {}).values()})
-
+    Waiting for the host records only would race the joiner's toolstack restart: the next task (networks,
+    storage, HA) would find a member that is disabled, not live and without dom0.
+    """
+    wanted = list(uuids)
     try:
-        return wait_until(missing, lambda left: not left, what="the joined hosts", timeout=timeout, interval=0.2,
+        return wait_until(lambda: member_problems(master, wanted), lambda left: not left,
+                          what="the joined hosts to be enabled and live", timeout=timeout, interval=0.2,
                           max_interval=2.0, sleep=sleep, clock=clock)
     except WaitTimeout as err:
         return list(err.last or [])

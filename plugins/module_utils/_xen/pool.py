@@ -325,7 +325,7 @@ def apply(
             raise PoolPlanError("JOIN_FAILED", "; ".join(errors))
         missing = joinlib.wait_members(client, [c.uuid for c in result.joiners if c.uuid], timeout)
         if missing:
-            raise PoolPlanError("JOIN_TIMEOUT", "hosts %s did not appear in the pool within %ss" % (", ".join(missing), timeout))
+            raise PoolPlanError("JOIN_TIMEOUT", "joined hosts not enabled and live members within %ss: %s" % (timeout, "; ".join(missing)))
     for ref in result.eject:
         wait_task(client, client.call_async("pool.eject", ref), timeout=timeout)
     if result.master is not None:

@@ -20,6 +20,7 @@ import XenAPI
 
 from conftest import SIM_ROOT, connect, password, start_sim
 from test_xapisim_host_failure import details, wait_for  # the suite's failure and polling helpers
+from test_xapisim_pool import member_ready
 
 NULL = "OpaqueRef:NULL"
 GIB = 1024 ** 3
@@ -217,9 +218,8 @@ def test_cpu_vendor_check_unless_forced(tmp_path_factory):
         joiner = connect(sim, index[intel]).xenapi
         joiner.pool.join_force(sim.ready["hosts"][index[amd]]["address"], "root", password(sim))
         x = connect(sim, index[amd]).xenapi
+        member_ready(x, intel)
         hosts = hosts_by_name(x)
-        wait_for(lambda: x.host_metrics.get_live(x.host.get_metrics(hosts_by_name(x)[intel])) and
-                 x.host.get_enabled(hosts_by_name(x)[intel]), timeout=60)
         vm = x.VM.clone(x.VM.get_by_name_label("Other install media")[0], "vendor-guest")
         x.VM.provision(vm)
         x.VM.set_domain_type(vm, "pv")

@@ -5,6 +5,7 @@
 """Pool membership on the 18-host reference datacenter: join, join_force, eject, evacuate."""
 from __future__ import annotations
 
+import time
 import xmlrpc.client
 
 import pytest
@@ -31,6 +32,18 @@ def addr(sim, name):
 
 def login(sim, name):
     return connect(sim, index_of(sim, name)).xenapi
+
+
+def member_ready(x, name):
+    """The coordinator creates a joiner disabled and not live (xapi_pool.ml update_non_vm_metadata -> Host.create);
+    wait for its toolstack restart to enable it (bounded: 60 s)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        host = (x.host.get_by_name_label(name) or [None])[0]
+        if host and x.host.get_enabled(host) and x.host_metrics.get_live(x.host.get_metrics(host)):
+            return host
+        time.sleep(0.05)
+    raise AssertionError("%s is not an enabled, live member" % name)
 
 
 def test_reference_layout(ref_sim):
@@ -147,7 +160,7 @@ def test_evacuate_and_migrate(ref_sim):
     solo.VM.hard_shutdown(vm)
     login(ref_sim, b).pool.join(addr(ref_sim, a), "root", password(ref_sim))
     x = login(ref_sim, a)
-    host_b = x.host.get_by_name_label(b)[0]
+    host_b = member_ready(x, b)
     x.VM.start_on(vm, host_a, False, False)
     x.VM.pool_migrate(vm, host_b, {})
     assert x.VM.get_resident_on(vm) == host_b
@@ -169,7 +182,7 @@ def test_placement_errors_in_a_pool(ref_sim):
     login(ref_sim, b).pool.join(addr(ref_sim, a), "root", password(ref_sim))
     x = login(ref_sim, a)
     host_a = x.host.get_by_name_label(a)[0]
-    host_b = x.host.get_by_name_label(b)[0]
+    host_b = member_ready(x, b)
     local_a = [sr for sr in x.SR.get_all() if x.PBD.get_host(x.SR.get_PBDs(sr)[0]) == host_a][0]
     tpl = x.VM.get_by_name_label("Debian Bookworm 12")[0]
     vm = x.VM.clone(tpl, "local-disk-vm")

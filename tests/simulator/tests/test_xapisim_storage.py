@@ -17,6 +17,7 @@ import XenAPI
 import yaml
 
 from conftest import connect, password, start_sim
+from test_xapisim_pool import member_ready
 
 GIB = 1024 ** 3
 LUN1 = "3600a098038303053453f463045714a31"
@@ -101,7 +102,7 @@ def test_create_join_forget_introduce_destroy(storage_sim):
     joiner = connect(storage_sim, 2).xenapi
     joiner.pool.join(storage_sim.ready["hosts"][0]["address"], "root", password(storage_sim))
     x = connect(storage_sim).xenapi
-    new_host = x.host.get_by_name_label("st-03")[0]
+    new_host = member_ready(x, "st-03")  # its PBDs come with its toolstack restart (create_storage.ml)
     pbds = {x.PBD.get_host(p): p for p in x.SR.get_PBDs(sr)}
     assert new_host in pbds and x.PBD.get_currently_attached(pbds[new_host]) is True
     # forget needs every PBD unplugged; the data stays and can be reattached

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import zlib
 
+from . import failure
 from .cpuload import host_cpu_loads, host_load
 from .datacenter import build_host
 from .dispatch import Context, handler
 from .handlers_ha import assert_preserves_plan, binpack, evacuation_size, refresh_plan
 from .handlers_migration import migrate
 from .handlers_storage import create_member_pbds, pbd_plug
-from .model import duration, figure, host_compute_free_memory, host_free_memory, host_problem, sources_list
-from .pooling import duplicate_mac_seed, merge_host_into, remove_host
+from .model import (duration, figure, host_compute_free_memory, host_free_memory, host_problem, refresh_memory,
+                    sources_list)
+from .pooling import duplicate_mac_seed, member_started, merge_host_into, remove_host
 from .spec import NULL_REF, XapiError
 from .state import Database
 
@@ -109,15 +111,33 @@ def _join(ctx: Context, master_address: str, username: str, password: str, force
         # xapi_pool.ml join_common imports the joiner's VMs best effort (ignore_error): a duplicate MAC seed
         # (DUPLICATE_MAC_SEED from the metadata import) does not fail the join, the joiner's VMs are just not there
         keep_vms = duplicate_mac_seed(ctx.db, master_db) is None
-        host = merge_host_into(world, ctx.db, master_db, keep_vms=keep_vms)
+        host = merge_host_into(world, ctx.db, master_db, keep_vms=keep_vms, restart_later=True)
         for vm in master_db.refs("VM"):
             world.rules.refresh(master_db, vm)
-        create_member_pbds(master_db, host)
-        for pbd in master_db.get("host", host)["PBDs"]:
-            try:
-                pbd_plug(Context(world, master_db, host, None, "PBD.plug"), pbd)
-            except XapiError:
-                pass  # xapi only logs plug failures at member start-up
+        # the joiner restarts its toolstack as a member (xapi_pool.ml join_common); until then the pool sees it
+        # disabled and not live (pooling.merge_host_into)
+        world.scheduler.at(duration(world, "toolstack_restart"), failure._guarded, _member_started, world, master_db,
+                           host, base=ctx.cursor)
+
+
+def _member_started(world, master_db: Database, host: str) -> None:
+    """The member's xapi is up: its dom0, host_cpu and console records and liveness (pooling.member_started),
+    PBDs for the pool's shared SRs created and plugged (create_storage.ml initialise_storage: plug failures are
+    only logged), then enabled (xapi_host_helpers.ml consider_enabling_host: unplugged PBDs keep a host disabled
+    only with HA armed, and a join is refused while HA is on)."""
+    if not member_started(master_db, host):
+        return
+    create_member_pbds(master_db, host)
+    for pbd in master_db.get("host", host)["PBDs"]:
+        try:
+            pbd_plug(Context(world, master_db, host, None, "PBD.plug"), pbd)
+        except XapiError:
+            pass
+    master_db.set("host", host, "enabled", True)
+    for vm in master_db.get("host", host)["resident_VMs"]:
+        world.rules.refresh(master_db, vm)
+    refresh_memory(master_db, host)
+    refresh_plan(master_db)
 
 
 @handler("pool", "join", locked=False)

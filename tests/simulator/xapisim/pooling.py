@@ -8,6 +8,15 @@ After a real join the coordinator's database holds the joiner's host, its
 hardware objects, local storage and VM metadata, while the joiner's own pool,
 default templates and pool-wide networks disappear (its PIFs are attached to
 the pool's networks with the same bridge).
+
+A join is not instant (xen-api `ocaml/xapi/xapi_pool.ml` `update_non_vm_metadata` ->
+`create_or_get_host_on_master` -> `Host.create`, `xapi_host.ml` `create`): the coordinator first holds a
+host record with enabled=false and a fresh host_metrics with live=false and no memory, and no dom0,
+host_cpu or console. They arrive when the joiner's toolstack has restarted as a member: `xapi_pool.ml`
+`hello` marks it live, `dbsync_slave.ml` `update_env` creates its host_cpu records and
+(`create_misc.ml` `ensure_domain_zero_records`) dom0 with its console, and the host enables itself once
+initialised. merge_host_into(restart_later=True) keeps those records aside (db.meta[JOINING]) and
+member_started puts them in place.
 """
 from __future__ import annotations
 
@@ -15,6 +24,8 @@ from .fresh_host import adopt_tools_sr
 from .model import recompute_pool_cpu_info
 from .spec import NULL_REF
 from .state import Database, World
+
+JOINING = "xapisim:joining"
 
 
 def _take(src: Database, dst: Database, cls: str, ref: str, moved: list) -> None:
@@ -25,10 +36,68 @@ def _take(src: Database, dst: Database, cls: str, ref: str, moved: list) -> None
         moved.append((cls, ref))
 
 
-def merge_host_into(world: World, joiner: Database, master: Database, keep_vms: bool = True) -> str:
-    """Move the joiner's host (only host of its db) into master's db; returns the host ref."""
+def _set_aside(src: Database, cls: str, ref: str, later: list) -> None:
+    if ref in src.tables[cls]:
+        rec = src.tables[cls].pop(ref)
+        src.uuids[cls].pop(rec.get("uuid"), None)
+        later.append([cls, ref, rec, src.meta.pop(ref, None)])
+
+
+def _runtime_records(joiner: Database, hrec: dict) -> list:
+    """What the member's toolstack creates at its start-up: host_cpu records, dom0 with its metrics and console."""
+    later: list = []
+    for cpu in hrec["host_CPUs"]:
+        _set_aside(joiner, "host_cpu", cpu, later)
+    for vm, vrec in list(joiner.tables["VM"].items()):
+        if vrec["is_control_domain"]:
+            for cls, ref in (("VM_metrics", vrec["metrics"]), ("VM_guest_metrics", vrec["guest_metrics"])):
+                _set_aside(joiner, cls, ref, later)
+            for console in list(vrec["consoles"]):
+                _set_aside(joiner, "console", console, later)
+            _set_aside(joiner, "VM", vm, later)
+    return later
+
+
+def _hold_back(master: Database, host: str, later: list) -> None:
+    """The master's view between Host.create and the member's start-up: disabled, not live, no memory, no CPUs."""
+    hrec = master.tables["host"][host]
+    hrec["host_CPUs"] = []
+    hrec["resident_VMs"] = [v for v in hrec["resident_VMs"] if v in master.tables["VM"]]
+    hrec["enabled"] = False
+    metrics = master.tables["host_metrics"].get(hrec["metrics"])
+    saved = {}
+    if metrics is not None:
+        saved = {k: metrics[k] for k in ("live", "memory_total", "memory_free")}
+        metrics.update(live=False, memory_total=0, memory_free=0)
+    master.meta.setdefault(JOINING, {})[host] = {"records": later, "metrics": saved}
+
+
+def member_started(master: Database, host: str) -> bool:
+    """The member's toolstack is up: its held-back records appear, host_metrics is live with its memory again
+    (`hello`, `record_host_memory_properties`). The caller enables the host and plugs its PBDs. False when
+    nothing was pending (ejected meanwhile)."""
+    pending = master.meta.get(JOINING, {}).pop(host, None)
+    if pending is None or host not in master.tables["host"]:
+        return False
+    records = pending["records"]
+    for cls, ref, rec, meta in records:
+        master.insert_raw(cls, ref, rec, meta)
+    for cls, ref, rec, _meta in records:
+        for field, value in rec.items():
+            master._link(cls, ref, field, None, value)  # pylint: disable=protected-access
+    metrics = master.get("host", host)["metrics"]
+    if metrics in master.tables["host_metrics"]:
+        master.update("host_metrics", metrics, pending["metrics"] or {"live": True})
+    return True
+
+
+def merge_host_into(world: World, joiner: Database, master: Database, keep_vms: bool = True,
+                    restart_later: bool = False) -> str:
+    """Move the joiner's host (only host of its db) into master's db; returns the host ref. restart_later: the
+    host is held back (disabled, not live, no dom0/host_cpu/console) until member_started."""
     host = joiner.one("host")
     moved: list = []
+    later = _runtime_records(joiner, joiner.get("host", host)) if restart_later else []
     # networks: reuse the pool's network with the same bridge, else carry the joiner's over
     net_map = {}
     by_bridge = {rec["bridge"]: ref for ref, rec in master.tables["network"].items()}
@@ -97,6 +166,8 @@ def merge_host_into(world: World, joiner: Database, master: Database, keep_vms: 
         rec = master.tables[cls][ref]
         for field, value in rec.items():
             master._link(cls, ref, field, None, value)  # pylint: disable=protected-access
+    if restart_later:
+        _hold_back(master, host, later)
     if pool_has_tools:
         adopt_tools_sr(joiner, master, host)
     # sessions on the joiner die with its toolstack restart
@@ -144,6 +215,7 @@ def duplicate_mac_seed(joiner: Database, master: Database) -> str | None:
 def remove_host(world: World, db: Database, host: str) -> None:
     """Pool.eject's database side: the host, its hardware, PBDs and single-host SRs go."""
     world.sessions = {s: d for s, d in world.sessions.items() if d is not db or db.tables["session"].get(s, {}).get("this_host") != host}
+    db.meta.get(JOINING, {}).pop(host, None)
     hrec = db.get("host", host)
     for pbd in list(hrec["PBDs"]):
         sr = db.get("PBD", pbd)["SR"]

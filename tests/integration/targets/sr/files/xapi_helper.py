@@ -43,16 +43,17 @@ def main(ready_path: str, action: str, *args: str) -> None:
     if action == "join":
         joiner, master = _host(ready, args[0]), _host(ready, args[1])
         session = _session(joiner["url_https"], ready, password)
-        # The joiner's xapi restarts as a pool member: its session dies, so watch the join from the master.
+        # The joiner's xapi restarts as a pool member: its session dies, so watch the join from the master, until
+        # the member is enabled (xapi creates its record disabled, Host.create; the restarted member enables it).
         session.xenapi.pool.join(master["address"], ready["username"], password)
         watcher = _session(master["url_https"], ready, password)
         try:
             for _attempt in range(600):
-                names = [watcher.xenapi.host.get_name_label(h) for h in watcher.xenapi.host.get_all()]
-                if args[0] in names:
+                hosts = watcher.xenapi.host.get_all_records()
+                if any(rec["name_label"] == args[0] and rec["enabled"] for rec in hosts.values()):
                     return
                 time.sleep(0.1)
-            raise SystemExit("%s did not appear in the pool" % args[0])
+            raise SystemExit("%s did not become an enabled member of the pool" % args[0])
         finally:
             watcher.xenapi.session.logout()
     session = _session(master["url_https"], ready, password)

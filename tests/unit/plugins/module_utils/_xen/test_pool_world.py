@@ -51,11 +51,13 @@ class World:
 
     # -- building -----------------------------------------------------------------------
     def standalone(self, name: str, address: str, vendor: str = "GenuineIntel", running_vms: int = 0, nics: int = 4) -> str:
-        db: dict = {c: {} for c in ("pool", "host", "PIF", "network", "VM", "SR", "PBD", "Bond", "VLAN", "VIF", "task")}
-        host = ref()
+        classes = ("pool", "host", "host_metrics", "PIF", "network", "VM", "SR", "PBD", "Bond", "VLAN", "VIF", "task")
+        db: dict = {c: {} for c in classes}
+        host, metrics = ref(), ref()
+        db["host_metrics"][metrics] = {"uuid": str(uuidlib.uuid4()), "live": True}
         db["host"][host] = {
             "uuid": str(uuidlib.uuid4()), "name_label": name, "name_description": "", "address": address, "hostname": name,
-            "enabled": True, "cpu_info": {"vendor": vendor, "features_hvm": FEATURES[vendor]}, "software_version": dict(SW),
+            "enabled": True, "metrics": metrics, "cpu_info": {"vendor": vendor, "features_hvm": FEATURES[vendor]}, "software_version": dict(SW),
             "other_config": {"iscsi_iqn": "iqn.default:" + name, "multipathing": "false"}, "iscsi_iqn": "iqn.default:" + name,
             "multipathing": False, "edition": "xcp-ng", "API_version_major": "2", "API_version_minor": "21",
             "external_auth_type": "", "external_auth_service_name": "",
@@ -117,7 +119,7 @@ class World:
         by_bridge = {n["bridge"]: r for r, n in mdb["network"].items()}
         for pif in jdb["PIF"].values():
             pif["network"] = by_bridge.get(jdb["network"][pif["network"]]["bridge"], pif["network"])
-        for cls in ("host", "PIF", "VM", "SR"):
+        for cls in ("host", "host_metrics", "PIF", "VM", "SR"):
             mdb[cls].update(jdb[cls])
         self.dbs.remove(jdb)
         for address, (db, h) in list(self.hosts.items()):
