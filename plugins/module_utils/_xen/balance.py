@@ -167,7 +167,8 @@ class Balancer:
         return vm not in self.excluded and bool(self.vms[vm].get("running"))
 
     def fits(self, vm: str, target: str) -> bool:
-        """Whether the target can take the VM and stay within both thresholds and every anti-affinity group."""
+        """Whether the target can take the VM and stay within both thresholds and every anti-affinity group (HA's plan
+        is asked last, in target_for, of the best candidates only: it is the expensive question)."""
         v, h = self.vms[vm], self.hosts[target]
         if target == v["host"] or target not in self.scope or not usable(h) or not h.get("memory_total_mib"):
             return False
@@ -180,9 +181,7 @@ class Balancer:
         cpu = self.cpu_percent(target)
         if cpu is not None and cpu + self.cpu_share(vm, target) > self.options["cpu_threshold"]:
             return False
-        if any(self.vms[m]["host"] == target for m in self.mates(vm)):
-            return False
-        return self.ha.keeps_plan(vm, target)
+        return not any(self.vms[m]["host"] == target for m in self.mates(vm))
 
     def target_for(self, vm: str) -> str | None:
         """The least loaded host that fits, after the move (memory or CPU, whichever is higher), then by name."""
@@ -191,8 +190,8 @@ class Balancer:
             memory = 100.0 * (h["memory_used_mib"] + self.vms[vm]["memory_mib"]) / h["memory_total_mib"]
             cpu = (self.cpu_percent(host) or 0.0) + self.cpu_share(vm, host)
             return max(memory, cpu), h["name"]
-        fitting = [u for u in self.hosts if self.fits(vm, u)]
-        return min(fitting, key=after) if fitting else None
+        fitting = sorted((u for u in self.hosts if self.fits(vm, u)), key=after)
+        return next((u for u in fitting if self.ha.keeps_plan(vm, u)), None)
 
     def move(self, vm: str, target: str) -> None:
         v = self.vms[vm]
