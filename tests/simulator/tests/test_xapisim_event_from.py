@@ -99,4 +99,3 @@ def test_one_request_in_the_call_log(small_sim):
         assert [(c["method"], c["write"]) for c in calls] == [("event.from", False)]
     finally:
         session.xenapi.session.logout()
-
