@@ -14,6 +14,8 @@ and keeps the answer in the fact `sim`. Views of xapisim's state (default: vms):
          "snapshots": {VM name: [snapshot names, oldest first]}, "orphan_vdis": [uuids], "srs": {name: [{uuid, type, hosts}]}
   pools  "pools": {pool name: {uuid, hosts, iqns, srs: [{name, uuid, type, shared, physical_size, other_config,
          vdis, default, pbds: [{host, attached, password_keys}]}]}}
+  maintenance  "hosts": {name: {enabled, live}}, "reboots": [xapisim's reboot records], "power_history": [every VM
+         power-state transition: {name, from, to}], "message_counts": {name: N}, "vm_runs": {name: {start_time, protected}}
 
 Always "writes" (how many write calls xapisim logged) and "write_methods" (their distinct methods, sorted); with
 --ontap-ready also "ontap": {igroups, luns, volumes, writes, write_methods}. --advance jumps xapisim's simulated
@@ -158,7 +160,26 @@ def ontap_view(ready: dict, ready_path: str) -> dict:
                 **write_log(ready))
 
 
-VIEWS = {"vms": vms_view, "pools": pools_view}
+def maintenance_view(state: dict) -> dict:
+    """What a host's maintenance leaves in xapisim's records: hosts live/enabled, the reboots (db.meta
+    xapisim:lifecycle), every VM power-state transition (xapisim:power_history), message counts, VM start times."""
+    out: dict = {"hosts": {}, "reboots": [], "power_history": [], "message_counts": {}, "vm_runs": {}}
+    for tables, meta in ((db.get("tables", {}), db.get("meta", {})) for db in state.get("dbs", []) if db.get("tables", {}).get("pool")):
+        for rec in tables.get("host", {}).values():
+            out["hosts"][rec["name_label"]] = {"enabled": rec.get("enabled"),
+                                               "live": tables.get("host_metrics", {}).get(rec.get("metrics"), {}).get("live")}
+        for rec in tables.get("VM", {}).values():
+            if not (rec.get("is_control_domain") or rec.get("is_a_template") or rec.get("is_a_snapshot")):
+                started = tables.get("VM_metrics", {}).get(rec.get("metrics"), {}).get("start_time")
+                out["vm_runs"][rec["name_label"]] = {"start_time": str(started), "protected": rec.get("ha_restart_priority") == "restart"}
+        for msg in tables.get("message", {}).values():
+            out["message_counts"][msg.get("name")] = out["message_counts"].get(msg.get("name"), 0) + 1
+        out["reboots"] += meta.get("xapisim:lifecycle", {}).get("reboots", [])
+        out["power_history"] += [{k: h.get(k) for k in ("name", "from", "to")} for h in meta.get("xapisim:power_history", [])]
+    return out
+
+
+VIEWS = {"vms": vms_view, "pools": pools_view, "maintenance": maintenance_view}
 
 
 def main() -> None:
