@@ -277,3 +277,13 @@ def test_one_host_reboot_handler():
             with open(os.path.join(package, name), encoding="utf-8") as handle:
                 found += [name for line in handle if re.match(r'@handler\("host", "reboot"', line.strip())]
     assert found == ["handlers_lifecycle.py"]
+
+
+def test_migration_checks_are_reads_in_the_call_log():
+    """Check mode must make no write call: host.migrate_receive only opens a session (as a login does) and
+    VM.assert_can_migrate changes nothing, so a module may check a migration in check mode; the moves are writes."""
+    from xapisim import app  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    from xapisim.dispatch import is_write  # pylint: disable=import-outside-toplevel
+    assert not is_write("host", "migrate_receive", None) and not is_write("VM", "assert_can_migrate", None)
+    assert all(is_write(cls, msg, None) for cls, msg in (("VM", "pool_migrate"), ("VM", "migrate_send"),
+                                                         ("VDI", "pool_migrate"), ("host", "evacuate")))

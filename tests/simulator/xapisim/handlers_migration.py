@@ -105,11 +105,12 @@ def vm_pool_migrate(ctx: Context, vm, host, options):
 
 
 # --------------------------------------------------------------------------- host.migrate_receive
-@handler("host", "migrate_receive")
+@handler("host", "migrate_receive", write=False)
 def host_migrate_receive(ctx: Context, host, network, _options):
     """xapi_host.ml migrate_receive: the host's PIF on the network (HOST_CANNOT_ATTACH_NETWORK [host, network]) with
     an address (PIF_HAS_NO_NETWORK_CONFIGURATION / INTERFACE_HAS_NO_IP [pif]); a new session on the destination;
-    the SM and xenops URLs on that address, the host ref and the coordinator's URL."""
+    the SM and xenops URLs on that address, the host ref and the coordinator's URL. The call log counts it as a
+    read: it only opens a session, as a login does, so a check-mode migration check stays write-free."""
     db = ctx.db
     db.get("network", network)
     pif = next((p for p in db.get("network", network)["PIFs"] if db.get("PIF", p)["host"] == host), None)
