@@ -35,8 +35,8 @@ from benchkit import Row, print_table  # noqa: E402 pylint: disable=import-error
 FULL = {
     "scale": lambda: bench_scale.rows([bench_scale.measure(n, 50 if n == 2000 else 0) for n in (1, 90, 2000)]),
     # community.general's loops cost 1-2 s per VM: the 0 ms no-op loops over all 90, the others over a sample
-    "community": lambda: bench_community.rows([bench_community.measure(0.0, 90, None, 15)] +
-                                              [bench_community.measure(ms, 90, 30, 15) for ms in (5.0, 20.0)]),
+    "community": lambda: bench_community.rows([bench_community.measure(0.0, 90, None, 10)] +
+                                              [bench_community.measure(ms, 90, 18, 10) for ms in (5.0, 20.0)]),
     "site": lambda: bench_site.rows(bench_site.measure()),
     "provision": lambda: bench_vms.rows(bench_vms.measure(90, [4, 8])),
     "ontap": lambda: bench_ontap_info.rows(bench_ontap_info.measure()),
