@@ -105,7 +105,7 @@ def check_batch(client: t.Any, state: PoolState, host_refs: t.Sequence[str]) -> 
         if answer.get("host"):
             check["moves"][vm_name] = state.name_of("host", answer["host"]) or answer["host"]
         else:
-            check["blockers"].setdefault(vm_name, "no room on the hosts that stay in service (%s)" % answer.get("error_code", ""))
+            check["blockers"].setdefault(vm_name, "%s: no room on the hosts that stay in service" % answer.get("error_code", "NO_HOSTS_AVAILABLE"))
     for check in out.values():
         for vm_name in check["vms"]:
             if vm_name not in check["moves"]:

@@ -89,7 +89,7 @@ def test_check_of_a_batch_plans_all_its_vms_with_every_batch_host_away_in_one_ca
     client = Client([], ha_plan={"v0": {"error_code": "HOST_NOT_ENOUGH_FREE_MEMORY"}})
     out = maint.check_batch(client, PoolState(rec), ["h2", "h3"])
     assert client.calls.count("pool.ha_compute_vm_failover_plan") == 1 and client.args[-1][1] == ["h2", "h3"]
-    assert out["xen-2"]["blockers"] == {"vm0": "no room on the hosts that stay in service (HOST_NOT_ENOUGH_FREE_MEMORY)"}
+    assert out["xen-2"]["blockers"] == {"vm0": "HOST_NOT_ENOUGH_FREE_MEMORY: no room on the hosts that stay in service"}
     assert out["xen-3"]["blockers"] == {"vm9": "not placed by xapi's plan"}
 
 
