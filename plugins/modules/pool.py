@@ -94,6 +94,14 @@ options:
       - Every skipped check is listed in RV(forced_checks). All other checks still apply.
     type: bool
     default: false
+  ha_off_before_join:
+    description:
+      - Check mode only. An earlier task of the same run turns HA off so that hosts can join (xapi refuses
+        C(pool.join) while HA is on, C(HA_IS_ENABLED)); C(playbooks/pool_build.yml) does that with M(vdc.xenpool.ha).
+        The joins are then planned as if HA were off.
+      - A real run plans from the pool as it is; if HA is still on, the joins are refused before any write.
+    type: bool
+    default: false
   wait_timeout:
     description:
       - Seconds that joins, ejects and a master change may take. The module always waits for them, because every
@@ -204,6 +212,7 @@ ARGUMENT_SPEC = {
     "tags": {"type": "list", "elements": "str"},
     "purge_tags": {"type": "bool", "default": False},
     "force_join": {"type": "bool", "default": False},
+    "ha_off_before_join": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 900},
 }
 
@@ -242,6 +251,8 @@ def main():
         return module.new_client(hostname=address)
 
     def plan(state):
+        if module.check_mode and params["ha_off_before_join"] and state.pool:
+            state.pool["ha_enabled"] = False  # the prediction: an earlier task of this run turns HA off
         return poolsvc.plan(
             state, desired_state(params), members_of(params), open_host,
             purge_members=params["purge_members"], purge_other_config=params["purge_other_config"],
