@@ -210,6 +210,8 @@ def _tagged_pif(state: PoolState, host: str, desired: dict[str, t.Any], pending_
         if parent is None and pending_parent:
             return None
         found = pif_on(state, host, parent)
+        if not found and pending_parent:
+            return None  # a host that joined since the parent was made: the same run gives it the parent's interface first
         if not found:
             raise NetworkError("PIF_NOT_FOUND", "host %s has no interface on network '%s'" % (hname, desired["parent_network"]),
                                hint="Create network '%s' (its bond or NIC) on every host first" % desired["parent_network"])
