@@ -57,9 +57,16 @@ def test_joined_host_is_disabled_and_not_live_until_its_toolstack_restarts(slow_
     task = joiner.Async.pool.join(slow_ref.ready["hosts"][index_of(slow_ref, master_name)]["address"], "root",
                                   password(slow_ref))
     assert task.startswith("OpaqueRef:")
-    time.sleep(0.3)  # the join's worker is asleep on the simulated clock
-    slow_ref.control.advance(16)  # pool_join: 15 simulated seconds
-    new = wait_for(lambda: next(iter(x.host.get_by_name_label(joiner_name)), None), timeout=60)
+    # pool_join takes 15 simulated seconds: move the clock a second at a time until the host record is there, so
+    # the 6 s window after it is still ahead however late the join's worker went to sleep
+    new = None
+    for _step in range(120):
+        new = next(iter(x.host.get_by_name_label(joiner_name)), None)
+        if new:
+            break
+        slow_ref.control.advance(1)
+        time.sleep(0.05)
+    assert new, "the join did not finish in 120 simulated seconds"
     window = host_view(x, new)
     assert window["enabled"] is False and window["live"] is False and window["memory_total"] == 0
     assert window["dom0"] == [] and window["host_CPUs"] == [] and window["cpus"] == [] and window["consoles"] == []
