@@ -15,7 +15,9 @@ description:
     manages its O(other_config) and O(tags).
   - Connect (O(hostname)) to the pool master, or to the standalone host that is to become the master.
   - Hosts listed in O(members) that are not yet members join from their own endpoint (C(pool.join) naming
-    the master), all at once; the declared order does not matter.
+    the master), all at once; the declared order does not matter. A join is done when every new member is
+    enabled and live. The master first holds a joining host disabled and not live until the host's toolstack has
+    restarted as a member, and the module waits for that, so the next task finds a usable member.
   - Before any join, every joining host and the pool are read and checked as xapi would check them, in
     xapi's order (management interface, HA, running VMs, VMs with operations in progress, platform version
     and brand, software version and CPU vendor, shared SRs, bonds, tunnels, SR-IOV, VLANs, management VLAN,
