@@ -92,6 +92,12 @@ def _noop(xapi: Sim, ontap: Sim, args: list[str]) -> dict:
             "per_pool": calls_per_pool(xapi), "ontap_calls": len(ontap_calls), "sim_cpu_s": xapi.cpu_s() - cpu}
 
 
+def _short(method: str) -> str:
+    """A method name short enough for the table: session.login_with_password -> login, pool.ha_compute_... -> ha_compute."""
+    name = method.split(".", 1)[-1] if method.startswith(("session.", "pool.", "host.")) else method
+    return {"login_with_password": "login"}.get(name, "_".join(name.split("_")[:2]))
+
+
 def rows(results: dict) -> list[Row]:
     out = []
     for label, r in results.items():
@@ -105,7 +111,7 @@ def rows(results: dict) -> list[Row]:
                            "<= %d" % TARGET_CALLS_PER_POOL, ok and calls <= TARGET_CALLS_PER_POOL))
         methods = r["per_pool"].get(next(iter(POOLS)), collections.Counter())
         out.append(Row("figures", "site.yml no-op (%s VMs): calls of %s by method" % (label, next(iter(POOLS))),
-                       ", ".join("%s %d" % (m.replace("get_all_records", "all"), n) for m, n in methods.most_common())))
+                       ", ".join("%s %d" % (_short(m), n) for m, n in methods.most_common())))
         builder = "site.yml" if label == "1" else "vms.yml, the other VMs"
         out.append(Row("figures", "site.yml (%s VMs): build (%s) wall / no-op wall / no-op ONTAP calls / simulator CPU"
                        % (label, builder),
