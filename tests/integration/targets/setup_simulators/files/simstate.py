@@ -15,7 +15,8 @@ and keeps the answer in the fact `sim`. Views of xapisim's state (default: vms):
   pools  "pools": {pool name: {uuid, hosts, iqns, srs: [{name, uuid, type, shared, physical_size, other_config,
          vdis, default, pbds: [{host, attached, password_keys}]}]}}
   maintenance  "hosts": {name: {enabled, live}}, "reboots": [xapisim's reboot records], "power_history": [every VM
-         power-state transition: {name, from, to}], "message_counts": {name: N}, "vm_runs": {name: {start_time, protected}}
+         power-state transition: {name, from, to}], "message_counts": {name: N}, "vm_runs": {name: {start_time, protected}},
+         "ha": {pool name: {plan_exists_for, overcommitted}} (pools with HA on), "reboot_calls": {host: host.reboot calls}
 
 Always "writes" (how many write calls xapisim logged) and "write_methods" (their distinct methods, sorted); with
 --ontap-ready also "ontap": {igroups, luns, volumes, writes, write_methods}. --advance jumps xapisim's simulated
@@ -163,8 +164,12 @@ def ontap_view(ready: dict, ready_path: str) -> dict:
 def maintenance_view(state: dict) -> dict:
     """What a host's maintenance leaves in xapisim's records: hosts live/enabled, the reboots (db.meta
     xapisim:lifecycle), every VM power-state transition (xapisim:power_history), message counts, VM start times."""
-    out: dict = {"hosts": {}, "reboots": [], "power_history": [], "message_counts": {}, "vm_runs": {}}
+    out: dict = {"hosts": {}, "reboots": [], "power_history": [], "message_counts": {}, "vm_runs": {}, "ha": {}}
     for tables, meta in ((db.get("tables", {}), db.get("meta", {})) for db in state.get("dbs", []) if db.get("tables", {}).get("pool")):
+        pool = next(iter(tables["pool"].values()))
+        if pool.get("ha_enabled"):
+            out["ha"][pool.get("name_label")] = {"plan_exists_for": _int(pool.get("ha_plan_exists_for")),
+                                                 "overcommitted": pool.get("ha_overcommitted")}
         for rec in tables.get("host", {}).values():
             out["hosts"][rec["name_label"]] = {"enabled": rec.get("enabled"),
                                                "live": tables.get("host_metrics", {}).get(rec.get("metrics"), {}).get("live")}
@@ -176,6 +181,17 @@ def maintenance_view(state: dict) -> dict:
             out["message_counts"][msg.get("name")] = out["message_counts"].get(msg.get("name"), 0) + 1
         out["reboots"] += meta.get("xapisim:lifecycle", {}).get("reboots", [])
         out["power_history"] += [{k: h.get(k) for k in ("name", "from", "to")} for h in meta.get("xapisim:power_history", [])]
+    return out
+
+
+def reboot_calls(ready: dict, state: dict) -> dict:
+    """Host name -> how many host.reboot calls the call log holds for it (the maintenance view's call-log side)."""
+    names = {ref: rec.get("name_label") for tables in pool_dbs(state) for ref, rec in tables.get("host", {}).items()}
+    out: dict = {}
+    for call in control(ready, "/calls").get("calls", []):
+        if call.get("method") in ("host.reboot", "Async.host.reboot"):
+            ref = str(call.get("summary", "")).split(",", maxsplit=1)[0].split("=", 1)[-1].strip()
+            out[names.get(ref, ref)] = out.get(names.get(ref, ref), 0) + 1
     return out
 
 
@@ -202,6 +218,8 @@ def main() -> None:
     out: dict = {}
     for view in args.view or ["vms"]:
         out.update(VIEWS[view](state))
+    if "maintenance" in (args.view or []):
+        out["reboot_calls"] = reboot_calls(xapi, state)
     out.update(write_log(xapi))
     if "ontap" in readies:
         out["ontap"] = ontap_view(readies["ontap"], args.ontap_ready)
