@@ -120,6 +120,10 @@ plan 3-vms \
     --expect "- memory_mib: 4096" \
     --expect "+ memory_mib: 6144" \
     --expect "pool-a: 2 created, 1 changed, 0 pruned, 4 unchanged" \
+    --expect "db01: shut down VM [needs power-off];" \
+    --expect "(item=app03)" \
+    --expect "app03: create VM" \
+    --forbid "(item=web01)" \
     --forbid "joins pool-a" \
     --forbid "Would turn HA"
 apply 3-vms \
