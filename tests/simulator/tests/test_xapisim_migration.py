@@ -267,16 +267,36 @@ def test_evacuation_that_breaks_the_failover_plan_is_refused(ha_dc):
     assert [v for v in x.host.get_resident_VMs(host) if not x.VM.get_is_control_domain(v)] == []
 
 
+def test_host_shutdown_goes_down_and_stays_down(ha_dc):
+    """xapi_host.ml shutdown (shutdown_and_reboot_common, like reboot): HOST_NOT_DISABLED for an enabled host;
+    prepare_for_poweroff shuts down what still runs there and unplugs the PBDs; the host is gone until someone
+    powers it on (not simulated), so a reboot of it is HOST_OFFLINE."""
+    x = connect(ha_dc).xenapi
+    host = hosts_by_name(x)["xen-amd-04"]
+    assert details(x.host.shutdown, host) == ["HOST_NOT_DISABLED"]
+    x.host.disable(host)
+    x.host.evacuate(host)
+    x.host.shutdown(host)
+    wait_for(lambda: not x.host_metrics.get_live(x.host.get_metrics(host)))
+    ha_dc.control.advance(600)  # far past a reboot's three minutes
+    time.sleep(0.3)
+    assert not x.host_metrics.get_live(x.host.get_metrics(host)) and not x.host.get_enabled(host)
+    assert not any(x.PBD.get_currently_attached(p) for p in x.host.get_PBDs(host))
+    assert details(x.host.reboot, host) == ["HOST_OFFLINE", host]
+
+
 def test_one_host_reboot_handler():
     """xapi_host.ml reboot is one call: the simulator registers host.reboot once, in handlers_lifecycle.py (down and
-    up in simulated time, HOST_NOT_DISABLED for an enabled host); the stale instant copy in handlers_pool.py is gone."""
+    up in simulated time, HOST_NOT_DISABLED for an enabled host); the stale instant copy in handlers_pool.py is gone,
+    and host.shutdown lives beside it."""
     package = os.path.join(SIM_ROOT, "xapisim")
     found = []
     for name in sorted(os.listdir(package)):
         if name.endswith(".py"):
             with open(os.path.join(package, name), encoding="utf-8") as handle:
-                found += [name for line in handle if re.match(r'@handler\("host", "reboot"', line.strip())]
-    assert found == ["handlers_lifecycle.py"]
+                matches = (re.match(r'@handler\("host", "(reboot|shutdown)"', line.strip()) for line in handle)
+                found += [(name, m.group(1)) for m in matches if m]
+    assert found == [("handlers_lifecycle.py", "shutdown"), ("handlers_lifecycle.py", "reboot")]
 
 
 def test_migration_checks_are_reads_in_the_call_log():

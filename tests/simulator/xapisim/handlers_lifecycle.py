@@ -33,7 +33,9 @@ KEPT_ON_REVERT = ("tags", "affinity", "groups")
 
 
 def _lifecycle(db) -> dict:
-    return db.meta.setdefault(META, {"reboots": [], "checkpoints": 0})
+    meta = db.meta.setdefault(META, {"reboots": [], "checkpoints": 0})
+    meta.setdefault("shutdowns", [])
+    return meta
 
 
 # --------------------------------------------------------------------------- VM.checkpoint
@@ -116,6 +118,25 @@ def _address_of(world, db, host: str) -> str | None:
     return next((a for a, (hdb, h) in world.hosts.items() if hdb is db and h == host), None)
 
 
+def _power_off(ctx: Context, host: str, reboot: bool) -> None:
+    db, world = ctx.db, ctx.world
+    if db.get("host", host)["enabled"]:
+        raise XapiError("HOST_NOT_DISABLED")
+    address = _address_of(world, db, host)
+    if address in failure.down(world):
+        raise XapiError("HOST_OFFLINE", host)
+    ops = dict(db.get("host", host)["current_operations"], **{"xapisim-reboot": "reboot" if reboot else "shutdown"})
+    db.set("host", host, "current_operations", ops)
+    world.scheduler.at(HOST_REBOOT_S["shutdown_delay"], failure._guarded, _go_down, world, db, host, address, reboot)
+
+
+@handler("host", "shutdown")
+def host_shutdown(ctx: Context, host):
+    """xapi_host.ml shutdown (shutdown_and_reboot_common, as reboot): HOST_NOT_DISABLED unless disabled; 10 s later
+    the host goes down as for a reboot and stays down (powering it on again is not simulated)."""
+    _power_off(ctx, host, reboot=False)
+
+
 @handler("host", "reboot")
 def host_reboot(ctx: Context, host):
     """xapi_host.ml reboot: HOST_NOT_DISABLED unless disabled (prepare_for_poweroff_precheck); the call returns at
@@ -123,18 +144,10 @@ def host_reboot(ctx: Context, host):
     (Vm_evacuation.ensure_no_vms - rebooting a host that was not evacuated kills its VMs), HA excludes the host
     cleanly (no HA_HOST_FAILED, no restarts), PBDs unplugged. Then the host does not answer until it is back:
     live, PBDs plugged, enabled (xapi's consider_enabling_host at start-up), a member of the HA live set again."""
-    db, world = ctx.db, ctx.world
-    if db.get("host", host)["enabled"]:
-        raise XapiError("HOST_NOT_DISABLED")
-    address = _address_of(world, db, host)
-    if address in failure.down(world):
-        raise XapiError("HOST_OFFLINE", host)
-    ops = dict(db.get("host", host)["current_operations"], **{"xapisim-reboot": "shutdown"})
-    db.set("host", host, "current_operations", ops)
-    world.scheduler.at(HOST_REBOOT_S["shutdown_delay"], failure._guarded, _go_down, world, db, host, address)
+    _power_off(ctx, host, reboot=True)
 
 
-def _go_down(world, db, host: str, address: str) -> None:
+def _go_down(world, db, host: str, address: str, reboot: bool = True) -> None:
     ctx = Context(world, db, host, None, "host-reboot")
     rec = db.get("host", host)
     killed = []
@@ -146,13 +159,15 @@ def _go_down(world, db, host: str, address: str) -> None:
     for pbd in rec["PBDs"]:
         db.set("PBD", pbd, "currently_attached", False)
     db.set("host_metrics", rec["metrics"], "live", False)
-    failure.down(world)[address] = "reboot"
-    _lifecycle(db)["reboots"].append({"host": rec["name_label"], "down_at": world.clock.elapsed(), "vms_shut_down": killed})
+    failure.down(world)[address] = "reboot" if reboot else "shutdown"
+    _lifecycle(db)["reboots" if reboot else "shutdowns"].append(
+        {"host": rec["name_label"], "down_at": world.clock.elapsed(), "vms_shut_down": killed})
     if db.get("pool", db.one("pool"))["ha_enabled"]:
         refresh_liveset(db)
         update_pool_status(db)
     refresh_plan(db)
-    world.scheduler.at(HOST_REBOOT_S["down"], failure._guarded, _come_up, world, db, host, address)
+    if reboot:
+        world.scheduler.at(HOST_REBOOT_S["down"], failure._guarded, _come_up, world, db, host, address)
 
 
 def _come_up(world, db, host: str, address: str) -> None:

@@ -273,14 +273,6 @@ def host_servertime(ctx: Context, host):
     return ctx.world.clock.now_dt()
 
 
-@handler("host", "shutdown")
-def host_shutdown(ctx: Context, host):
-    """xapi_host.ml shutdown: HOST_NOT_DISABLED unless disabled. The simulated host does not go down (host.reboot,
-    in handlers_lifecycle, is the faithful down-and-up)."""
-    if ctx.db.get("host", host)["enabled"]:
-        raise XapiError("HOST_NOT_DISABLED")
-
-
 def _protected(rec: dict) -> bool:
     """helpers.ml vm_should_always_run."""
     return bool(rec["ha_always_run"]) and rec["ha_restart_priority"] == "restart"
