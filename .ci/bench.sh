@@ -5,7 +5,7 @@
 # (docs/performance.md). It exits non-zero only when a constant-call-count promise is broken: wall times on a
 # shared machine are noisy, call counts are not.
 #   make bench                 everything (8 minutes on an idle 2-core machine, more when it is busy)
-#   BENCH_QUICK=1 make bench   the fast subset (about 2 minutes)
+#   BENCH_QUICK=1 make bench   the fast subset (under a minute on an idle machine)
 #   BENCH_ONLY=scale,site make bench   the sections named (scale, community, site, provision, ontap)
 set -euo pipefail
 # shellcheck source=.ci/bootstrap.sh

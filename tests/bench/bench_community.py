@@ -96,7 +96,8 @@ def _play(sim: Sim, play: str, conn: dict, declared: list[dict], sample: list[di
 def rows(results: list[dict]) -> list[Row]:
     out = []
     for r in results:
-        for kind, label, target in (("noop", "no-op", TARGET_RATIO), ("read", "read", None)):
+        # the 20x target is for the 90 VMs of the goal; a smaller run (BENCH_QUICK) only prints its ratio
+        for kind, label, target in (("noop", "no-op", TARGET_RATIO if r["vms"] >= 90 else None), ("read", "read", None)):
             ours, theirs = r["ours_" + kind], r["theirs_" + kind]
             ok = ours["rc"] == 0 and theirs["rc"] == 0
             ratio = theirs["wall_s"] / ours["wall_s"] if ours["wall_s"] else 0.0
