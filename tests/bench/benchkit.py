@@ -144,15 +144,12 @@ def collection_env(**extra: str) -> dict:
     return env
 
 
-def run_module(name: str, params: dict, sim: Sim | None = None, check_mode: bool = False) -> dict:
+def run_module(name: str, params: dict, sim: Sim | None = None) -> dict:
     """Run one collection module in a process of its own: its result, wall s, CPU s, peak RSS MiB, and (with sim)
     the simulator's XenAPI calls and CPU seconds spent for it."""
-    args = dict(params)
-    if check_mode:
-        args["_ansible_check_mode"] = True
+    # mode 0600 from creation (mkstemp): the arguments hold the simulator's password
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
-        os.chmod(handle.name, 0o600)
-        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
+        json.dump({"ANSIBLE_MODULE_ARGS": params}, handle)
     try:
         if sim is not None:
             sim.control.reset_calls()
