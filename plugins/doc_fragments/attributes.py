@@ -47,8 +47,3 @@ attributes:
     support: N/A
     details: This module only reads.
 """
-
-    # Kept so that modules which still list attributes.XEN_GROUP build; xen_connection now carries the group.
-    XEN_GROUP = r"""
-options: {}
-"""

@@ -24,3 +24,14 @@ options:
     type: int
     default: 600
 """
+
+    # Modules that always wait for what they start (WAIT_TIMEOUT_SPEC).
+    TIMEOUT = r"""
+options:
+  wait_timeout:
+    description:
+      - Seconds to wait for each XenAPI task the module starts (and for anything else its description says it waits for).
+      - When it expires the module fails and says which task it was; the task may still finish on the server.
+    type: int
+    default: 600
+"""

@@ -84,14 +84,10 @@ options:
     description: How many migrations run at the same time.
     type: int
     default: 2
-  wait_timeout:
-    description: Seconds to wait for each group of parallel migrations.
-    type: int
-    default: 600
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.XEN_GROUP
+  - vdc.xenpool.wait.TIMEOUT
 seealso:
   - module: vdc.xenpool.pool_info
   - module: vdc.xenpool.host_maintenance
@@ -156,12 +152,13 @@ plan:
   elements: str
 """
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import WAIT_TIMEOUT_SPEC
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Plan
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import balance, balance_run
 
-ARGUMENT_SPEC = {
+ARGUMENT_SPEC = dict({
     "memory_threshold": {"type": "int", "default": 85},
     "cpu_threshold": {"type": "int", "default": 80},
     "anti_affinity": {"type": "list", "elements": "dict", "default": [], "options": {
@@ -174,8 +171,7 @@ ARGUMENT_SPEC = {
     "hosts": {"type": "list", "elements": "str", "default": []},
     "max_moves": {"type": "int"},
     "max_parallel": {"type": "int", "default": 2},
-    "wait_timeout": {"type": "int", "default": 600},
-}
+}, **WAIT_TIMEOUT_SPEC)
 OPTIONS = ("memory_threshold", "cpu_threshold", "anti_affinity", "exclude", "hosts", "max_moves", "max_parallel")
 
 

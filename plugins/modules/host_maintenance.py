@@ -61,7 +61,6 @@ extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.wait
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.XEN_GROUP
 """
 
 EXAMPLES = r"""

@@ -115,7 +115,6 @@ options:
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.XEN_GROUP
 """
 
 EXAMPLES = r"""

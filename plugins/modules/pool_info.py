@@ -43,9 +43,7 @@ options:
     elements: str
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
-  - vdc.xenpool.attributes
   - vdc.xenpool.attributes.INFO_MODULE
-  - vdc.xenpool.attributes.XEN_GROUP
 seealso:
   - name: XenAPI reference
     description: The classes and fields this module reads.

@@ -167,17 +167,13 @@ options:
         reasons are in RV(unplugged).
     type: bool
     default: true
-  wait_timeout:
-    description: Seconds to wait for each SR or PBD operation.
-    type: int
-    default: 600
 notes:
   - Check mode makes no write call. It probes the storage (a read) to tell a creation from a reattachment, except when a
     CHAP password is given, because xapi stores probe passwords as secret objects.
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.XEN_GROUP
+  - vdc.xenpool.wait.TIMEOUT
 seealso:
   - module: vdc.xenpool.ontap_lun
   - module: vdc.xenpool.ontap_iscsi
@@ -287,6 +283,7 @@ actions:
   elements: str
 """
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import WAIT_TIMEOUT_SPEC
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import gib_to_bytes
@@ -297,7 +294,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import Xap
 
 DIFF_KEYS = ("uuid", "name", "description", "type", "shared", "other_config", "tags", "default", "pbds")
 
-ARGUMENT_SPEC = {
+ARGUMENT_SPEC = dict({
     "state": {"type": "str", "default": "present", "choices": ["present", "absent", "destroyed"]},
     "name": {"type": "str", "aliases": ["name_label"]},
     "description": {"type": "str"},
@@ -332,8 +329,7 @@ ARGUMENT_SPEC = {
     "lun_size_gib": {"type": "float"},
     "take_over_from_other_pool": {"type": "bool", "default": False},
     "fail_on_unplugged": {"type": "bool", "default": True},
-    "wait_timeout": {"type": "int", "default": 600},
-}
+}, **WAIT_TIMEOUT_SPEC)
 SR_HINT = "Check target, target_iqn and scsi_id, that every host's IQN may reach the LUN and that the portals answer"
 
 

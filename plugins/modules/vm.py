@@ -242,17 +242,13 @@ options:
     type: bool
     default: false
   wait_for_ip:
-    description: After applying, wait until the guest agent reports an IPv4 address (never in check mode).
+    description: After applying, wait up to O(wait_timeout) seconds until the guest agent reports an IPv4 address (never in check mode).
     type: bool
     default: false
-  wait_timeout:
-    description: Seconds to wait for each XenAPI task and for the IP address.
-    type: int
-    default: 600
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.XEN_GROUP
+  - vdc.xenpool.wait.TIMEOUT
 seealso:
   - module: vdc.xenpool.vms
   - module: vdc.xenpool.vm_info
@@ -360,6 +356,7 @@ notes:
   elements: str
 """
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import WAIT_TIMEOUT_SPEC
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import mask_mapping
@@ -370,7 +367,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_apply import V
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_plan import diff_view, plan_vm
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_spec import VM_SPEC, normalise
 
-ARGUMENT_SPEC = dict(VM_SPEC, wait_timeout={"type": "int", "default": 600})
+ARGUMENT_SPEC = dict(VM_SPEC, **WAIT_TIMEOUT_SPEC)
 
 
 def desired_state(params):

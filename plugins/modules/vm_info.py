@@ -30,7 +30,6 @@ options:
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes.INFO_MODULE
-  - vdc.xenpool.attributes.XEN_GROUP
 seealso:
   - module: vdc.xenpool.vm
   - module: vdc.xenpool.pool_info

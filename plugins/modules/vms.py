@@ -50,14 +50,10 @@ options:
     description: VMs created or changed at the same time (live migrations and disk moves included).
     type: int
     default: 4
-  wait_timeout:
-    description: Seconds to wait for each XenAPI task and for each IP address.
-    type: int
-    default: 600
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
-  - vdc.xenpool.attributes.XEN_GROUP
+  - vdc.xenpool.wait.TIMEOUT
 seealso:
   - module: vdc.xenpool.vm
   - module: vdc.xenpool.vm_info
@@ -132,6 +128,7 @@ notes:
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import WAIT_TIMEOUT_SPEC
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError, PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.masking import mask_mapping
@@ -142,14 +139,13 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_fleet import a
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_plan import diff_view
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm_spec import VM_SPEC, normalise
 
-ARGUMENT_SPEC = {
+ARGUMENT_SPEC = dict({
     "vms": {"type": "list", "elements": "dict", "required": True},
     "defaults": {"type": "dict", "default": {}},
     "prune": {"type": "bool", "default": False},
     "destroy_disks": {"type": "bool", "default": False},
     "max_parallel": {"type": "int", "default": 4},
-    "wait_timeout": {"type": "int", "default": 600},
-}
+}, **WAIT_TIMEOUT_SPEC)
 
 
 def desired_state(params):

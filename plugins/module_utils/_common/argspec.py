@@ -43,10 +43,12 @@ ONTAP_OBJECT_SPEC: dict[str, dict[str, t.Any]] = {
     "svm": {"type": "str", "required": True},
 }
 
-WAIT_SPEC: dict[str, dict[str, t.Any]] = {
-    "wait": {"type": "bool", "default": True},
+WAIT_TIMEOUT_SPEC: dict[str, dict[str, t.Any]] = {
     "wait_timeout": {"type": "int", "default": 600},
 }
+
+# Modules whose long operations may be left running (wait: false) take both options.
+WAIT_SPEC: dict[str, dict[str, t.Any]] = dict({"wait": {"type": "bool", "default": True}}, **WAIT_TIMEOUT_SPEC)
 
 
 def merge_specs(*specs: dict[str, dict[str, t.Any]]) -> dict[str, dict[str, t.Any]]:
