@@ -152,3 +152,20 @@ def test_reboot_of_a_host_that_was_not_evacuated_kills_its_vms(ha_dc):
     wait_for(lambda: x.host.get_enabled(host), timeout=30)
     (meta,) = lifecycle_meta(ha_dc)
     assert sorted(meta["reboots"][0]["vms_shut_down"]) == sorted(x.VM.get_name_label(v) for v in victims)
+
+
+def test_hosts_rebooted_together_each_get_their_own_record(ha_dc):
+    """Two hosts of one maintenance batch go down and come back; each reboot record is closed by its own host."""
+    x = connect(ha_dc).xenapi
+    hosts = {x.host.get_name_label(h): h for h in x.host.get_all()}
+    pair = [hosts["xen-amd-03"], hosts["xen-amd-04"]]
+    for host in pair:
+        x.host.disable(host)
+    for host in pair:
+        x.host.reboot(host)
+    wait_for(lambda: all(x.host_metrics.get_live(x.host.get_metrics(h)) and x.host.get_enabled(h) for h in pair),
+             timeout=60)
+    (meta,) = lifecycle_meta(ha_dc)
+    closed = {r["host"]: r for r in meta["reboots"]}
+    assert sorted(closed) == ["xen-amd-03", "xen-amd-04"]
+    assert all("up_at" in r and r["pbd_failures"] == [] for r in closed.values())

@@ -186,7 +186,11 @@ def _come_up(world, db, host: str, address: str) -> None:
     # dbsync_slave.ml refresh_localhost_info: other_config boot_time (and agent_start_time) at every start-up
     other = dict(rec["other_config"], boot_time="%d" % int(world.clock.wall()), agent_start_time="%d" % int(world.clock.wall()))
     db.update("host", host, {"enabled": not failed, "current_operations": ops, "other_config": other})
-    _lifecycle(db)["reboots"][-1].update(up_at=world.clock.elapsed(), pbd_failures=failed)
+    # Hosts of one batch reboot together: this host's open record, not simply the newest one.
+    name = rec["name_label"]
+    record = next((r for r in reversed(_lifecycle(db)["reboots"]) if r["host"] == name and "up_at" not in r), None)
+    if record is not None:
+        record.update(up_at=world.clock.elapsed(), pbd_failures=failed)
     if db.get("pool", db.one("pool"))["ha_enabled"]:
         refresh_liveset(db)
         update_pool_status(db)
