@@ -327,6 +327,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.vm_notes
 vm:
   description:
     - The VM after the change (in check mode the prediction); empty when absent.
@@ -346,14 +348,6 @@ plan:
   elements: str
   sample: ["shut down VM [needs power-off]", "set memory: 1024/1024/1024/1024 -> 1024/1024/2048/2048 MiB [needs power-off]",
            "start VM", "migrate web1 from xen-intel-01 to xen-intel-02", "move disk 1 of web1 from SR iSCSI to SR NFS vmstore"]
-notes:
-  description:
-    - In check mode, the SRs and networks the VMs need that do not exist yet because an earlier step of the same run
-      (the storage or network step of C(playbooks/site.yml)) creates them; the plan is built on them and the real run
-      checks them.
-  returned: in check mode, when something does not exist yet
-  type: list
-  elements: str
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import WAIT_TIMEOUT_SPEC

@@ -87,6 +87,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+extends_documentation_fragment:
+  - vdc.xenpool.vm_notes
 vms:
   description: One entry per declared and per pruned VM, in that order.
   returned: always
@@ -116,14 +118,6 @@ summary:
   returned: always
   type: dict
   sample: {"created": 1, "changed": 0, "pruned": 0, "unchanged": 89}
-notes:
-  description:
-    - In check mode, the SRs and networks the VMs need that do not exist yet because an earlier step of the same run
-      (the storage or network step of C(playbooks/site.yml)) creates them; the plan is built on them and the real run
-      checks them.
-  returned: in check mode, when something does not exist yet
-  type: list
-  elements: str
 """
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
