@@ -72,48 +72,39 @@ def split_portals(portals: t.Sequence[str], port: int | None) -> tuple[str, int]
     return ",".join(addresses), chosen
 
 
+# The device_config key each typed option becomes, per SR type family (the keys the SM drivers read:
+# sm `ISCSISR.py`, `NFSSR.py`, `ISOSR.py`, `LVMSR.py`); options not listed here are handled below.
+_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
+    "iscsi": (("target_iqn", "targetIQN"), ("scsi_id", "SCSIid"), ("chap_user", "chapuser"), ("chap_password", "chappassword")),
+    "nfs": (("server", "server"), ("server_path", "serverpath"), ("nfs_version", "nfsversion")),
+    "iso": (("location", "location"), ("cifs_user", "username"), ("cifs_password", "cifspassword")),
+    "local": (("device", "device"),),
+}
+
+
+def _family(sr_type: str) -> str:
+    if sr_type in ISCSI_TYPES:
+        return "iscsi"
+    return "local" if sr_type in LOCAL_TYPES else sr_type
+
+
 def build_device_config(sr_type: str, options: t.Mapping[str, t.Any]) -> dict[str, str]:
     """device_config for one SR type from the module's typed options; unknown keys are never invented.
 
     Values missing in --check (a target IQN or SCSIid that only exists after the ONTAP tasks ran) are
     simply left out; callers decide whether the absence is fatal.
     """
-    extra = {str(k): str(v) for k, v in (options.get("device_config") or {}).items()}
+    family = _family(sr_type)
     config: dict[str, str] = {}
-    if sr_type in ISCSI_TYPES:
-        if options.get("target"):
-            target, port = split_portals(options["target"], options.get("port"))
-            config["target"] = target
-            config["port"] = str(port)
-        if options.get("target_iqn"):
-            config["targetIQN"] = options["target_iqn"]
-        if options.get("scsi_id"):
-            config["SCSIid"] = options["scsi_id"]
-        if options.get("chap_user"):
-            config["chapuser"] = options["chap_user"]
-        if options.get("chap_password"):
-            config["chappassword"] = options["chap_password"]
-        if options.get("multipath"):
-            config["multihomed"] = "true"
-    elif sr_type == "nfs":
-        if options.get("server"):
-            config["server"] = options["server"]
-        if options.get("server_path"):
-            config["serverpath"] = options["server_path"]
-        if options.get("nfs_version"):
-            config["nfsversion"] = options["nfs_version"]
-    elif sr_type == "iso":
-        if options.get("location"):
-            config["location"] = options["location"]
-        if options.get("cifs_user"):
-            config["type"] = "cifs"
-            config["username"] = options["cifs_user"]
-        if options.get("cifs_password"):
-            config["cifspassword"] = options["cifs_password"]
-    elif sr_type in LOCAL_TYPES:
-        if options.get("device"):
-            config["device"] = options["device"]
-    config.update(extra)
+    if family == "iscsi" and options.get("target"):
+        target, port = split_portals(options["target"], options.get("port"))
+        config.update(target=target, port=str(port))
+    config.update((key, options[option]) for option, key in _KEYS.get(family, ()) if options.get(option))
+    if family == "iscsi" and options.get("multipath"):
+        config["multihomed"] = "true"
+    if family == "iso" and options.get("cifs_user"):
+        config["type"] = "cifs"
+    config.update({str(k): str(v) for k, v in (options.get("device_config") or {}).items()})
     return config
 
 
@@ -155,43 +146,34 @@ def _text(element: ET.Element, tag: str) -> str:
     return (child.text or "").strip() if child is not None else ""
 
 
-def _parse(xml_text: str, what: str) -> ET.Element:
+def _elements(xml_text: str | None, what: str, tag: str) -> list[ET.Element]:
+    """The `<tag>` elements of a probe answer; an empty answer (nothing found) is no error, unreadable XML is."""
+    if not xml_text or not xml_text.strip():
+        return []
     try:
-        return ET.fromstring(xml_text.strip())
+        root = ET.fromstring(xml_text.strip())
     except ET.ParseError as exc:
         raise SrConfigError("unreadable %s from SR.probe: %s" % (what, exc)) from None
+    return list(root.iter(tag))
+
+
+def _size(element: ET.Element) -> int | None:
+    """SM writes `<size>` in bytes; anything else (blank, a unit) is unknown rather than a guess."""
+    size = _text(element, "size")
+    return int(size) if size.isdigit() else None
 
 
 def parse_sr_list(xml_text: str | None) -> list[dict[str, t.Any]]:
     """`<SRlist><SR><UUID/><Devlist/><size/></SR>...</SRlist>`: the SRs found on the probed storage."""
-    if not xml_text or not xml_text.strip():
-        return []
-    root = _parse(xml_text, "SR list")
-    result = []
-    for item in root.iter("SR"):
-        uuid = _text(item, "UUID")
-        if uuid:
-            size = _text(item, "size")
-            result.append({"uuid": uuid, "devlist": _text(item, "Devlist"), "size_bytes": int(size) if size.isdigit() else None})
-    return result
+    return [{"uuid": _text(item, "UUID"), "devlist": _text(item, "Devlist"), "size_bytes": _size(item)}
+            for item in _elements(xml_text, "SR list", "SR") if _text(item, "UUID")]
 
 
 def parse_luns(xml_text: str | None) -> list[dict[str, t.Any]]:
     """`<iscsi-target><LUN><vendor/><serial/><LUNid/><size/><SCSIid/></LUN>...`: what stage 2 lists."""
-    if not xml_text or not xml_text.strip():
-        return []
-    root = _parse(xml_text, "LUN list")
-    luns = []
-    for item in root.iter("LUN"):
-        size = _text(item, "size")
-        luns.append({
-            "vendor": _text(item, "vendor"),
-            "serial": _text(item, "serial"),
-            "lun_id": _text(item, "LUNid"),
-            "size_bytes": int(size) if size.isdigit() else None,
-            "scsi_id": _text(item, "SCSIid"),
-        })
-    return luns
+    return [{"vendor": _text(item, "vendor"), "serial": _text(item, "serial"), "lun_id": _text(item, "LUNid"),
+             "size_bytes": _size(item), "scsi_id": _text(item, "SCSIid")}
+            for item in _elements(xml_text, "LUN list", "LUN")]
 
 
 def probe_payload(params: t.Sequence[str]) -> str:
