@@ -123,14 +123,6 @@ options:
     description: Remove other_config keys not in O(other_config).
     type: bool
     default: false
-  tags:
-    description: Tags the SR must carry.
-    type: list
-    elements: str
-  purge_tags:
-    description: Remove tags not in O(tags).
-    type: bool
-    default: false
   default:
     description: Whether the SR is the pool's default SR (C(pool.default_SR)).
     type: bool
@@ -174,6 +166,7 @@ extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
   - vdc.xenpool.wait.TIMEOUT
+  - vdc.xenpool.tags
 seealso:
   - module: vdc.xenpool.ontap_lun
   - module: vdc.xenpool.ontap_iscsi
@@ -283,7 +276,7 @@ actions:
   elements: str
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import WAIT_TIMEOUT_SPEC
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import TAGS_SPEC, WAIT_TIMEOUT_SPEC
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import gib_to_bytes
@@ -321,15 +314,13 @@ ARGUMENT_SPEC = dict({
     "device_config": {"type": "dict", "no_log": True},
     "other_config": {"type": "dict"},
     "purge_other_config": {"type": "bool", "default": False},
-    "tags": {"type": "list", "elements": "str"},
-    "purge_tags": {"type": "bool", "default": False},
     "default": {"type": "bool"},
     "scan": {"type": "str", "default": "auto", "choices": ["auto", "always", "never"]},
     "force_format": {"type": "bool", "default": False},
     "lun_size_gib": {"type": "float"},
     "take_over_from_other_pool": {"type": "bool", "default": False},
     "fail_on_unplugged": {"type": "bool", "default": True},
-}, **WAIT_TIMEOUT_SPEC)
+}, **TAGS_SPEC, **WAIT_TIMEOUT_SPEC)
 SR_HINT = "Check target, target_iqn and scsi_id, that every host's IQN may reach the LUN and that the portals answer"
 
 

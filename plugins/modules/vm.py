@@ -205,14 +205,6 @@ options:
       - Unset, the VM runs wherever xapi put it.
       - Not called C(host), which is an alias of O(hostname), the host the module talks to.
     type: str
-  tags:
-    description: Tags; others are kept unless O(purge_tags=true).
-    type: list
-    elements: str
-  purge_tags:
-    description: Remove tags not in O(tags).
-    type: bool
-    default: false
   other_config:
     description: Keys of C(other_config); others are kept unless O(purge_other_config=true).
     type: dict
@@ -249,6 +241,7 @@ extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
   - vdc.xenpool.wait.TIMEOUT
+  - vdc.xenpool.tags
 seealso:
   - module: vdc.xenpool.vms
   - module: vdc.xenpool.vm_info

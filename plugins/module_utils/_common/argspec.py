@@ -5,7 +5,7 @@
 
 """Shared argument specs (private to vdc.xenpool).
 
-Each spec here has a same-named doc fragment (doc_fragments/xen_connection.py, ontap_object.py, wait.py);
+Each spec here has a same-named doc fragment (doc_fragments/xen_connection.py, ontap_object.py, wait.py, tags.py);
 validate-modules compares them, so change both together.
 """
 
@@ -41,6 +41,12 @@ ONTAP_CONNECTION_SPEC: dict[str, dict[str, t.Any]] = {
 ONTAP_OBJECT_SPEC: dict[str, dict[str, t.Any]] = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     "svm": {"type": "str", "required": True},
+}
+
+# The tags of an object a Xen module manages (doc fragment tags): add-only unless purge_tags.
+TAGS_SPEC: dict[str, dict[str, t.Any]] = {
+    "tags": {"type": "list", "elements": "str"},
+    "purge_tags": {"type": "bool", "default": False},
 }
 
 WAIT_TIMEOUT_SPEC: dict[str, dict[str, t.Any]] = {

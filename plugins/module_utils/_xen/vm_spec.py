@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import TAGS_SPEC
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import index, largest_host_memory_mib
@@ -60,8 +61,7 @@ VM_SPEC: dict[str, dict[str, t.Any]] = {
     "cdrom": {"type": "dict", "options": {"iso": {"type": "str", "required": True}}},
     "affinity": {"type": "str"},
     "resident_on": {"type": "str"},
-    "tags": {"type": "list", "elements": "str"},
-    "purge_tags": {"type": "bool", "default": False},
+    **TAGS_SPEC,
     "other_config": {"type": "dict"},
     "purge_other_config": {"type": "bool", "default": False},
     "xenstore_data": {"type": "dict"},
