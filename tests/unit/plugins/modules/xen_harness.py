@@ -2,16 +2,19 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Running a XenAPI module's main() against the in-memory World of test_pool_world, shared by module tests."""
+"""Running a XenAPI module's main() against xapisim in-process (xapisim.testing.InProcessXapi), shared by module tests."""
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from xapisim.testing import InProcessXapi
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base import module as module_mod
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 
 
 class Exited(Exception):
@@ -23,17 +26,22 @@ class Failed(Exception):
 
 
 def client_factory(world):
-    """A XenClient stand-in that hands out the World's client for the address in `hostname`."""
+    """A XenClient stand-in that hands out `world.client(address, username, password)` (the tests not yet on xapisim)."""
     def make(hostname, username="root", password=None, **_kwargs):
         address = urlsplit(hostname if "://" in hostname else "https://" + hostname).hostname
         return world.client(address, username, password or "")
     return make
 
 
-def attach(monkeypatch, world, *modules) -> None:
-    """Route every XenClient the modules open to `world`, and turn exit_json / fail_json into exceptions."""
+def attach(monkeypatch, xapi, *modules) -> None:
+    """Route every XenClient the modules open to `xapi` (its transport_factory; or, for an object without one, its
+    client()), and turn exit_json / fail_json into exceptions."""
     del modules  # every client is opened by the module base, so patching it routes them all
-    monkeypatch.setattr(module_mod, "XenClient", client_factory(world))
+    if hasattr(xapi, "transport_factory"):
+        factory = functools.partial(XenClient, transport_factory=xapi.transport_factory)
+    else:
+        factory = client_factory(xapi)
+    monkeypatch.setattr(module_mod, "XenClient", factory)
 
     def exit_json(_self, **kwargs):
         raise Exited(kwargs)
@@ -46,9 +54,18 @@ def attach(monkeypatch, world, *modules) -> None:
     monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json)
 
 
-def run_module(module, hostname, world, args, expect=Exited, check=False, diff=False):
+def start(monkeypatch, conf) -> InProcessXapi:
+    """xapisim in-process built from `conf` (a data-centre dict or file name), every client of the modules routed to it,
+    its call log emptied of the building; the caller closes it."""
+    xapi = InProcessXapi(conf)
+    xapi.reset_calls()
+    attach(monkeypatch, xapi)
+    return xapi
+
+
+def run_module(module, hostname, xapi, args, expect=Exited, check=False, diff=False):
     """main() of `module` with the connection options, check and diff mode; returns the result or failure dict."""
-    base = {"hostname": hostname, "password": world.password, "_ansible_check_mode": check, "_ansible_diff": diff}
+    base = {"hostname": hostname, "password": xapi.password, "_ansible_check_mode": check, "_ansible_diff": diff}
     with patch_module_args(dict(base, **args)):
         with pytest.raises(expect) as info:
             module.main()
