@@ -3,7 +3,8 @@
 # with too little memory, one without the eth2 network, an iSCSI SR and an NFS export). vm_migrate.yml: a fleet
 # placed on hosts, one VM moved live with vm, a disk moved live to the NFS SR, each check -> apply -> apply with
 # 0 writes in check mode and the power-state history proving the VMs never left Running; bad placements refused
-# with one message and 0 writes. The simulator's state is read by the vms target's files/simstate.py and tasks/state.yml.
+# with one message and 0 writes. The simulator's state is read by the shared test-only helper
+# (setup_simulators/tasks/simstate.yml: its vms and power views).
 set -eu
 
 TARGET_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -13,5 +14,4 @@ trap sim_stop_all EXIT
 
 sim_start xapi xapisim --datacenter "${TARGET_DIR}/files/datacenter.yml"
 ANSIBLE_PYTHON_INTERPRETER="${SIM_PYTHON}" ansible-playbook "${TARGET_DIR}/vm_migrate.yml" -i localhost, -c local \
-    -e "xapi_ready_file=${SIM_STATE}/xapi/ready.json" -e "ansible_python_interpreter=${SIM_PYTHON}" \
-    -e "vms_target=${TARGET_DIR}/../vms" "$@"
+    -e "xapi_ready_file=${SIM_STATE}/xapi/ready.json" -e "ansible_python_interpreter=${SIM_PYTHON}" "$@"

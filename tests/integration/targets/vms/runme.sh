@@ -26,4 +26,5 @@ ANSIBLE_PYTHON_INTERPRETER="${SIM_PYTHON}" ansible-playbook "${TARGET_DIR}/vms.y
 
 # Slower simulated time (clone 0.4 s, provision 0.8 s, start 1.6 s) so that a kill lands mid-creation.
 sim_start crash xapisim --datacenter "${TARGET_DIR}/files/datacenter.yml" --time-scale 0.2
-"${SIM_PYTHON}" "${TARGET_DIR}/files/crash.py" "${SIM_STATE}/crash/ready.json" "${TARGET_DIR}/crash.yml" "${SIM_PYTHON}"
+PYTHONPATH="${TARGET_DIR}/../setup_simulators/files${PYTHONPATH:+:${PYTHONPATH}}" \
+    "${SIM_PYTHON}" "${TARGET_DIR}/files/crash.py" "${SIM_STATE}/crash/ready.json" "${TARGET_DIR}/crash.yml" "${SIM_PYTHON}"

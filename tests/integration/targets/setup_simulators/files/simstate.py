@@ -4,24 +4,33 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The simulators' own state and call logs, as one JSON document, for the integration targets.
 
-    simstate.py --xapi-ready FILE [--ontap-ready FILE] [--view vms] [--view pools] [--advance SECONDS] [--reset]
+    simstate.py --xapi-ready FILE [--ontap-ready FILE] [--view VIEW ...] [--pool NAME] [--advance SECONDS] [--reset]
 
 A target verifies what a module did through the simulators' control APIs (GET /sim/state and /sim/calls,
 POST /sim/save), never through the modules under test; tasks/simstate.yml beside this directory runs it
 and keeps the answer in the fact `sim`. Views of xapisim's state (default: vms):
 
-  vms    "vms": {name: {uuid, power_state, host, ip, disks, other_config}}, "templates": {name: {uuid, disks, srs}},
-         "snapshots": {VM name: [snapshot names, oldest first]}, "orphan_vdis": [uuids], "srs": {name: [{uuid, type, hosts}]}
+  vms    "vms": {name: {uuid, power_state, host, ip, vcpus, vcpus_max, memory_mib, memory_dynamic_min_mib, managed,
+         boot_order, pv_args, ha_restart_priority, tags, other_config, cdrom, disks: [{position, size_gib, uuid, sr}],
+         nics: [{position, mac, network}]}} (a list of such records when the name is taken twice), "duplicates": [names
+         taken twice], "pending": [xenpool-pending: clones], "templates": {name: {uuid, disks, srs}}, "snapshots":
+         {VM name: [snapshot names, oldest first]}, "orphan_vdis": [uuids], "orphans": {vdis: [names], vbds, vifs: [refs]},
+         "srs": {name: [{uuid, type, hosts}]}
+  power  "power_history": {VM name: [[from, to], ...]} (cannot be combined with maintenance, whose list it regroups)
   pools  "pools": {pool name: {uuid, hosts, iqns, srs: [{name, uuid, type, shared, physical_size, other_config,
          vdis, default, pbds: [{host, attached, password_keys}]}]}}
   maintenance  "hosts": {name: {enabled, live}}, "reboots": [xapisim's reboot records], "power_history": [every VM
          power-state transition: {name, from, to}], "message_counts": {name: N}, "vm_runs": {name: {start_time, protected}},
          "ha": {pool name: {plan_exists_for, overcommitted}} (pools with HA on), "reboot_calls": {host: host.reboot calls}
+  placement  "hosts": {name: {memory_percent, vms: [names of the running VMs resident there], vm_count}},
+         "vms": {name: host of a running VM, else null} (what a balancer sees; cannot be combined with vms or maintenance)
 
-Always "writes" (how many write calls xapisim logged) and "write_methods" (their distinct methods, sorted); with
---ontap-ready also "ontap": {igroups, luns, volumes, writes, write_methods}. --advance jumps xapisim's simulated
-clock first; --reset clears the call logs after reading them. No secret is read or printed (a PBD's
-device-config shows only the names of its password keys).
+--pool NAME reads that pool's database only (standalone hosts and other pools left out). Views that name the same
+key cannot be combined (power and maintenance both name "power_history"). Always "writes" (how many write calls
+xapisim logged) and "write_methods" (their distinct methods, sorted); with --ontap-ready also "ontap": {igroups, luns,
+volumes, writes, write_methods}. --advance jumps xapisim's simulated clock first; --reset clears the call logs after
+reading them. No secret is read or printed (a PBD's device-config shows only the names of its password keys).
+Scripts beside a target may import control() and the views (the vms target's crash.py does).
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ import ssl
 import urllib.request
 
 GIB = 1024 ** 3
+MIB = 1024 ** 2
 # VDIs that belong to no VM on purpose
 SYSTEM_VDI_TYPES = ("ha_statefile", "redo_log", "metadata")
 
@@ -81,21 +91,63 @@ def _disks(tables: dict, rec: dict) -> list[dict]:
     return sorted(out, key=lambda d: d["position"])
 
 
-def _orphan_vdis(tables: dict) -> list[str]:
+def _cdrom(tables: dict, rec: dict) -> str | None:
+    """The ISO in the VM's CD drive ("" when the drive is empty), None without a drive."""
+    for ref in rec.get("VBDs", []):
+        vbd = tables["VBD"][ref]
+        if vbd.get("type") == "CD":
+            return tables["VDI"].get(vbd.get("VDI"), {}).get("name_label", "")
+    return None
+
+
+def _vm(tables: dict, rec: dict) -> dict:
+    """One VM as the targets assert on it: sizes in MiB/GiB, names instead of references."""
+    nics = [{"position": vif.get("device"), "mac": vif.get("MAC"), "network": _name(tables, "network", vif.get("network"))}
+            for vif in (tables["VIF"][ref] for ref in rec.get("VIFs", []))]
+    networks = (tables.get("VM_guest_metrics", {}).get(rec.get("guest_metrics"), {}) or {}).get("networks") or {}
+    return {
+        "uuid": rec.get("uuid"), "power_state": rec.get("power_state"), "host": _name(tables, "host", rec.get("resident_on")),
+        "ip": next((networks[k] for k in sorted(networks) if k.endswith("/ip") and networks[k]), None),
+        "vcpus": int(rec.get("VCPUs_at_startup", 0)), "vcpus_max": int(rec.get("VCPUs_max", 0)),
+        "memory_mib": int(rec.get("memory_static_max", 0)) // MIB,
+        "memory_dynamic_min_mib": int(rec.get("memory_dynamic_min", 0)) // MIB,
+        "managed": (rec.get("other_config") or {}).get("xenpool_managed") == "true",
+        "boot_order": (rec.get("HVM_boot_params") or {}).get("order", ""), "pv_args": rec.get("PV_args", ""),
+        "ha_restart_priority": rec.get("ha_restart_priority"), "tags": sorted(rec.get("tags") or []),
+        "other_config": rec.get("other_config") or {}, "disks": _disks(tables, rec), "cdrom": _cdrom(tables, rec),
+        "nics": sorted(nics, key=lambda n: n["position"])}
+
+
+def _orphan_vdis(tables: dict) -> list[dict]:
     """VDIs no VBD uses: neither a suspend image, nor on an ISO SR, nor a system VDI."""
     iso_srs = {ref for ref, sr in tables.get("SR", {}).items() if sr.get("content_type") == "iso"}
     suspend_images = {vm.get("suspend_VDI") for vm in tables.get("VM", {}).values()}
-    return [vdi.get("uuid") for ref, vdi in tables.get("VDI", {}).items()
+    return [vdi for ref, vdi in tables.get("VDI", {}).items()
             if not vdi.get("VBDs") and ref not in suspend_images and vdi.get("SR") not in iso_srs
             and vdi.get("type") not in SYSTEM_VDI_TYPES]
 
 
+def _orphans(tables: dict) -> dict:
+    """What a crash or a half-done delete leaves: unused VDIs (by name), VBDs and VIFs of no VM (by reference)."""
+    vm_refs = set(tables.get("VM", {}))
+    return {"vdis": [vdi.get("name_label") for vdi in _orphan_vdis(tables)],
+            "vbds": [ref for ref, vbd in tables.get("VBD", {}).items() if vbd.get("VM") not in vm_refs],
+            "vifs": [ref for ref, vif in tables.get("VIF", {}).items() if vif.get("VM") not in vm_refs]}
+
+
+def _srs(tables: dict, srs: dict) -> None:
+    for sr in tables.get("SR", {}).values():
+        hosts = sorted(_name(tables, "host", tables["PBD"][p]["host"]) or "" for p in sr.get("PBDs", []))
+        srs.setdefault(sr.get("name_label"), []).append({"uuid": sr.get("uuid"), "type": sr.get("type"), "hosts": hosts})
+
+
 def vms_view(state: dict) -> dict:
-    vms, templates, snapshots, orphans, srs = {}, {}, {}, [], {}
+    """Every VM, template and snapshot by name; a name taken twice lists its records (identity is the uuid)."""
+    vms: dict = {}
+    out: dict = {"templates": {}, "pending": [], "orphan_vdis": [], "orphans": {"vdis": [], "vbds": [], "vifs": []}, "srs": {}}
+    snapshots: dict = {}
     for tables in pool_dbs(state):
-        for sr in tables.get("SR", {}).values():
-            hosts = sorted(_name(tables, "host", tables["PBD"][p]["host"]) or "" for p in sr.get("PBDs", []))
-            srs.setdefault(sr.get("name_label"), []).append({"uuid": sr.get("uuid"), "type": sr.get("type"), "hosts": hosts})
+        _srs(tables, out["srs"])
         vm_table = tables.get("VM", {})
         for rec in vm_table.values():
             if rec.get("is_control_domain") or rec.get("is_default_template"):
@@ -105,16 +157,29 @@ def vms_view(state: dict) -> dict:
                 snapshots.setdefault(owner, []).append((str(rec.get("snapshot_time")), rec.get("uuid"), rec.get("name_label")))
             elif rec.get("is_a_template"):
                 disks = _disks(tables, rec)
-                templates[rec.get("name_label")] = {"uuid": rec.get("uuid"), "disks": disks, "srs": sorted({d["sr"] for d in disks})}
+                out["templates"][rec.get("name_label")] = {"uuid": rec.get("uuid"), "disks": disks,
+                                                           "srs": sorted({d["sr"] for d in disks})}
+            elif rec.get("name_label", "").startswith("xenpool-pending: "):
+                out["pending"].append(rec["name_label"])
             else:
-                networks = (tables.get("VM_guest_metrics", {}).get(rec.get("guest_metrics"), {}) or {}).get("networks") or {}
-                vms[rec.get("name_label")] = {
-                    "uuid": rec.get("uuid"), "power_state": rec.get("power_state"), "disks": _disks(tables, rec),
-                    "ip": next((networks[k] for k in sorted(networks) if k.endswith("/ip")), None),
-                    "other_config": rec.get("other_config") or {}, "host": _name(tables, "host", rec.get("resident_on"))}
-        orphans += _orphan_vdis(tables)
-    return {"vms": vms, "templates": templates, "orphan_vdis": orphans, "srs": srs,
-            "snapshots": {vm: [name for _time, _uuid, name in sorted(taken)] for vm, taken in snapshots.items()}}
+                vms.setdefault(rec.get("name_label"), []).append(_vm(tables, rec))
+        out["orphan_vdis"] += [vdi.get("uuid") for vdi in _orphan_vdis(tables)]
+        for kind, found in _orphans(tables).items():
+            out["orphans"][kind] += found
+    out.update(vms={name: recs[0] if len(recs) == 1 else recs for name, recs in vms.items()},
+               duplicates=sorted(name for name, recs in vms.items() if len(recs) > 1), pending=sorted(out["pending"]),
+               snapshots={vm: [name for _time, _uuid, name in sorted(taken)] for vm, taken in snapshots.items()})
+    return out
+
+
+def power_view(state: dict) -> dict:
+    """Each VM's power-state transitions (db.meta xapisim:power_history), to prove a VM never left Running."""
+    history: dict = {}
+    for db in state.get("dbs", []):
+        if db.get("tables", {}).get("pool"):
+            for change in (db.get("meta") or {}).get("xapisim:power_history", []):
+                history.setdefault(change.get("name", ""), []).append([change.get("from"), change.get("to")])
+    return {"power_history": history}
 
 
 def _sr_record(tables: dict, pool: dict, ref: str, sr: dict) -> dict:
@@ -184,6 +249,34 @@ def maintenance_view(state: dict) -> dict:
     return out
 
 
+def placement_view(state: dict) -> dict:
+    """Where the running VMs are and how full each host's memory is (host_metrics), as a balancer judges a pool."""
+    hosts: dict = {}
+    placed: dict = {}
+    for tables in pool_dbs(state):
+        for host in tables.get("host", {}).values():
+            metrics = tables.get("host_metrics", {}).get(host.get("metrics"), {})
+            total, free = int(metrics.get("memory_total", 0)), int(metrics.get("memory_free", 0))
+            hosts[host.get("name_label")] = {"memory_percent": round(100.0 * (total - free) / total, 1) if total else None, "vms": []}
+        for vm in tables.get("VM", {}).values():
+            if vm.get("is_control_domain") or vm.get("is_a_template") or vm.get("is_a_snapshot"):
+                continue
+            host = _name(tables, "host", vm.get("resident_on")) if vm.get("power_state") == "Running" else None
+            placed[vm.get("name_label")] = host
+            if host in hosts:
+                hosts[host]["vms"].append(vm.get("name_label"))
+    for record in hosts.values():
+        record.update(vms=sorted(record["vms"]), vm_count=len(record["vms"]))
+    return {"hosts": hosts, "vms": placed}
+
+
+def only_pool(state: dict, name: str) -> dict:
+    """The state with the databases of the pool named `name` only (None when there is no such pool)."""
+    dbs = [db for db in state.get("dbs", [])
+           if any(rec.get("name_label") == name for rec in db.get("tables", {}).get("pool", {}).values())]
+    return dict(state, dbs=dbs) if dbs else None
+
+
 def reboot_calls(ready: dict, state: dict) -> dict:
     """Host name -> how many host.reboot calls the call log holds for it (the maintenance view's call-log side)."""
     names = {ref: rec.get("name_label") for tables in pool_dbs(state) for ref, rec in tables.get("host", {}).items()}
@@ -195,7 +288,7 @@ def reboot_calls(ready: dict, state: dict) -> dict:
     return out
 
 
-VIEWS = {"vms": vms_view, "pools": pools_view, "maintenance": maintenance_view}
+VIEWS = {"vms": vms_view, "power": power_view, "pools": pools_view, "maintenance": maintenance_view, "placement": placement_view}
 
 
 def main() -> None:
@@ -203,6 +296,7 @@ def main() -> None:
     parser.add_argument("--xapi-ready", required=True, help="xapisim's ready.json")
     parser.add_argument("--ontap-ready", help="ontapsim's ready.json, for the ontap key")
     parser.add_argument("--view", action="append", choices=sorted(VIEWS), help="views of xapisim's state (default: vms)")
+    parser.add_argument("--pool", help="read this pool's database only")
     parser.add_argument("--advance", type=float, default=0.0, help="simulated seconds to jump first")
     parser.add_argument("--reset", action="store_true", help="clear the call logs after reading them")
     args = parser.parse_args()
@@ -215,9 +309,16 @@ def main() -> None:
     if args.advance:
         control(xapi, "/time", {"advance_s": args.advance})
     state = control(xapi, "/state")
+    if args.pool:
+        state = only_pool(state, args.pool)
+        if state is None:
+            parser.error("xapisim has no pool named %r" % args.pool)
     out: dict = {}
-    for view in args.view or ["vms"]:
-        out.update(VIEWS[view](state))
+    for view in dict.fromkeys(args.view or ["vms"]):
+        part = VIEWS[view](state)
+        if set(part) & set(out):
+            parser.error("view %s names %s, which an earlier view already names" % (view, ", ".join(sorted(set(part) & set(out)))))
+        out.update(part)
     if "maintenance" in (args.view or []):
         out["reboot_calls"] = reboot_calls(xapi, state)
     out.update(write_log(xapi))

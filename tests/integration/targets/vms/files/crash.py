@@ -9,7 +9,8 @@
 After every kill it waits for the simulator's in-flight tasks to finish (a real pool also finishes them)
 and prints what the kill left. At the end exactly crash1..crash8 must exist, once each, with no
 `xenpool-pending:` VM and no orphan VDI, VBD or VIF in the simulator's own state; a further run must
-change nothing. Exits non-zero otherwise.
+change nothing. Exits non-zero otherwise. The simulator is read through the shared test-only helper
+setup_simulators/files/simstate.py (runme.sh puts its directory on PYTHONPATH).
 """
 
 from __future__ import annotations
@@ -21,23 +22,17 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
-from simstate import summary
+from simstate import control, vms_view
 
 DECLARED = ["crash%d" % i for i in range(1, 9)]
 
 
-def _state(control: str) -> dict:
-    with urllib.request.urlopen(control + "/state", timeout=60) as answer:  # nosec - 127.0.0.x simulator only
-        return json.loads(answer.read())
-
-
-def _settle(control: str, limit: float = 120) -> None:
+def _settle(ready: dict, limit: float = 120) -> None:
     """Wait until no task is pending: work the killed run started still lands, as on a real pool."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        tasks = [t for db in _state(control).get("dbs", []) for t in db.get("tables", {}).get("task", {}).values()]
+        tasks = [t for db in control(ready, "/state").get("dbs", []) for t in db.get("tables", {}).get("task", {}).values()]
         if not any(t.get("status") == "pending" for t in tasks):
             return
         time.sleep(0.5)
@@ -83,8 +78,8 @@ def _command(playbook: str, ready: str, python: str) -> list[str]:
             "-e", "xapi_ready_file=%s" % ready, "-e", "ansible_python_interpreter=%s" % python]
 
 
-def _left(control: str) -> dict:
-    found = summary(_state(control))
+def _left(ready: dict) -> dict:
+    found = vms_view(control(ready, "/state"))
     crash = {n: v for n, v in found["vms"].items() if n.startswith("crash")}
     return {"vms": sorted(crash), "running": sorted(n for n, v in crash.items() if isinstance(v, dict) and v["power_state"] == "Running"),
             "pending": found["pending"], "duplicates": found["duplicates"], "orphans": found["orphans"]}
@@ -92,7 +87,7 @@ def _left(control: str) -> dict:
 
 def main(ready: str, playbook: str, python: str, delays: list[float]) -> int:
     with open(ready, encoding="utf-8") as handle:
-        control = json.load(handle)["control"]
+        sim = json.load(handle)
     env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=python)
     for trial, delay in enumerate(delays, 1):
         proc = subprocess.Popen(_command(playbook, ready, python), env=env, stdout=subprocess.DEVNULL,  # pylint: disable=consider-using-with
@@ -101,8 +96,8 @@ def main(ready: str, playbook: str, python: str, delays: list[float]) -> int:
         if proc.poll() is None:
             _kill_tree(proc.pid)
         proc.wait()
-        _settle(control)
-        print("trial %d: killed after %.1fs, left: %s" % (trial, delay, json.dumps(_left(control))))
+        _settle(sim)
+        print("trial %d: killed after %.1fs, left: %s" % (trial, delay, json.dumps(_left(sim))))
     runs = []
     for _run in range(2):
         done = subprocess.run(_command(playbook, ready, python), env=env, capture_output=True, text=True, check=False)
@@ -110,7 +105,7 @@ def main(ready: str, playbook: str, python: str, delays: list[float]) -> int:
         if done.returncode != 0:
             print(done.stdout[-3000:], done.stderr[-3000:])
             return 1
-    final = _left(control)
+    final = _left(sim)
     print("after a full run: %s" % json.dumps(final))
     problems = []
     if final["vms"] != sorted(DECLARED) or final["duplicates"] or final["pending"]:
@@ -128,5 +123,4 @@ def main(ready: str, playbook: str, python: str, delays: list[float]) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3], [float(d) for d in sys.argv[4:]] or [3.0, 7.0, 12.0, 18.0]))
