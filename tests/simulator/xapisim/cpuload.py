@@ -47,14 +47,20 @@ def vm_load(uuid: str, elapsed: float) -> float:
     return _clamp(base + 0.6 * base * math.sin(2 * math.pi * elapsed / period + phase))
 
 
-def _ripple(key: str, elapsed: float) -> float:
-    return RIPPLE * math.sin(2 * math.pi * elapsed / 97.0 + _wave(key)[2])
+def ripple_phases(uuid: str, count: int) -> list[float]:
+    """The phase of each of the `count` CPUs' ripple (cpu0, cpu1, ...) of a VM or host: fixed by its uuid."""
+    return [_wave("%s/cpu%d" % (uuid, n))[2] for n in range(count)]
+
+
+def rippled(load: float, phases: list[float], elapsed: float) -> list[float]:
+    """Per-CPU figures: `load` plus each CPU's ripple at simulated instant `elapsed` (phases: ripple_phases)."""
+    angle = 2 * math.pi * elapsed / 97.0
+    return [min(1.0, max(0.0, load + RIPPLE * math.sin(angle + phase))) for phase in phases]
 
 
 def vcpu_loads(uuid: str, vcpus: int, elapsed: float) -> list[float]:
     """The `cpuN` figures of a running VM (fractions, 0..1)."""
-    load = vm_load(uuid, elapsed)
-    return [_clamp(load + _ripple("%s/cpu%d" % (uuid, n), elapsed)) for n in range(vcpus)]
+    return rippled(vm_load(uuid, elapsed), ripple_phases(uuid, vcpus), elapsed)
 
 
 def host_load(vms: list[tuple[str, int]], cpus: int, elapsed: float) -> float:
@@ -65,4 +71,4 @@ def host_load(vms: list[tuple[str, int]], cpus: int, elapsed: float) -> float:
 
 def host_cpu_loads(host_uuid: str, load: float, cpus: int, elapsed: float) -> list[float]:
     """The host's `cpuN` figures: its mean load with a ripple per physical CPU."""
-    return [_clamp(load + _ripple("%s/cpu%d" % (host_uuid, n), elapsed)) for n in range(cpus)]
+    return rippled(load, ripple_phases(host_uuid, cpus), elapsed)

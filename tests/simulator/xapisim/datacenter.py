@@ -198,18 +198,19 @@ def build(world: World, conf: dict, address_base: str = "127.0.0.10") -> None:
             make_vms(world, vconf, by_name)
     finally:
         bulk, world.bulk = world.bulk, None
+    dbs = {id(db): db for db in world.dbs}
     for db_id, sr in bulk["srs"]:
-        for db in world.dbs:
-            if id(db) == db_id and sr in db.tables["SR"]:
-                _account_sr(Context(world, db, db.get("pool", db.one("pool"))["master"], None, "datacenter"), sr)
+        db = dbs.get(db_id)
+        if db is not None and sr in db.tables["SR"]:
+            _account_sr(Context(world, db, db.get("pool", db.one("pool"))["master"], None, "datacenter"), sr)
     for db_id, vm in bulk.get("vms", ()):
-        for db in world.dbs:
-            if id(db) == db_id and vm in db.tables["VM"]:
-                rules.refresh(db, vm)
+        db = dbs.get(db_id)
+        if db is not None and vm in db.tables["VM"]:
+            rules.refresh(db, vm)
     for db_id, host in bulk["hosts"]:
-        for db in world.dbs:
-            if id(db) == db_id and host in db.tables["host"]:
-                refresh_host_memory(db, host)
+        db = dbs.get(db_id)
+        if db is not None and host in db.tables["host"]:
+            refresh_host_memory(db, host)
 
 
 def _uuid(info: dict, *parts: str) -> str:

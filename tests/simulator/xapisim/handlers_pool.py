@@ -8,15 +8,15 @@ from __future__ import annotations
 import zlib
 
 from . import failure
-from .cpuload import host_cpu_loads, host_load
 from .datacenter import build_host
 from .dispatch import Context, handler
 from .handlers_ha import assert_preserves_plan, binpack, evacuation_size, refresh_plan
 from .handlers_migration import migrate
 from .handlers_storage import create_member_pbds, pbd_plug
-from .model import (duration, figure, host_compute_free_memory, host_free_memory, host_problem, refresh_memory,
+from .model import (duration, host_compute_free_memory, host_free_memory, host_problem, refresh_memory,
                     sources_list)
 from .pooling import duplicate_mac_seed, member_started, merge_host_into, remove_host
+from .sources import host_plan
 from .spec import NULL_REF, XapiError
 from .state import Database
 
@@ -354,24 +354,10 @@ def host_evacuate(ctx: Context, host, network=NULL_REF, _batch=0):
 
 # --------------------------------------------------------------------------- data sources
 def host_sources(ctx: Context, host: str, free: int | None = None) -> dict:
-    """The host's data sources now; `free` (host_free_memory, which walks every VM of the pool) when already known."""
-    db = ctx.db
-    rec = db.get("host", host)
-    metrics = db.get("host_metrics", rec["metrics"])
-    total = metrics["memory_total"]
-    free = host_free_memory(db, host) if free is None else free
-    running = [v for v in rec["resident_VMs"] if db.get("VM", v)["power_state"] == "Running"]
-    numbers, elapsed = sorted(db.get("host_cpu", cpu)["number"] for cpu in rec["host_CPUs"]), ctx.world.clock.elapsed()
-    load = host_load([(db.get("VM", v)["uuid"], db.get("VM", v)["VCPUs_at_startup"]) for v in running], len(numbers), elapsed)
-    out = {"memory_total_kib": total / 1024.0, "memory_free_kib": free / 1024.0,
-           "cpu_avg": load, "loadavg": figure(ctx.world, rec["uuid"], load * 4, 0.5)}
-    for number, cpu_load in zip(numbers, host_cpu_loads(rec["uuid"], load, len(numbers), elapsed)):
-        out["cpu%d" % number] = cpu_load
-    for pif in rec["PIFs"]:
-        dev = db.get("PIF", pif)["device"]
-        out["pif_%s_rx" % dev] = figure(ctx.world, pif + "rx", 1e6 * len(running), 5e5)
-        out["pif_%s_tx" % dev] = figure(ctx.world, pif + "tx", 8e5 * len(running), 4e5)
-    return out
+    """The host's data sources now (sources.HostPlan); `free` (host_free_memory, which walks every VM of the pool)
+    when already known."""
+    free = host_free_memory(ctx.db, host) if free is None else free
+    return host_plan(ctx.db, host, free).as_dict(ctx.world.clock.elapsed())
 
 
 @handler("host", "query_data_source", write=False)

@@ -24,15 +24,15 @@ import re
 import xml.etree.ElementTree as ET
 import zlib
 
-from .cpuload import vcpu_loads
 from .dispatch import Context, constructor_values, handler
 from .handlers_devices import (_account_sr, _new_vdi_like, attach_vbd, clone_seconds, copy_vdi_work, create_vdi,
                                create_vdi_record, refresh_vbd_operations, refresh_vif_operations, timed_vdi_op, vbd_create)
 from .handlers_ha import assert_preserves_plan, refresh_plan
-from .model import (MIB, choose_host, create_vm, duration, figure, gen_mac, host_compute_free_memory, host_problem,
+from .model import (MIB, choose_host, create_vm, duration, gen_mac, host_compute_free_memory, host_problem,
                     memory_overhead, refresh_memory, sources_list, vm_start_memory)
+from .sources import vm_plan
 from .spec import NULL_REF, XapiError
-from .state import new_ref
+from .state import clone, new_ref
 
 VBD_COPIED_FIELDS = ("userdevice", "bootable", "mode", "type", "unpluggable", "empty", "other_config", "qos_algorithm_type",
                      "qos_algorithm_params")
@@ -630,7 +630,7 @@ def clone_vm_records(ctx: Context, vm: str, new_name: str, sr: str | None = None
     db = ctx.db
     src = db.get("VM", vm)
     fields = [cf["name"] for cf in ctx.spec.messages["VM"]["create"]["constructor_fields"]]
-    values = {f: copy.deepcopy(src[f]) for f in fields if f in src}
+    values = {f: clone(src[f]) for f in fields if f in src}
     other = {k: v for k, v in src["other_config"].items() if k not in ("default_template", "xensource_internal")}
     if not snapshot:
         other["mac_seed"] = new_ref()[10:]  # a fresh uuid, as replace_seed does
@@ -1132,24 +1132,9 @@ def host_compute_memory_overhead(ctx: Context, host):
 
 
 def vm_sources(ctx: Context, vm: str) -> dict:
-    db = ctx.db
-    rec = db.get("VM", vm)
-    if rec["power_state"] != "Running":
-        return {}
-    out = {"memory": float(rec["memory_dynamic_max"]),
-           "memory_internal_free": figure(ctx.world, rec["uuid"] + "mem", rec["memory_dynamic_max"] / 2048.0, rec["memory_dynamic_max"] / 8192.0)}
-    for c, load in enumerate(vcpu_loads(rec["uuid"], rec["VCPUs_at_startup"], ctx.world.clock.elapsed())):
-        out["cpu%d" % c] = load
-    out["cpu_usage"] = sum(out["cpu%d" % c] for c in range(rec["VCPUs_at_startup"])) / max(1, rec["VCPUs_at_startup"])
-    for vbd in rec["VBDs"]:
-        dev = db.get("VBD", vbd)["device"] or "xvd?"
-        out["vbd_%s_read" % dev] = figure(ctx.world, vbd + "r", 2e5, 1.5e5)
-        out["vbd_%s_write" % dev] = figure(ctx.world, vbd + "w", 1e5, 8e4)
-    for vif in rec["VIFs"]:
-        dev = db.get("VIF", vif)["device"]
-        out["vif_%s_rx" % dev] = figure(ctx.world, vif + "rx", 5e4, 4e4)
-        out["vif_%s_tx" % dev] = figure(ctx.world, vif + "tx", 3e4, 2e4)
-    return out
+    """The VM's data sources now (sources.VMPlan); nothing while it is not running."""
+    plan = vm_plan(ctx.db, vm)
+    return {} if plan is None else plan.as_dict(ctx.world.clock.elapsed())
 
 
 @handler("VM", "query_data_source", write=False)

@@ -10,6 +10,7 @@ datamodel; memory accounting follows the xenopsd memory model (xenopsd `memory.m
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import math
 import uuid as uuidlib
@@ -426,10 +427,23 @@ def choose_host(db: Database, vm: str) -> tuple[str, bool]:
 
 
 # --------------------------------------------------------------------------- data sources
-def figure(world, key: str, base: float, amplitude: float, period_s: float = 300.0) -> float:
-    """A value that moves smoothly with simulated time, distinct per object."""
-    phase = (zlib.crc32(key.encode("utf-8")) % 1000) / 1000.0 * 2 * math.pi
-    return max(0.0, base + amplitude * math.sin(world.clock.elapsed() * 2 * math.pi / period_s + phase))
+FIGURE_PERIOD_S = 300.0
+
+
+@functools.lru_cache(maxsize=65536)
+def figure_phase(key: str) -> float:
+    """The phase of figure `key`: fixed by the key, so each object's figure moves on its own."""
+    return (zlib.crc32(key.encode("utf-8")) % 1000) / 1000.0 * 2 * math.pi
+
+
+def figure_angle(elapsed: float, period_s: float = FIGURE_PERIOD_S) -> float:
+    """Where simulated instant `elapsed` is on a figure's period (the same for every figure of that period)."""
+    return elapsed * 2 * math.pi / period_s
+
+
+def figure_values(angle: float, figures: list[tuple[float, float, float]]) -> list[float]:
+    """The figures (base, amplitude, phase) at `angle` (figure_angle): the one formula of every figure."""
+    return [max(0.0, base + amplitude * math.sin(angle + phase)) for base, amplitude, phase in figures]
 
 
 def sources_list(values: dict) -> list[dict]:

@@ -23,17 +23,14 @@ to balance.
 """
 from __future__ import annotations
 
-import math
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
 from . import sessions
-from .dispatch import Context
-from .handlers_pool import host_sources
-from .handlers_vm import vm_sources
 from .model import host_free_memory
+from .sources import host_plan, vm_plan
 
 PATH = "/rrd_updates"
 # (step seconds, rows kept) as in xcp-rrdd
@@ -46,27 +43,6 @@ SUBSAMPLES = (0.13, 0.41, 0.67, 0.93)
 
 def handles(path: str) -> bool:
     return urlsplit(path).path == PATH
-
-
-class _Clock:
-    """Stands in for the world clock at one past instant."""
-
-    def __init__(self, elapsed: float) -> None:
-        self._elapsed = elapsed
-
-    def elapsed(self) -> float:
-        return self._elapsed
-
-
-class _WorldAt:
-    """The world as seen at a fixed simulated instant: only the clock differs."""
-
-    def __init__(self, world, elapsed: float) -> None:
-        self._world = world
-        self.clock = _Clock(elapsed)
-
-    def __getattr__(self, name):
-        return getattr(self._world, name)
 
 
 def history_elapsed(clock, now_wall: float, now_elapsed: float, instant: float) -> float:
@@ -97,12 +73,6 @@ def _consolidate(values: list[float], cf: str) -> float:
     return sum(values) / len(values)
 
 
-def _format(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    return format(value, ".6g")
-
-
 def _objects(db, host: str, want_host: bool, vm_uuid: str | None) -> list[tuple[str, str, str]]:
     """(kind, uuid, ref) of what this host reports: itself and the VMs running on it."""
     out = []
@@ -117,10 +87,6 @@ def _objects(db, host: str, want_host: bool, vm_uuid: str | None) -> list[tuple[
             continue
         out.append(("vm", rec["uuid"], vm))
     return out
-
-
-def _sources(ctx: Context, kind: str, ref: str, free: int) -> dict:
-    return host_sources(ctx, ref, free) if kind == "host" else vm_sources(ctx, ref)
 
 
 class XportCache:
@@ -183,50 +149,43 @@ def build_xport(world, db, host: str, start: int, interval: int, cf: str, want_h
 def _xport(world, db, host: str, window: tuple[int, int, int], cf: str, objects: list[tuple[str, str, str]]) -> str:
     """The document itself: every object's sources at every sub-sample instant of every row, consolidated."""
     step, end, first = window
-    now_wall = world.clock.wall()
-    now_elapsed = world.clock.elapsed()
     times = list(range(end, first - 1, -step)) if first <= end else []
     free = host_free_memory(db, host)  # the one source that walks the whole pool; it does not move with time
+    plans = [(kind, uuid, host_plan(db, ref, free) if kind == "host" else vm_plan(db, ref)) for kind, uuid, ref in objects]
+    # no rows: the legend still lists what the host reports now (each object's names sorted, as before any row)
+    legend = [(kind, uuid, name) for kind, uuid, plan in plans for name in (plan.names if times else sorted(plan.names))]
+    # the simulated instants of every row's sub-samples: one list for every object of the document
+    now_wall, now_elapsed = world.clock.wall(), world.clock.elapsed()
     fractions = SUBSAMPLES if step > 5 else (1.0,)
-    # one evaluation of every object's sources per sub-sample instant
-    legend: list[tuple[str, str, str]] = []
-    columns: dict[tuple[str, str], list[list[float]]] = {}
-    rows_values: list[dict[tuple[str, str], list[float]]] = []
-    for t in times:
-        per_row: dict[tuple[str, str], list[float]] = {}
-        for fraction in fractions:
-            instant = t - step + step * fraction
-            ctx = Context(_WorldAt(world, history_elapsed(world.clock, now_wall, now_elapsed, instant)), db, host, None, "rrd_updates")
-            for kind, uuid, ref in objects:
-                for name, value in _sources(ctx, kind, ref, free).items():
-                    per_row.setdefault((uuid, name), []).append(float(value))
-        rows_values.append(per_row)
-    if not times:
-        # no rows: the legend still lists what the host reports now
-        ctx = Context(world, db, host, None, "rrd_updates")
-        for kind, uuid, ref in objects:
-            for name in sorted(_sources(ctx, kind, ref, free)):
-                legend.append((kind, uuid, name))
-    kinds = {uuid: kind for kind, uuid, _ref in objects}
-    for per_row in rows_values:
-        for key in per_row:
-            if key not in columns:
-                columns[key] = []
-                legend.append((kinds[key[0]], key[0], key[1]))
+    instants = [[history_elapsed(world.clock, now_wall, now_elapsed, t - step + step * fraction) for fraction in fractions]
+                for t in times]
+    rows = [["<row><t>%d</t>" % t] for t in times]
+    for _kind, _uuid, plan in plans:
+        for row, row_instants in zip(rows, instants):
+            row.append(_cells([plan.values(at) for at in row_instants], cf))
     parts = ['<?xml version="1.0" encoding="UTF-8"?>', "<xport><meta>",
              "<start>%d</start><step>%d</step><end>%d</end><rows>%d</rows><columns>%d</columns><legend>"
              % (times[-1] if times else end, step, end, len(times), len(legend))]
     parts.extend("<entry>%s:%s:%s:%s</entry>" % (cf, kind, uuid, escape(name)) for kind, uuid, name in legend)
     parts.append("</legend></meta><data>")
-    for t, per_row in zip(times, rows_values):
-        parts.append("<row><t>%d</t>" % t)
-        for _kind, uuid, name in legend:
-            values = per_row.get((uuid, name))
-            # a source missing from a row is unknown, as rrdtool writes it
-            parts.append("<v>%s</v>" % _format(_consolidate(values, cf) if values else float("nan")))
+    for row in rows:
+        parts.extend(row)
         parts.append("</row>")
     parts.append("</data></xport>")
     return "".join(parts)
+
+
+def _cells(samples: list[list[float]], cf: str) -> str:
+    """The <v> cells of one object in one row: each source's sub-samples consolidated by `cf`."""
+    if len(samples) == 1:
+        values = samples[0]
+    elif cf == "AVERAGE":
+        count = len(samples)
+        values = [sum(column) / count for column in zip(*samples)]
+    else:
+        values = [_consolidate(column, cf) for column in zip(*samples)]
+    # rrdtool writes an unknown value as NaN (the one float not equal to itself)
+    return "".join(["<v>%s</v>" % (format(value, ".6g") if value == value else "NaN") for value in values])
 
 
 def _text(status: int, message: str) -> tuple[int, bytes, str]:

@@ -18,12 +18,28 @@ import threading
 import time
 import uuid as uuidlib
 
-from .spec import DT, NULL_REF, Spec, XapiError
+from .spec import DT, I4, NULL_REF, Spec, XapiError
 
 EVENT_LOG_LIMIT = 200000
 # db.meta key of the VMs' power-state transitions (read-only record for tests: GET /sim/state shows it)
 POWER_HISTORY = "xapisim:power_history"
 POWER_HISTORY_LIMIT = 100000
+
+
+# values a record holds that need no copy: a copy of a record copies its sets and maps only
+_ATOMS = frozenset((str, int, float, bool, type(None), DT, I4))
+
+
+def clone(value):
+    """A deep copy of a record's value (copy.deepcopy for anything but atoms, lists and dicts of them)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is list:
+        return [item if type(item) in _ATOMS else clone(item) for item in value]
+    if kind is dict:
+        return {key: (item if type(item) in _ATOMS else clone(item)) for key, item in value.items()}
+    return copy.deepcopy(value)
 
 
 def new_ref() -> str:
@@ -139,7 +155,8 @@ class Database:
         self.log.append((self.gen, cls, ref, op))
         if len(self.log) > EVENT_LOG_LIMIT:
             del self.log[: len(self.log) - EVENT_LOG_LIMIT]
-        self.world.cond.notify_all()
+        if self.world.bulk is None:  # nobody waits while the datacenter builder runs (before the listeners start)
+            self.world.cond.notify_all()
 
     # access -------------------------------------------------------------
     def exists(self, cls: str, ref: str) -> bool:
@@ -154,7 +171,8 @@ class Database:
 
     def render(self, cls: str, ref: str) -> dict:
         rec = self.get(cls, ref)
-        return {f: copy.deepcopy(rec[f]) for f in self.spec.classes[cls]["record_fields"]}
+        return {f: (value if type(value) in _ATOMS else clone(value))
+                for f, value in ((f, rec[f]) for f in self.spec.classes[cls]["record_fields"])}
 
     def by_uuid(self, cls: str, value: str) -> str:
         ref = self.uuids[cls].get(value)
@@ -179,18 +197,37 @@ class Database:
             cache[cls] = {f: self.spec.default_for(cls, f) for f in self.spec.fields[cls]}
         return cache[cls]
 
+    def _mutable_defaults(self, cls: str) -> list[str]:
+        """The fields of `cls` whose default is a set or a map (copied into each new record)."""
+        cache = self.world.__dict__.setdefault("_mutable_defaults", {})
+        if cls not in cache:
+            cache[cls] = [f for f, v in self._defaults(cls).items() if type(v) not in _ATOMS]
+        return cache[cls]
+
+    def _relation_fields(self, cls: str) -> list[str]:
+        """The fields of `cls` on the ref side of a ref<->set relation (the ones _link keeps in step)."""
+        cache = self.world.__dict__.setdefault("_relation_fields", {})
+        if cls not in cache:
+            cache[cls] = [f for f in self.spec.fields[cls] if (cls, f) in self.spec.relations]
+        return cache[cls]
+
     def create(self, cls: str, values: dict | None = None, ref: str | None = None) -> str:
         ref = ref or new_ref()
-        rec = {f: (copy.deepcopy(v) if isinstance(v, (list, dict)) else v) for f, v in self._defaults(cls).items()}
-        rec.update(values or {})
+        values = values or {}
+        defaults = self._defaults(cls)
+        rec = dict(defaults)
+        for field in self._mutable_defaults(cls):  # a record never shares a set or map with the defaults
+            if field not in values:
+                rec[field] = clone(defaults[field])
+        rec.update(values)
         if not rec.get("uuid") and "uuid" in rec:
             rec["uuid"] = str(uuidlib.uuid4())
         self.tables[cls][ref] = rec
         if "uuid" in rec:
             self.uuids[cls][rec["uuid"]] = ref
         self.emit(cls, ref, "add")
-        for field, value in rec.items():
-            self._link(cls, ref, field, None, value)
+        for field in self._relation_fields(cls):
+            self._link(cls, ref, field, None, rec.get(field))
         return ref
 
     def insert_raw(self, cls: str, ref: str, rec: dict, meta: dict | None = None) -> None:

@@ -17,7 +17,70 @@ from xml.sax.saxutils import escape
 from .spec import DT, I4
 
 
+def _escape(text: str) -> str:
+    """xml.sax.saxutils.escape without its entities argument (the same three replacements, one call less)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+# "<member><name>KEY</name>" of the struct keys seen so far: field names, mostly (bounded: refs are keys too)
+_MEMBER_OPEN: dict[str, str] = {}
+_MEMBER_OPEN_LIMIT = 65536
+_BOOLEANS = {True: "<value><boolean>1</boolean></value>", False: "<value><boolean>0</boolean></value>"}
+
+
+def _member_open(key) -> str:
+    opened = _MEMBER_OPEN.get(key) if type(key) is str else None
+    if opened is None:
+        opened = "<member><name>%s</name>" % _escape(str(key))
+        if type(key) is str and len(_MEMBER_OPEN) < _MEMBER_OPEN_LIMIT:
+            _MEMBER_OPEN[key] = opened
+    return opened
+
+
 def _xml_value(value, out: list[str]) -> None:
+    """Append one <value> element to `out`. Exact types first (a record is mostly strings, maps of strings and
+    sets of refs); anything else, subclasses included, takes _xml_value_other, the general form."""
+    kind = type(value)
+    append = out.append
+    if kind is str:
+        append("<value>%s</value>" % value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;"))
+    elif kind is dict:
+        append("<value><struct>")
+        opened_get = _MEMBER_OPEN.get
+        for key, item in value.items():
+            opened = opened_get(key) if type(key) is str else None
+            if opened is None:
+                opened = _member_open(key)
+            if type(item) is str:
+                append("%s<value>%s</value></member>"
+                       % (opened, item.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")))
+            else:
+                append(opened)
+                _xml_value(item, out)
+                append("</member>")
+        append("</struct></value>")
+    elif kind is list or kind is tuple:
+        append("<value><array><data>")
+        for item in value:
+            if type(item) is str:
+                append("<value>%s</value>" % item.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;"))
+            else:
+                _xml_value(item, out)
+        append("</data></array></value>")
+    elif kind is bool:
+        out.append(_BOOLEANS[value])
+    elif kind is int:
+        out.append("<value>%d</value>" % value)
+    elif kind is float:
+        out.append("<value><double>%s</double></value>" % repr(value))
+    elif kind is DT:
+        out.append("<value><dateTime.iso8601>%s</dateTime.iso8601></value>" % str(value))
+    else:
+        _xml_value_other(value, out)
+
+
+def _xml_value_other(value, out: list[str]) -> None:
+    """The general form of every type: what _xml_value's fast paths must equal, byte for byte."""
     if value is None:
         out.append("<value></value>")
     elif isinstance(value, bool):
@@ -35,13 +98,13 @@ def _xml_value(value, out: list[str]) -> None:
     elif isinstance(value, (list, tuple)):
         out.append("<value><array><data>")
         for item in value:
-            _xml_value(item, out)
+            _xml_value_other(item, out)
         out.append("</data></array></value>")
     elif isinstance(value, dict):
         out.append("<value><struct>")
         for key, item in value.items():
             out.append("<member><name>%s</name>" % escape(str(key)))
-            _xml_value(item, out)
+            _xml_value_other(item, out)
             out.append("</member>")
         out.append("</struct></value>")
     else:
