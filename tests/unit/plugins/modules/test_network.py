@@ -16,8 +16,8 @@ from ansible_collections.vdc.xenpool.tests.unit.plugins.modules.xen_harness impo
 @pytest.fixture(name="xapi")
 def xapi_fixture(monkeypatch):
     """xapisim in-process: pool-a of xen-01 (master) and xen-02, four NICs each."""
-    xapi = start(monkeypatch, hosts_datacenter(("xen-", 2, "GenuineIntel"), pools=[{"name_label": "pool-a", "master": "xen-01",
-                                                                              "members": ["xen-02"]}]))
+    pools = [{"name_label": "pool-a", "master": "xen-01", "members": ["xen-02"]}]
+    xapi = start(monkeypatch, hosts_datacenter(("xen-", 2, "GenuineIntel"), pools=pools))
     yield xapi
     xapi.close()
 

@@ -167,7 +167,7 @@ def test_bad_input_is_refused_before_any_write(xapi, desired, needle):
 
 def test_ipv6_static_configuration_is_accepted(xapi):
     _net, plan = converge(xapi, {"name": "s6", "device": "eth1", "vlan": 130,
-                                  "ip_configuration": [{"host": "xen-02", "ip": "fd00::12", "netmask": "64", "gateway": "fd00::1"}]},
+                                 "ip_configuration": [{"host": "xen-02", "ip": "fd00::12", "netmask": "64", "gateway": "fd00::1"}]},
                           check=True)
     assert calls(plan) == ["VLAN.create"] * 3 + ["PIF.reconfigure_ip"]
 
