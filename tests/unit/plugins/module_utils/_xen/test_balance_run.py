@@ -2,31 +2,40 @@
 # Copyright: contributors to the vdc.xenpool collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Reading the balance model from a (fake) pool, and running moves in bounded batches."""
+"""Reading the balance model from xapisim in-process, and running its moves (real Async.VM.pool_migrate) in bounded batches."""
 
 from __future__ import annotations
 
 import pytest
+from xapisim.testing import InProcessXapi, pool_datacenter
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import balance_run
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import read_pool_state
-from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.fake_xenapi import FakeXapi
 
-GIB = 1024 ** 3
-DONE = [{"status": "success", "progress": 1.0, "result": ""}]
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+
+
+def new_pool(vms):
+    return InProcessXapi(pool_datacenter(hosts=3, vms=vms))
+
+
+def client_of(xapi):
+    return XenClient(xapi.master, "root", xapi.password, transport_factory=xapi.transport_factory)
+
+
+@pytest.fixture(name="xapi")
+def xapi_fixture():
+    xapi = new_pool(6)
+    xapi.update("VM", xapi.find("VM", name_label="vm-0001"), tags=["web"])
+    yield xapi
+    xapi.close()
 
 
 @pytest.fixture
-def fake():
-    xapi = FakeXapi()
-    xapi.seed_pool(hosts=3, vms=6)
-    return xapi
-
-
-@pytest.fixture
-def client(fake):
-    with XenClient("127.0.0.10", "root", fake.password, transport_factory=fake.transport_factory) as c:
+def client(xapi):
+    with client_of(xapi) as c:
         yield c
 
 
@@ -34,51 +43,47 @@ def no_figures(url, tls, timeout):
     return 500, b""
 
 
-def test_read_is_constant_in_the_number_of_vms_and_models_the_pool(fake, client):
+def api_calls(xapi):
+    return [method for _address, method in xapi.calls() if not method.startswith("session.")]
+
+
+def test_read_is_constant_in_the_number_of_vms_and_models_the_pool(xapi, client):
     warnings = []
     _state, pool = balance_run.read(client, warnings.append, getter=no_figures)
-    calls = [c[1] for c in fake.log if not c[1].startswith("session.")]
+    calls = api_calls(xapi)
     assert "VM.get_record" not in calls and len(calls) == len(set(calls))
-    bigger = FakeXapi()
-    bigger.seed_pool(hosts=3, vms=60)
-    with XenClient("127.0.0.10", "root", bigger.password, transport_factory=bigger.transport_factory) as other:
+    bigger = new_pool(60)
+    with client_of(bigger) as other:
         balance_run.read(other, getter=no_figures)
-    assert len([c for c in bigger.log if not c[1].startswith("session.")]) == len(calls)
+    bigger.close()
+    assert api_calls(bigger) == calls
     assert len(warnings) == 3 and all("CPU figures are not used" in w for w in warnings)
     hosts = {h["name"]: h for h in pool["hosts"]}
     assert sorted(hosts) == ["xen-01", "xen-02", "xen-03"]
-    # 64 GiB hosts; memory_free is 0 in the fake, so used is estimated: overhead, dom0 and two 2 GiB VMs
+    metrics = xapi.records("host_metrics")[xapi.records("host")[xapi.find("host", name_label="xen-01")]["metrics"]]
     assert hosts["xen-01"]["memory_total_mib"] == 65536
-    assert hosts["xen-01"]["memory_used_mib"] == 512 + 4096 + 2 * 2048
-    assert len(hosts["xen-01"]["networks"]) == 1 and len(hosts["xen-01"]["srs"]) == 1
-    vm = next(v for v in pool["vms"] if v["name"] == "vm-0000")
-    assert vm["host"] == hosts["xen-01"]["uuid"] and vm["running"] and vm["memory_mib"] == 2048
-    assert vm["networks"] == hosts["xen-01"]["networks"] and vm["srs"] == hosts["xen-01"]["srs"]
+    assert hosts["xen-01"]["memory_used_mib"] == 65536 - metrics["memory_free"] // MIB > 2 * 2048  # dom0 and two VMs
+    shared = xapi.records("SR")[xapi.find("SR", name_label="iSCSI")]["uuid"]
+    eth0 = xapi.records("network")[xapi.find("network", bridge="xenbr0")]["uuid"]
+    assert all(h["networks"] == [eth0] and shared in h["srs"] for h in hosts.values())
+    vm = next(v for v in pool["vms"] if v["name"] == "vm-0001")
+    assert vm["host"] == hosts["xen-01"]["uuid"] and vm["running"] and vm["memory_mib"] >= 2048
+    assert vm["networks"] == [eth0] and vm["srs"] == [shared]
     assert vm["tags"] == ["web"] and not vm["protected"]
-    assert [v["name"] for v in pool["vms"]] == ["vm-%04d" % i for i in range(6)]
+    assert [v["name"] for v in pool["vms"]] == ["vm-%04d" % i for i in range(1, 7)]
 
 
-def test_ha_on_costs_one_capacity_call(fake, client):
-    pool_ref = next(iter(fake.objects["pool"]))
-    fake.objects["pool"][pool_ref].update(ha_enabled=True, ha_host_failures_to_tolerate="1")
-    calls = []
-
-    class Recording:
-        def __init__(self, inner):
-            self.inner = inner
-
-        def __getattr__(self, name):
-            return getattr(self.inner, name)
-
-        def call(self, method, *args):
-            calls.append(method)
-            if method == "pool.ha_compute_hypothetical_max_host_failures_to_tolerate":
-                return "2"
-            return self.inner.call(method, *args)
-
-    _state, pool = balance_run.read(Recording(client), getter=no_figures)
+def test_ha_on_costs_one_capacity_call(xapi, client):
+    pool_ref = xapi.find("pool", name_label="pool-a")
+    xapi.update("pool", pool_ref, ha_enabled=True, ha_host_failures_to_tolerate=1)
+    for i in range(1, 7):
+        xapi.update("VM", xapi.find("VM", name_label="vm-%04d" % i), ha_restart_priority="restart")
+    xapi.reset_calls()
+    _state, pool = balance_run.read(client, getter=no_figures)
+    # six protected 2 GiB VMs fit on any one of the three 64 GiB hosts: two may fail (xapi's planner, in xapisim)
     assert pool["ha"] == {"enabled": True, "host_failures_to_tolerate": 1, "allow_overcommit": False, "capacity_now": 2}
-    assert calls.count("pool.ha_compute_hypothetical_max_host_failures_to_tolerate") == 1
+    assert all(vm["protected"] for vm in pool["vms"])
+    assert xapi.counters()["pool.ha_compute_hypothetical_max_host_failures_to_tolerate"] == 1
 
 
 def move(vm, source, target):
@@ -95,12 +100,12 @@ def test_batches_respect_max_parallel_and_wait_for_memory_to_be_freed():
     assert len(balance_run.batches(twice, 4)) == 2
 
 
-def planned(fake, count):
-    """count moves of the fake's VMs to the next host, as the planner writes them."""
-    state = read_pool_state(fake_client_state(fake), ("host", "VM"))
+def planned(client, count):
+    """count moves of the pool's VMs to the next host, as the planner writes them."""
+    state = read_pool_state(client, ("host", "VM"))
     hosts = sorted(rec["name_label"] for rec in state.all("host").values())
     out = []
-    for ref, rec in sorted(state.all("VM").items(), key=lambda kv: kv[1]["name_label"]):
+    for _ref, rec in sorted(state.all("VM").items(), key=lambda kv: kv[1]["name_label"]):
         if rec.get("is_control_domain") or rec.get("is_a_template") or len(out) >= count:
             continue
         source = state.name_of("host", rec["resident_on"])
@@ -108,34 +113,37 @@ def planned(fake, count):
     return state, out
 
 
-def fake_client_state(fake):
-    class Reader:
-        def call(self, method):
-            cls = method.split(".")[0]
-            return {ref: dict(rec) for ref, rec in fake.objects[cls].items()}
-    return Reader()
+def resident(xapi, vm_name):
+    return xapi.records("host")[xapi.records("VM")[xapi.find("VM", name_label=vm_name)]["resident_on"]]["name_label"]
 
 
-def test_apply_runs_live_migrations_at_most_max_parallel_at_a_time(fake, client):
-    fake.async_handlers["VM.pool_migrate"] = lambda vm, host, options: list(DONE)
-    state, moves = planned(fake, 3)
-    done = balance_run.apply(client, state, moves, max_parallel=2, timeout=60)
+def test_apply_runs_live_migrations_at_most_max_parallel_at_a_time(xapi, client):
+    state, moves = planned(client, 3)
+    done = balance_run.apply(client, state, moves, max_parallel=2, timeout=120)
     assert done == moves
-    started = [c for c in fake.log if c[1] == "Async.VM.pool_migrate"]
-    assert len(started) == 3 and all(c[2][2] == {"live": "true"} for c in started)
-    order = [c[1] for c in fake.log if c[1] in ("Async.VM.pool_migrate", "task.destroy")]
+    assert all(resident(xapi, m["vm"]) == m["to"] for m in moves)
+    started = xapi.summaries("Async.VM.pool_migrate")
+    assert len(started) == 3 and all(s.endswith("options={'live': 'true'}") for s in started)
+    order = [m for _a, m in xapi.calls() if m in ("Async.VM.pool_migrate", "task.destroy")]
     # two in flight, both finished, then the third
-    assert order[:4] == ["Async.VM.pool_migrate", "Async.VM.pool_migrate", "task.destroy", "task.destroy"]
+    assert order == ["Async.VM.pool_migrate", "Async.VM.pool_migrate", "task.destroy", "task.destroy",
+                     "Async.VM.pool_migrate", "task.destroy"]
 
 
-def test_a_failed_migration_stops_the_run_after_its_batch_and_names_what_was_done(fake, client):
-    outcomes = iter([DONE, [{"status": "failure", "error_info": ["VM_REQUIRES_SR", "OpaqueRef:x", "OpaqueRef:y"]}], DONE])
-    fake.async_handlers["VM.pool_migrate"] = lambda vm, host, options: list(next(outcomes))
-    state, moves = planned(fake, 4)
+def test_a_failed_migration_stops_the_run_after_its_batch_and_names_what_was_done(xapi, client):
+    """vm-0002 has a second disk on xen-02's local SR: xen-03 cannot see it, so its migration fails (VM_REQUIRES_SR)."""
+    source = xapi.find("host", name_label="xen-02")
+    local = next(pbd["SR"] for pbd in xapi.records("PBD").values()
+                 if pbd["host"] == source and xapi.records("SR")[pbd["SR"]]["type"] == "lvm")
+    vdi = xapi.add("VDI", name_label="vm-0002 local data", SR=local, virtual_size=GIB, type="user")
+    xapi.add("VBD", VM=xapi.find("VM", name_label="vm-0002"), VDI=vdi, type="Disk", userdevice="1", mode="RW")
+    state, moves = planned(client, 4)
+    assert moves[1]["vm"] == "vm-0002" and moves[1]["to"] == "xen-03"
     with pytest.raises(balance_run.MigrationFailed) as err:
-        balance_run.apply(client, state, moves, max_parallel=2, timeout=60)
-    assert err.value.code == "VM_REQUIRES_SR"
+        balance_run.apply(client, state, moves, max_parallel=2, timeout=120)
+    assert err.value.code == "VM_REQUIRES_SR" and err.value.params[1] == local
     assert err.value.done == moves[:1]
-    assert "migrating VM %s" % moves[1]["vm"] in str(err.value)
+    assert "migrating VM vm-0002" in str(err.value)
     assert "Moves done: %s to %s" % (moves[0]["vm"], moves[0]["to"]) in err.value.hint
-    assert len([c for c in fake.log if c[1] == "Async.VM.pool_migrate"]) == 2
+    assert len(xapi.calls("Async.VM.pool_migrate")) == 2
+    assert resident(xapi, "vm-0001") == "xen-02" and resident(xapi, "vm-0002") == "xen-02" and resident(xapi, "vm-0003") == "xen-03"
