@@ -96,12 +96,18 @@ options:
       - Every skipped check is listed in RV(forced_checks). All other checks still apply.
     type: bool
     default: false
-  ha_off_before_join:
+  pause_ha_for_joins:
     description:
-      - Check mode only. An earlier task of the same run turns HA off so that hosts can join (xapi refuses
-        C(pool.join) while HA is on, C(HA_IS_ENABLED)); C(playbooks/pool_build.yml) does that with M(vdc.xenpool.ha).
-        The joins are then planned as if HA were off.
-      - A real run plans from the pool as it is; if HA is still on, the joins are refused before any write.
+      - xapi refuses C(pool.join) while the pool has HA on (C(HA_IS_ENABLED)). When hosts of O(members) are to join a
+        pool with HA on, V(true) turns HA off (C(pool.disable_ha)) before the joins; the plan shows it as a step of its
+        own and RV(ha_paused) says it was done. In check mode the joins are pre-checked as if HA were off, and nothing
+        is written.
+      - B(HA stays off afterwards.) Turn it on again on the grown pool, for example with M(vdc.xenpool.ha) (the role
+        C(vdc.xenpool.ha) and C(playbooks/ha.yml) do it later in the same run of C(playbooks/site.yml)); only then does
+        xapi compute the failover capacity of the grown pool.
+      - With V(false), joins into a pool with HA on are refused before any write, with C(HA_IS_ENABLED).
+      - HA is never turned off when no host joins. Ejects and a master change are refused while HA is on
+        (C(HA_IS_ENABLED)) unless HA is turned off for joins in the same run.
     type: bool
     default: false
   wait_timeout:
@@ -128,6 +134,26 @@ EXAMPLES = r"""
       - address: xen-intel-02.dc.example.org
       - address: xen-intel-03.dc.example.org
     tags: [prod]
+  delegate_to: localhost
+
+- name: Add a host to a pool that has HA on (HA is turned off for the join)
+  vdc.xenpool.pool:
+    hostname: https://xen-intel-01.dc.example.org
+    password: "{{ vault_xen_root_password }}"
+    members:
+      - address: xen-intel-02.dc.example.org
+      - address: xen-intel-03.dc.example.org
+      - address: xen-intel-04.dc.example.org
+    pause_ha_for_joins: true
+  delegate_to: localhost
+
+- name: Turn HA on again, on the grown pool
+  vdc.xenpool.ha:
+    hostname: https://xen-intel-01.dc.example.org
+    password: "{{ vault_xen_root_password }}"
+    state: enabled
+    heartbeat_srs: [pool-intel-ha-heartbeat]
+    host_failures_to_tolerate: 1
   delegate_to: localhost
 
 - name: Move the master role and eject a host (this wipes the host's local state)
@@ -159,6 +185,12 @@ joined:
   returned: success
   type: list
   elements: str
+ha_paused:
+  description:
+    - Whether HA was turned off for the joins (would be, in check mode) because of O(pause_ha_for_joins). It stays off
+      until it is turned on again.
+  returned: success
+  type: bool
 ejected:
   description: Hosts that were ejected (would be ejected in check mode).
   returned: success
@@ -213,7 +245,7 @@ ARGUMENT_SPEC = {
     "tags": {"type": "list", "elements": "str"},
     "purge_tags": {"type": "bool", "default": False},
     "force_join": {"type": "bool", "default": False},
-    "ha_off_before_join": {"type": "bool", "default": False},
+    "pause_ha_for_joins": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 900},
 }
 
@@ -252,12 +284,11 @@ def main():
         return module.new_client(hostname=address)
 
     def plan(state):
-        if module.check_mode and params["ha_off_before_join"] and state.pool:
-            state.pool["ha_enabled"] = False  # the prediction: an earlier task of this run turns HA off
         return poolsvc.plan(
             state, desired_state(params), members_of(params), open_host,
             purge_members=params["purge_members"], purge_other_config=params["purge_other_config"],
             purge_tags=params["purge_tags"], master=params["master"], force_join=params["force_join"],
+            pause_ha_for_joins=params["pause_ha_for_joins"],
         )
 
     def apply(client, state, result):
@@ -270,7 +301,7 @@ def main():
         poolsvc.close_all(result)  # the joining hosts' sessions (joins, when applied, have closed them already)
         notes = result.notes + ["unresolved member address %s is already in the pool" % a for a in result.unresolved]
         joined = [c.name for c in result.joiners]
-        return {"joined": joined, "ejected": result.ejected_names, "forced_checks": result.forced, "notes": notes,
+        return {"joined": joined, "ha_paused": result.pause_ha, "ejected": result.ejected_names, "forced_checks": result.forced, "notes": notes,
                 "pending_members": joined if module.check_mode else []}
 
     module.converge("configure", "pool", params["name"] or module.endpoint_label, poolsvc.read, plan, apply, "pool", extra)

@@ -82,8 +82,10 @@ def _features(cpu_info: dict[str, t.Any]) -> str:
     return str(cpu_info.get("features_hvm") or cpu_info.get("features") or "")
 
 
-def check_candidate(pool: PoolState, cand: Candidate) -> list[JoinProblem]:
-    """Every check of xapi's pre_join_checks that the records allow, in xapi's order; all failures, not the first."""
+def check_candidate(pool: PoolState, cand: Candidate, pool_ha: bool = True) -> list[JoinProblem]:
+    """Every check of xapi's pre_join_checks that the records allow, in xapi's order; all failures, not the first.
+
+    pool_ha=False leaves out the pool's own HA: the caller turns it off before the joins, or refuses them itself."""
     state = cand.state
     if state is None:
         return [JoinProblem("JOINING_HOST_SERVICE_FAILED", "the host could not be read")]
@@ -98,18 +100,18 @@ def check_candidate(pool: PoolState, cand: Candidate) -> list[JoinProblem]:
     host_ref = host_refs[0] if host_refs else None
     host = state.get("host", host_ref) or {}
     mhost = pool.get("host", pool.master_ref) or {}
-    return (_state_problems(pool, state, host_ref) + _version_problems(host, mhost, mpool)
+    return (_state_problems(pool, state, host_ref, pool_ha) + _version_problems(host, mhost, mpool)
             + _topology_problems(pool, state, host_ref) + _setting_problems(host, mhost, jpool, mpool))
 
 
-def _state_problems(pool: PoolState, state: PoolState, host_ref: str | None) -> list[JoinProblem]:
+def _state_problems(pool: PoolState, state: PoolState, host_ref: str | None, pool_ha: bool = True) -> list[JoinProblem]:
     """Management interface, HA on either side, running or busy VMs (xapi's first checks)."""
     problems = []
     if _mgmt_pif(state, host_ref) is None:
         problems.append(JoinProblem("HOST_STILL_BOOTING", "no management interface"))
     if (state.pool or {}).get("ha_enabled"):
         problems.append(JoinProblem("HA_IS_ENABLED", "HA is enabled on the joining host"))
-    if (pool.pool or {}).get("ha_enabled"):
+    if pool_ha and (pool.pool or {}).get("ha_enabled"):
         problems.append(JoinProblem("HA_IS_ENABLED", "HA is enabled on the pool"))
     vms = [vm for vm in state.all("VM").values() if not vm.get("is_control_domain")]
     running = sorted(vm.get("name_label", "") for vm in vms if vm.get("power_state") == "Running")
@@ -193,11 +195,11 @@ def feature_notes(pool: PoolState, cand: Candidate) -> list[str]:
     return []
 
 
-def precheck(pool: PoolState, candidates: list[Candidate], force: bool = False) -> list[Candidate]:
+def precheck(pool: PoolState, candidates: list[Candidate], force: bool = False, pool_ha: bool = True) -> list[Candidate]:
     """Fill problems (blocking) and forced (skipped by join_force) of every candidate; return the blocked ones."""
     blocked = []
     for cand in candidates:
-        problems = check_candidate(pool, cand)
+        problems = check_candidate(pool, cand, pool_ha)
         cand.forced = [p for p in problems if force and p.code in FORCE_SKIPPABLE]
         cand.problems = [p for p in problems if p not in cand.forced]
         if cand.problems:

@@ -20,7 +20,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._common.plan import Pl
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.reconcile import Changes, diff, map_changes, set_changes
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import join as joinlib
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import build_url
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenError, XenPlanError
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenError, XenPlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.master import designate
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState, read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import wait_task
@@ -115,6 +115,7 @@ class PoolPlan(Plan):
         self.master_name: str | None = None
         self.forced: list[dict[str, str]] = []
         self.notes: list[str] = []
+        self.pause_ha = False  # turn the pool's HA off before the joins (pause_ha_for_joins)
 
     @property
     def changed(self) -> bool:
@@ -127,6 +128,9 @@ class PoolPlan(Plan):
         self.ejected_names = [state.name_of("host", r) or r for r in self.eject]
         for name in sorted(self.changes.fields):
             self.add("set %s" % name, "", self.changes.fields[name][1])
+        if self.pause_ha:
+            self.add("turn HA off", self.before["name"], "for the join of %s; it stays off until it is turned on again"
+                     % ", ".join(c.name for c in self.joiners))
         for cand in self.joiners:
             self.add("join", cand.name)
         for name in self.ejected_names:
@@ -145,6 +149,7 @@ def plan(
     purge_tags: bool = False,
     master: str | None = None,
     force_join: bool = False,
+    pause_ha_for_joins: bool = False,
 ) -> PoolPlan:
     """Compare desired settings and membership with the pool; read and pre-check every joining host."""
     result = PoolPlan()
@@ -167,7 +172,7 @@ def plan(
 
     if members is not None:
         try:
-            _plan_members(state, result, members, open_host, purge_members, force_join)
+            _plan_members(state, result, members, open_host, purge_members, force_join, pause_ha_for_joins)
         except PoolPlanError:
             close_all(result)  # the joining hosts' sessions: nothing will join
             raise
@@ -175,6 +180,7 @@ def plan(
         _plan_master(state, result, master)
     if result.eject:
         _check_eject(state, result)
+    _check_ha_off(state, result)
     result.describe(state)
     return result
 
@@ -191,7 +197,7 @@ def _check_unresolved(result: PoolPlan) -> None:
 
 
 def _plan_members(state: PoolState, result: PoolPlan, members: list[Member], open_host: t.Callable[[Member], t.Any],
-                  purge_members: bool, force_join: bool) -> None:
+                  purge_members: bool, force_join: bool, pause_ha: bool) -> None:
     """Resolve every declared member; read and pre-check the hosts that must join; with purge, the hosts to eject."""
     pool = state.pool or {}
     declared_refs = {state.master_ref}
@@ -216,7 +222,11 @@ def _plan_members(state: PoolState, result: PoolPlan, members: list[Member], ope
             _close(cand)
             continue
         result.joiners.append(cand)
-    blocked = joinlib.precheck(state, result.joiners, force_join)
+    # the pool's own HA is not a problem of the joining hosts: it is turned off for the joins, or refused below
+    blocked = joinlib.precheck(state, result.joiners, force_join, pool_ha=False)
+    result.pause_ha = bool(pool.get("ha_enabled") and result.joiners)
+    if result.pause_ha and not pause_ha:
+        raise _ha_refusal(state, result.joiners, blocked)
     if blocked:
         raise PoolPlanError(blocked[0].problems[0].code, "pre-join check failed, no host has joined: " + joinlib.describe_blocked(blocked))
     for cand in result.joiners:
@@ -229,6 +239,29 @@ def _plan_members(state: PoolState, result: PoolPlan, members: list[Member], ope
     if purge_members:
         _check_unresolved(result)
         result.eject = sorted((ref for ref in state.all("host") if ref not in declared_refs), key=lambda r: state.name_of("host", r) or "")
+
+
+def _ha_refusal(state: PoolState, joiners: list[joinlib.Candidate], blocked: list[joinlib.Candidate]) -> PoolPlanError:
+    """xapi refuses pool.join while the pool has HA on (`xapi_pool.ml` `pre_join_checks`, HA_IS_ENABLED). Say how to get
+    past it, and name every other pre-join problem too, so that one run shows them all."""
+    others = "; other pre-join problems: " + joinlib.describe_blocked(blocked) if blocked else ""
+    return PoolPlanError(
+        "HA_IS_ENABLED",
+        "HA is enabled on pool '%s' and xapi refuses pool.join while it is on, so %s cannot join; no host has joined%s"
+        % ((state.pool or {}).get("name_label", ""), ", ".join(c.name for c in joiners), others),
+        hint="Set pause_ha_for_joins: true to have HA turned off for the joins (then turn it on again, for example with "
+             "vdc.xenpool.ha), or turn HA off first" + (", and fix the other pre-join problems" if blocked else ""))
+
+
+def _check_ha_off(state: PoolState, result: PoolPlan) -> None:
+    """xapi also refuses pool.eject and pool.designate_new_master while HA is on (HA_IS_ENABLED): refuse them before
+    the first write, unless HA is turned off for joins earlier in the same plan."""
+    ha_calls = (["pool.eject"] if result.eject else []) + (["pool.designate_new_master"] if result.master is not None else [])
+    if (state.pool or {}).get("ha_enabled") and ha_calls and not result.pause_ha:
+        raise PoolPlanError(
+            "HA_IS_ENABLED", "HA is enabled on pool '%s' and xapi refuses %s while it is on; nothing was changed"
+            % ((state.pool or {}).get("name_label", ""), " and ".join(ha_calls)),
+            hint="Turn HA off first (vdc.xenpool.ha with state: disabled), then turn it on again afterwards")
 
 
 def _plan_master(state: PoolState, result: PoolPlan, master: str) -> None:
@@ -303,6 +336,15 @@ def apply_settings(client: t.Any, pool_ref: str, result: PoolPlan, current: dict
         client.call("pool.set_default_SR", pool_ref, result.default_sr_ref)
 
 
+def pause_ha(client: t.Any, timeout: float) -> None:
+    """pool.disable_ha, as xapi's own `xapi_ha.ml` `disable`; HA already off (HA_NOT_ENABLED) is what was wanted."""
+    try:
+        wait_task(client, client.call_async("pool.disable_ha"), timeout=timeout)
+    except XapiError as err:
+        if err.code != "HA_NOT_ENABLED":
+            raise
+
+
 def apply(
     client: t.Any,
     state: PoolState,
@@ -318,6 +360,8 @@ def apply(
     pool = state.pool or {}
     current = {"other_config": pool.get("other_config") or {}, "tags": pool.get("tags") or []}
     apply_settings(client, state.pool_ref, result, current, purge_other_config)
+    if result.pause_ha:
+        pause_ha(client, timeout)
     if result.joiners:
         errors = joinlib.join_all(result.joiners, joinlib.master_address(state), username, password, force_join, timeout)
         close_all(result)

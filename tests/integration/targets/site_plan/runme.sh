@@ -4,8 +4,9 @@
 # shape of playbooks/inventories/reference (inventory/: pool-a of four hosts, a NetApp SR, HA, five VMs):
 #   1. fresh estate: site.yml --check --diff predicts the pool, its networks, storage, HA and VMs; apply; apply again
 #      changes nothing;
-#   2. xen-site-05 added to the inventory: the plan shows HA turned off for the join, the join, the host's networks,
-#      its IQN in the igroup, its PBDs plugged and HA on again; apply; apply again changes nothing;
+#   2. xen-site-05 added to the inventory: the plan shows HA turned off for the join (a step of the pool task's plan,
+#      before the join), the join, the host's networks, its IQN in the igroup, its PBDs plugged and HA on again; apply;
+#      apply again changes nothing;
 #   3. two VMs added, db01 grown (memory and a disk): the plan shows them; apply; apply again changes nothing.
 # Every --check run must pass, predict the expected steps (checked on its text) and make no write call (checked on
 # both simulators' call logs). Outputs are kept in <collection>/tests/output/site_plan/.
@@ -84,6 +85,7 @@ plan 1-fresh \
     --expect "- enabled: false - heartbeat_srs: [] - host_failures_to_tolerate: 0 - timeout: null + enabled: true + heartbeat_srs: + - pool-a-ha-heartbeat + host_failures_to_tolerate: 1 + timeout: 60" \
     --expect "pool-a: 5 created, 0 changed, 0 pruned, 0 unchanged" \
     --forbid "+ - iqn.2026-11.sim.xenpool" \
+    --forbid "turn HA off" \
     --forbid "Would turn HA on again"
 apply 1-fresh \
     --expect "pool-a: master xen-site-01, 4 members: xen-site-01, xen-site-02, xen-site-03, xen-site-04" \
@@ -94,8 +96,7 @@ apply 1-fresh \
 echo "site_plan: 2. a standalone host added to the pool in the inventory"
 "${SIM_PYTHON}" "${TARGET_DIR}/files/edit_inventory.py" "${INVENTORY}" add-host xen-site-05 10.120.0.15
 plan 2-add-host \
-    --expect "TASK [Turn HA off for the joins, ha.yml turns it on again | xen-site-05]" \
-    --expect "- enabled: true + enabled: false" \
+    --expect "pool-a: turn HA off pool-a: for the join of xen-site-05; it stays off until it is turned on again; join xen-site-05" \
     --expect "- xen-site-04 + - xen-site-05 name: pool-a" \
     --expect "xen-site-05 joins pool-a and gets the networks of the pool: vm-bond (bond of eth2+eth3), storage-a (VLAN 120 on eth1), vm-prod (VLAN 200 on vm-bond), storage-a address 10.120.0.15/255.255.255.0, and its host settings: {\"iscsi_iqn\": \"iqn.2026-01.org.example.site:xen-site-05\", \"multipathing\": true}" \
     --expect "- iqn.2026-01.org.example.site:xen-site-04 + - iqn.2026-01.org.example.site:xen-site-05" \
@@ -106,6 +107,7 @@ plan 2-add-host \
     --expect "pool-a: 0 created, 0 changed, 0 pruned, 5 unchanged" \
     --forbid "xen-site-02 joins pool-a"
 apply 2-add-host \
+    --expect "pool-a: turn HA off pool-a: for the join of xen-site-05; it stays off until it is turned on again; join xen-site-05" \
     --expect "pool-a: master xen-site-01, 5 members: xen-site-01, xen-site-02, xen-site-03, xen-site-04, xen-site-05" \
     --expect "plugged on 5/5 hosts" \
     --expect "+ - iqn.2026-01.org.example.site:xen-site-05" \
