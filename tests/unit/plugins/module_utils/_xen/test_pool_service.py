@@ -78,7 +78,7 @@ def test_apply_joins_then_noop(xapi):
     assert the_pool(xapi)["name_label"] == "pool-intel"
     assert sorted(address for address, _method in xapi.calls("Async.pool.join")) == [INTEL["xen-intel-02"], INTEL["xen-intel-03"]]
     assert all("master_address=%s," % MASTER in s and xapi.password not in s for s in xapi.summaries("Async.pool.join"))
-    assert all(rec["enabled"] for rec in xapi.records("host").values())  # waited for the joiners' toolstack restart
+    assert all(rec["enabled"] for rec in xapi.records("host").values())
     xapi.reset_calls()
     _state, plan = run(xapi, {"name": "pool-intel"}, members(xapi, INTEL["xen-intel-03"], INTEL["xen-intel-02"]))
     assert not plan.changed
