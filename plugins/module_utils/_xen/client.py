@@ -31,6 +31,7 @@ from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import (
     XenConnectionError,
     XenError,
 )
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.transport import FastResponseMixin
 
 try:
     from XenAPI import Failure as _XenAPIFailure
@@ -53,8 +54,8 @@ ORIGINATOR = "vdc.xenpool"
 TransportFactory = t.Callable[[str, "ssl.SSLContext | None", float], xmlrpc.client.Transport]
 
 
-class _HTTPTransport(xmlrpc.client.Transport):
-    """Plain HTTP transport whose connections honour the client's socket timeout."""
+class _HTTPTransport(FastResponseMixin, xmlrpc.client.Transport):
+    """Plain HTTP transport whose connections honour the client's socket timeout (answers: transport.py)."""
 
     def __init__(self, timeout: float) -> None:
         super().__init__()
@@ -66,8 +67,8 @@ class _HTTPTransport(xmlrpc.client.Transport):
         return conn
 
 
-class _HTTPSTransport(xmlrpc.client.SafeTransport):
-    """HTTPS transport with our own TLS context (CA path / no verification) and socket timeout."""
+class _HTTPSTransport(FastResponseMixin, xmlrpc.client.SafeTransport):
+    """HTTPS transport with our own TLS context (CA path / no verification) and socket timeout (answers: transport.py)."""
 
     def __init__(self, context: ssl.SSLContext | None, timeout: float) -> None:
         super().__init__(context=context)
