@@ -35,7 +35,7 @@ VALUES = [
     None, "", "plain", "a&b<c>d \"q\" 'a'", "\u00e9t\u00e9 \u2603", True, False, 0, -1, 2 ** 63, I4(7), I4(-3), 0.0, -0.5,
     1e300, float("inf"), float("nan"), 1 / 3.0, DT("20261206T01:02:03Z"), Text("sub<str>"), Number(5),
     [], (), {}, ["OpaqueRef:1", "x&y"], ("t", 1, None), {"k": "v", "a&b": "<c>", "n": 1, "f": 2.5, "b": True},
-    {1: "int key", None: "none key", ("t",): "tuple key", True: "bool key"},
+    {1: "int key", None: "none key", ("t",): "tuple key", 2.5: "float key", False: "bool key"},
     {"nested": [{"x": [1, "2", {"y": DT("19700101T00:00:00Z")}]}, (), {}], "empty": ""},
     [[["deep", I4(1)]], {"m": {"n": {"o": [False, None]}}}], xmlrpc.client.DateTime("20260101T00:00:00"),
     {"Status": "Success", "Value": {"OpaqueRef:a": {"uuid": "u", "other_config": {"k&": "v<"}, "VCPUs_max": 4}}},
@@ -143,7 +143,7 @@ def test_a_name_met_twice_keeps_its_first_place_and_last_value():
         def _raw(self, elapsed):
             return [1.0, 2.0, 3.0, elapsed]
 
-    plan = Plan(["a", "b", "a", "c"])
+    plan = Plan(["a", "b", "a", "c"], ())
     assert plan.names == ["a", "b", "c"] and plan.values(9.0) == [3.0, 2.0, 9.0]
 
 

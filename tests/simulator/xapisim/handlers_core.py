@@ -117,8 +117,9 @@ def collect_events(db: Database, subs, since: int) -> list[dict]:
         for cls, table in db.tables.items():
             if not db.spec.classes[cls]["gen_events"]:
                 continue
+            whole = any(sub_cls == "*" or (sub_cls == cls and sub_ref is None) for sub_cls, sub_ref in subs)
             for ref in table:
-                if _matches(subs, cls, ref):
+                if whole or _matches(subs, cls, ref):
                     out.append(_event(db, db.gen, cls, ref, "add"))
         return out
     latest: dict[tuple[str, str], tuple[int, str, bool]] = {}

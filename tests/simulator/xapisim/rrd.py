@@ -23,6 +23,7 @@ to balance.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -103,6 +104,7 @@ class XportCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[tuple, str] = {}
+        self.series = SeriesCache()
 
     def get(self, key: tuple) -> str | None:
         with self._lock:
@@ -115,6 +117,35 @@ class XportCache:
             for old in [k for k in self._entries if k[0] == step and k[1] < end - step]:
                 del self._entries[old]
             self._entries[key] = body
+
+
+class SeriesCache:
+    """The consolidated rows of each object, shared by every document that shows them.
+
+    A row's figures depend on its timestamp, the clock offset and what the object reports (SourcePlan.key) only,
+    so a window that overlaps one computed before (pool_info's 10 minutes within a 15-minute read, every host's
+    read of the same minute) takes those rows as they are: each object's series is computed once per step, not
+    once per request. Never more than LIMIT rows: past it, the cache starts afresh. Used under world.lock.
+    """
+
+    LIMIT = 100000
+
+    def __init__(self) -> None:
+        self._series: dict[tuple, dict[int, str]] = {}
+        self._rows = 0
+
+    def rows(self, key: tuple) -> dict[int, str]:
+        """{timestamp: cells} of one object's series (key: plan key, step, cf, clock offset), to read and add to."""
+        if self._rows >= self.LIMIT:
+            self._series.clear()
+            self._rows = 0
+        found = self._series.get(key)
+        if found is None:
+            found = self._series[key] = {}
+        return found
+
+    def added(self, count: int) -> None:
+        self._rows += count
 
 
 def _signature(db, objects: list[tuple[str, str, str]]) -> tuple:
@@ -140,14 +171,16 @@ def build_xport(world, db, host: str, start: int, interval: int, cf: str, want_h
     key = (step, end, first, cf, host, id(db), world.clock.offset, _signature(db, objects))
     body = cache.get(key) if cache is not None else None
     if body is None:
-        body = _xport(world, db, host, (step, end, first), cf, objects)
+        body = _xport(world, db, host, (step, end, first), cf, objects, cache.series if cache is not None else None)
         if cache is not None:
             cache.put(key, end, step, body)
     return body
 
 
-def _xport(world, db, host: str, window: tuple[int, int, int], cf: str, objects: list[tuple[str, str, str]]) -> str:
-    """The document itself: every object's sources at every sub-sample instant of every row, consolidated."""
+def _xport(world, db, host: str, window: tuple[int, int, int], cf: str, objects: list[tuple[str, str, str]],
+           series: SeriesCache | None = None) -> str:
+    """The document itself: every object's sources at every sub-sample instant of every row, consolidated (rows
+    already in `series` are taken from there)."""
     step, end, first = window
     times = list(range(end, first - 1, -step)) if first <= end else []
     free = host_free_memory(db, host)  # the one source that walks the whole pool; it does not move with time
@@ -161,8 +194,15 @@ def _xport(world, db, host: str, window: tuple[int, int, int], cf: str, objects:
                 for t in times]
     rows = [["<row><t>%d</t>" % t] for t in times]
     for _kind, _uuid, plan in plans:
-        for row, row_instants in zip(rows, instants):
-            row.append(_cells([plan.values(at) for at in row_instants], cf))
+        known = series.rows((plan.key, step, cf, world.clock.offset)) if series is not None else {}
+        before = len(known)
+        for row, t, row_instants in zip(rows, times, instants):
+            cells = known.get(t)
+            if cells is None:
+                cells = known[t] = _cells([plan.values(at) for at in row_instants], cf)
+            row.append(cells)
+        if series is not None:
+            series.added(len(known) - before)
     parts = ['<?xml version="1.0" encoding="UTF-8"?>', "<xport><meta>",
              "<start>%d</start><step>%d</step><end>%d</end><rows>%d</rows><columns>%d</columns><legend>"
              % (times[-1] if times else end, step, end, len(times), len(legend))]
@@ -184,8 +224,9 @@ def _cells(samples: list[list[float]], cf: str) -> str:
         values = [sum(column) / count for column in zip(*samples)]
     else:
         values = [_consolidate(column, cf) for column in zip(*samples)]
-    # rrdtool writes an unknown value as NaN (the one float not equal to itself)
-    return "".join(["<v>%s</v>" % (format(value, ".6g") if value == value else "NaN") for value in values])
+    isnan = math.isnan
+    # rrdtool writes an unknown value as NaN
+    return "".join(["<v>%s</v>" % ("NaN" if isnan(value) else format(value, ".6g")) for value in values])
 
 
 def _text(status: int, message: str) -> tuple[int, bytes, str]:

@@ -19,9 +19,11 @@ from .state import Database
 class SourcePlan:
     """Names of an object's data sources and how to compute their values at a simulated instant."""
 
-    __slots__ = ("names", "_pick")
+    __slots__ = ("names", "key", "_pick")
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], inputs: tuple) -> None:
+        # everything the values depend on besides the instant: plans with equal keys give equal values
+        self.key = (type(self).__name__, tuple(names)) + inputs
         # a name met twice (two VBDs on one device name) keeps its first place and its last value, as a dict would
         first: dict[str, int] = {}
         for index, name in enumerate(names):
@@ -64,7 +66,7 @@ class VMPlan(SourcePlan):
             names += ["vif_%s_rx" % dev, "vif_%s_tx" % dev]
             figures += [(5e4, 4e4, figure_phase(vif + "rx")), (3e4, 2e4, figure_phase(vif + "tx"))]
         self._figures = figures
-        super().__init__(names)
+        super().__init__(names, (self._memory, self._uuid, tuple(figures)))
 
     def _raw(self, elapsed: float) -> list[float]:
         figures = figure_values(figure_angle(elapsed), self._figures)
@@ -94,7 +96,7 @@ class HostPlan(SourcePlan):
             names += ["pif_%s_rx" % dev, "pif_%s_tx" % dev]
             figures += [(1e6 * count, 5e5, figure_phase(pif + "rx")), (8e5 * count, 4e5, figure_phase(pif + "tx"))]
         self._figures = figures
-        super().__init__(names)
+        super().__init__(names, (tuple(self._memory), self._uuid, tuple(self._vms), tuple(figures)))
 
     def _raw(self, elapsed: float) -> list[float]:
         load = host_load(self._vms, len(self._ripples), elapsed)

@@ -16,15 +16,20 @@ from xml.sax.saxutils import escape
 
 from .spec import DT, I4
 
+# the fast paths test exact types on purpose (pylint's isinstance would be wrong): DT is a str and I4 an int that
+# travel otherwise, and any other subclass takes the general form
+# pylint: disable=unidiomatic-typecheck
+
 
 def _escape(text: str) -> str:
     """xml.sax.saxutils.escape without its entities argument (the same three replacements, one call less)."""
     return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
-# "<member><name>KEY</name>" of the struct keys seen so far: field names, mostly (bounded: refs are keys too)
+# "<member><name>KEY</name>" of the struct keys seen so far: field names and map keys (not refs, the keys of
+# get_all_records, each met once per answer), and never more than the limit
 _MEMBER_OPEN: dict[str, str] = {}
-_MEMBER_OPEN_LIMIT = 65536
+_MEMBER_OPEN_LIMIT = 16384
 _BOOLEANS = {True: "<value><boolean>1</boolean></value>", False: "<value><boolean>0</boolean></value>"}
 
 
@@ -32,7 +37,7 @@ def _member_open(key) -> str:
     opened = _MEMBER_OPEN.get(key) if type(key) is str else None
     if opened is None:
         opened = "<member><name>%s</name>" % _escape(str(key))
-        if type(key) is str and len(_MEMBER_OPEN) < _MEMBER_OPEN_LIMIT:
+        if type(key) is str and len(_MEMBER_OPEN) < _MEMBER_OPEN_LIMIT and not key.startswith("OpaqueRef:"):
             _MEMBER_OPEN[key] = opened
     return opened
 
