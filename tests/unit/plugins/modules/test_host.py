@@ -22,7 +22,7 @@ def xapi_fixture(monkeypatch):
 
 
 def run(xapi, args, expect=Exited, check=False, diff=False):
-    return run_module(host_module, xapi.master, xapi, args, expect=expect, check=check, diff=diff)
+    return run_module(host_module, "http://" + xapi.master, xapi, args, expect=expect, check=check, diff=diff)
 
 
 def host(xapi, name):

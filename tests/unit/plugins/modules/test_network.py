@@ -23,7 +23,7 @@ def xapi_fixture(monkeypatch):
 
 
 def run(xapi, args, expect=Exited, check=False, diff=False):
-    return run_module(network_module, xapi.master, xapi, args, expect=expect, check=check, diff=diff)
+    return run_module(network_module, "http://" + xapi.master, xapi, args, expect=expect, check=check, diff=diff)
 
 
 VLAN = {"name": "storage-a", "device": "eth1", "vlan": 120, "mtu": 9000}

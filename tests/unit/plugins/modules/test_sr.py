@@ -35,7 +35,7 @@ def the_sr(fake):
 
 
 def args(fake, **over):
-    base = {"hostname": fake.master, "password": fake.password, "name": "intel-sr01", "type": "lvmoiscsi",
+    base = {"hostname": "http://" + fake.master, "password": fake.password, "name": "intel-sr01", "type": "lvmoiscsi",
             "target": ["%s:3260" % p for p in PORTALS], "target_iqn": TARGET_IQN, "lun_serial": SERIAL, "multipath": True,
             "default": True, "_ansible_diff": True}
     base.update(over)
@@ -111,7 +111,7 @@ def test_xapi_error_message_shape(fake):
 def test_sr_info_lists_initiators_and_health(fake):
     run(args(fake))
     fabric.join_new_host(fake)
-    with patch_module_args({"hostname": fake.master, "password": fake.password, "types": ["lvmoiscsi"]}):
+    with patch_module_args({"hostname": "http://" + fake.master, "password": fake.password, "types": ["lvmoiscsi"]}):
         with pytest.raises(Exited) as info:
             sr_info.main()
     result = info.value.args[0]

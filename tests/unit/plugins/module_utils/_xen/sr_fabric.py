@@ -12,7 +12,7 @@ from __future__ import annotations
 from xapisim.testing import InProcessXapi, hosts_datacenter
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import pool as poolsvc
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.inprocess import client
 
 GIB = 1024 ** 3
 SERIAL = "wf0Iq+N4uck3"
@@ -41,10 +41,6 @@ def lun_visible_to(xapi: InProcessXapi, *initiators: str, size_gib: int = 2048, 
         xapi.iscsi_target({"address": portal, "iqn": TARGET_IQN, "chap_user": chap[0], "chap_password": chap[1],
                            "luns": [{"scsi_id": SCSI, "serial": SERIAL, "size": size_gib * GIB, "lun_id": 0,
                                      "initiators": list(initiators)}]})
-
-
-def client(xapi: InProcessXapi, address: str | None = None) -> XenClient:
-    return XenClient(address or xapi.master, password=xapi.password, transport_factory=xapi.transport_factory)
 
 
 def iscsi_srs(xapi: InProcessXapi) -> dict[str, dict]:

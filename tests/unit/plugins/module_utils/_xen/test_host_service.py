@@ -11,7 +11,7 @@ import pytest
 from xapisim.testing import InProcessXapi, pool_datacenter
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import host as hostsvc
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.inprocess import client
 
 
 @pytest.fixture(name="xapi")
@@ -27,13 +27,13 @@ def host(xapi, name):
 
 
 def converge(xapi, name, desired, purge=False, check=False):
-    with XenClient(xapi.master, password=xapi.password, transport_factory=xapi.transport_factory) as client:
-        state = hostsvc.read(client)
+    with client(xapi) as master:
+        state = hostsvc.read(master)
         ref = hostsvc.locate(state, name=name)
         changes = hostsvc.plan(state, ref, desired, purge)
         moved = {}
         if changes and not check:
-            moved, _task = hostsvc.apply(client, state, ref, changes, purge, 30)
+            moved, _task = hostsvc.apply(master, state, ref, changes, purge, 30)
     return changes, moved
 
 
@@ -76,9 +76,9 @@ def test_maintenance_evacuates_and_reports_destinations(xapi):
 
 def test_blockers_name_each_vm(xapi):
     converge(xapi, "xen-01", {"state": "disabled"})
-    with XenClient(xapi.master, password=xapi.password, transport_factory=xapi.transport_factory) as client:
-        state = hostsvc.read(client)
-        blocked = hostsvc.blockers(client, state, xapi.find("host", name_label="xen-02"))
+    with client(xapi) as master:
+        state = hostsvc.read(master)
+        blocked = hostsvc.blockers(master, state, xapi.find("host", name_label="xen-02"))
     assert list(blocked) == ["vm-0002"] and "NO_HOSTS_AVAILABLE" in blocked["vm-0002"]
 
 

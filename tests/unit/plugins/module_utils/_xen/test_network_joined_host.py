@@ -15,7 +15,7 @@ from xapisim.testing import InProcessXapi, hosts_datacenter
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import network as netsvc
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import network_fleet as fleet
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import pool as poolsvc
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.inprocess import client
 
 BOND = {"name": "vm-bond", "bond": {"members": ["eth2", "eth3"], "mode": "active-backup"}}
 VLAN = {"name": "vm-prod", "parent_network": "vm-bond", "vlan": 200}
@@ -36,10 +36,6 @@ def xapi_fixture():
     xapi.reset_calls()
     yield xapi
     xapi.close()
-
-
-def client(xapi, address=None):
-    return XenClient(address or xapi.master, password=xapi.password, transport_factory=xapi.transport_factory)
 
 
 def vlan_hosts(xapi):

@@ -11,7 +11,7 @@ import pytest
 from xapisim.testing import InProcessXapi, hosts_datacenter
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import network as netsvc
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.inprocess import client
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenPlanError
 
 
@@ -21,10 +21,6 @@ def xapi_fixture():
                                                                               "members": ["xen-02", "xen-03"]}]))
     yield xapi
     xapi.close()
-
-
-def client(xapi):
-    return XenClient(xapi.master, password=xapi.password, transport_factory=xapi.transport_factory)
 
 
 def converge(xapi, desired, check=False, allow_management=False, purge=False):

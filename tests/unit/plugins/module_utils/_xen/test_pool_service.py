@@ -13,7 +13,7 @@ from xapisim.testing import InProcessXapi, hosts_datacenter
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import join as joinlib
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import master
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import pool as poolsvc
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.inprocess import client
 
 INTEL = {"xen-intel-01": "127.0.0.11", "xen-intel-02": "127.0.0.12", "xen-intel-03": "127.0.0.13"}
 AMD = {"xen-amd-01": "127.0.0.14", "xen-amd-02": "127.0.0.15"}
@@ -25,10 +25,6 @@ def xapi_fixture():
     xapi = InProcessXapi(hosts_datacenter(("xen-intel-", 3, "GenuineIntel"), ("xen-amd-", 2, "AuthenticAMD")))
     yield xapi
     xapi.close()
-
-
-def client(xapi, address, username="root", password=None):
-    return XenClient(address, username, xapi.password if password is None else password, transport_factory=xapi.transport_factory)
 
 
 def members(xapi, *addresses):
