@@ -16,7 +16,7 @@ import typing as t
 from urllib.parse import urlsplit
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.ha import LABELS as HA_LABELS
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.ha import agility as ha_agility
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.ha import agility_check
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.rrd import Getter, read_pool_figures
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import POOL_CLASSES, PoolState, is_null, read_pool_state
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import is_listed
@@ -65,10 +65,10 @@ def _cpu_percent(figures: dict[str, dict[str, t.Any]] | None, uuid: str, fallbac
     return round(100.0 * sum(fallback) / len(fallback), 1) if fallback else None
 
 
-def _protection(state: PoolState, vm: dict[str, t.Any]) -> dict[str, t.Any]:
+def _protection(vm: dict[str, t.Any], agility_of: t.Callable[[dict[str, t.Any]], list[str]]) -> dict[str, t.Any]:
     """The HA screen's columns for one VM: its protection level and whether it could restart elsewhere (agility.ml)."""
     priority = vm.get("ha_restart_priority") or ""
-    reasons = ha_agility(state, vm)
+    reasons = agility_of(vm)
     return {"ha_restart_priority": priority, "ha_protection": HA_LABELS.get(priority, priority), "agile": not reasons,
             "not_agile_because": reasons}
 
@@ -232,7 +232,8 @@ def guest_addresses(networks: dict[str, t.Any]) -> list[str]:
     return found
 
 
-def _vm(state: PoolState, vm: dict[str, t.Any], figures: dict[str, dict[str, t.Any]] | None = None) -> dict[str, t.Any]:
+def _vm(state: PoolState, vm: dict[str, t.Any], figures: dict[str, dict[str, t.Any]] | None,
+        agility_of: t.Callable[[dict[str, t.Any]], list[str]]) -> dict[str, t.Any]:
     metrics = state.get("VM_metrics", vm.get("metrics")) or {}
     guest = state.get("VM_guest_metrics", vm.get("guest_metrics")) or {}
     networks = guest.get("networks") or {}
@@ -258,7 +259,7 @@ def _vm(state: PoolState, vm: dict[str, t.Any], figures: dict[str, dict[str, t.A
         "os_name": (guest.get("os_version") or {}).get("name"),
         "pv_drivers_detected": bool(guest.get("PV_drivers_detected", False)),
         "tags": sorted(vm.get("tags") or []),
-        **_protection(state, vm),
+        **_protection(vm, agility_of),
         **_io(figures, vm.get("uuid", ""), running),
     }
 
@@ -279,11 +280,12 @@ def pool_overview(
     wanted = set(vms) if vms is not None else None
     guests_by_host: dict[str, list[dict[str, t.Any]]] = {}
     vm_list = []
+    agility_of = agility_check(state)
     for vm in state.all("VM").values():
         if is_listed(vm) and not is_null(vm.get("resident_on")):
             guests_by_host.setdefault(vm["resident_on"], []).append(vm)
         if is_listed(vm, include_templates) and (wanted is None or vm.get("name_label") in wanted or vm.get("uuid") in wanted):
-            vm_list.append(_vm(state, vm, figures))
+            vm_list.append(_vm(state, vm, figures, agility_of))
     hosts = [_host(state, ref, rec, guests_by_host.get(ref, []), figures) for ref, rec in state.all("host").items()]
     return {
         "pool": _pool(state),

@@ -144,7 +144,7 @@ def _number(text: str | None) -> float | None:
         value = float(text or "")
     except ValueError:
         return None
-    return None if math.isnan(value) or math.isinf(value) else value
+    return value if math.isfinite(value) else None
 
 
 def parse_xport(body: bytes | str) -> dict[str, t.Any]:
@@ -166,53 +166,67 @@ def parse_xport(body: bytes | str) -> dict[str, t.Any]:
     rows = []
     data = root.find("data")
     for row in data.iterfind("row") if data is not None else ():
-        stamp = _number(row.findtext("t"))
+        stamp: float | None = None
+        stamped = False
+        cells = []
+        for child in row:  # the first <t> and every <v>, as findtext("t") and iterfind("v") would take them
+            if child.tag == "v":
+                cells.append(child.text)
+            elif child.tag == "t" and not stamped:
+                stamp, stamped = _number(child.text), True
         values: dict[tuple[str, str, str], float] = {}
-        for key, cell in zip(legend, row.iterfind("v")):
-            value = _number(cell.text)
+        for key, text in zip(legend, cells):
+            value = _number(text)
             if key is not None and value is not None:
                 values[key] = value
         rows.append((int(stamp) if stamp is not None else 0, values))
     return {"step": int(_number(meta.findtext("step")) or 0), "end": int(_number(meta.findtext("end")) or 0), "rows": rows}
 
 
-def _row_figures(kind: str, sources: dict[str, float]) -> dict[str, float]:
-    """The figures of one object in one row; a figure without any source stays out."""
+def _role(kind: str, source: str) -> tuple[str, ...]:
+    """What one data source adds to its object's figures: ("disk", read|write), ("vif", rx|tx), ("pif", rx|tx,
+    aggr|physical|other), ("cpu_avg",), ("cpu",) or () for nothing."""
+    match = _VBD.match(source)
+    if match:
+        return ("disk", match.group(2))
+    match = _VIF.match(source) if kind == "vm" else _PIF.match(source)
+    if match:
+        if kind == "vm":
+            return ("vif", match.group(2))
+        device = match.group(1)
+        return ("pif", match.group(2), "aggr" if device == "aggr" else "physical" if _PHYSICAL_PIF.match(device) else "other")
+    if kind == "host" and source == "cpu_avg":
+        return ("cpu_avg",)
+    return ("cpu",) if _CPU.match(source) else ()
+
+
+def _row_figures(kind: str, sources: dict[str, tuple[str, ...]], values: dict[str, float]) -> dict[str, float]:
+    """The figures of one object in one row (sources: its source names' roles); a figure without any source stays out."""
     out: dict[str, float] = {}
-    cpus = [v for name, v in sources.items() if _CPU.match(name)]
-    if kind == "host" and "cpu_avg" in sources:
-        out["cpu_percent"] = 100.0 * sources["cpu_avg"]
+    cpus = [values[name] for name, role in sources.items() if role == ("cpu",)]
+    if "cpu_avg" in values and kind == "host":
+        out["cpu_percent"] = 100.0 * values["cpu_avg"]
     elif cpus:
         out["cpu_percent"] = 100.0 * sum(cpus) / len(cpus)
-    disk = {"read": 0.0, "write": 0.0}
-    has_disk = False
-    net = {"rx": 0.0, "tx": 0.0}
-    has_net = False
-    aggregate = kind == "host" and ("pif_aggr_rx" in sources or "pif_aggr_tx" in sources)
-    for name, value in sources.items():
-        match = _VBD.match(name)
-        if match:
-            disk[match.group(2)] += value
+    sums = {"read": 0.0, "write": 0.0, "rx": 0.0, "tx": 0.0}
+    has_disk = has_net = False
+    # a host counts its physical NICs once: pif_aggr when xcp-rrdd offers it, else the ethN devices (bonds and
+    # VLANs ride on them and would count the same bytes twice)
+    nics = "aggr" if "pif_aggr_rx" in values or "pif_aggr_tx" in values else "physical"
+    for name, role in sources.items():
+        if not role or role[0] == "cpu" or role[0] == "cpu_avg":
+            continue
+        if role[0] == "disk":
             has_disk = True
+        elif role[0] == "pif" and role[2] != nics:
             continue
-        match = _VIF.match(name) if kind == "vm" else _PIF.match(name)
-        if not match:
-            continue
-        device = match.group(1)
-        # a host counts its physical NICs once: pif_aggr when xcp-rrdd offers it, else the ethN
-        # devices (bonds and VLANs ride on them and would count the same bytes twice)
-        if kind == "host" and (device != "aggr" if aggregate else not _PHYSICAL_PIF.match(device)):
-            continue
-        net[match.group(2)] += value
-        has_net = True
+        else:
+            has_net = True
+        sums[role[1]] += values[name]
     if has_disk:
-        out["disk_read_kib_s"] = disk["read"] / KIB
-        out["disk_write_kib_s"] = disk["write"] / KIB
-        out["disk_kib_s"] = (disk["read"] + disk["write"]) / KIB
+        out.update(disk_read_kib_s=sums["read"] / KIB, disk_write_kib_s=sums["write"] / KIB, disk_kib_s=(sums["read"] + sums["write"]) / KIB)
     if has_net:
-        out["net_rx_kib_s"] = net["rx"] / KIB
-        out["net_tx_kib_s"] = net["tx"] / KIB
-        out["net_kib_s"] = (net["rx"] + net["tx"]) / KIB
+        out.update(net_rx_kib_s=sums["rx"] / KIB, net_tx_kib_s=sums["tx"] / KIB, net_kib_s=(sums["rx"] + sums["tx"]) / KIB)
     return out
 
 
@@ -222,31 +236,41 @@ def summarize(parsed: dict[str, t.Any], host_disk_from_vms: bool = True) -> dict
     The max is the highest row (one consolidated step), not the sum of per-source maxima. Hosts have
     no disk data source of their own: with host_disk_from_vms their disk figures are the row sums of
     the VMs they report (the control domain included), which is what the host's storage carries.
+    Each source name is classified once per document (_role), not once per row.
     """
     series: dict[str, dict[str, list[float]]] = {}
     kinds: dict[str, str] = {}
     rows: dict[str, int] = {}
+    roles: dict[tuple[str, str], tuple[str, ...]] = {}
+    disk_keys = ("disk_read_kib_s", "disk_write_kib_s", "disk_kib_s")
     for _stamp, values in parsed["rows"]:
-        per_object: dict[tuple[str, str], dict[str, float]] = {}
+        per_object: dict[tuple[str, str], tuple[dict[str, tuple[str, ...]], dict[str, float]]] = {}
         for (kind, uuid, source), value in values.items():
-            per_object.setdefault((kind, uuid), {})[source] = value
+            role = roles.get((kind, source))
+            if role is None:
+                role = roles[(kind, source)] = _role(kind, source)
+            entry = per_object.get((kind, uuid))
+            if entry is None:
+                entry = per_object[(kind, uuid)] = ({}, {})
+            entry[0][source] = role
+            entry[1][source] = value
         host_disk: dict[str, float] = {}
-        for (kind, uuid), sources in per_object.items():
+        for (kind, uuid), (sources, by_name) in per_object.items():
             kinds[uuid] = kind
             rows[uuid] = rows.get(uuid, 0) + 1
-            series.setdefault(uuid, {})
-            figures = _row_figures(kind, sources)
+            figures = _row_figures(kind, sources, by_name)
             if kind == "vm":
-                for key in ("disk_read_kib_s", "disk_write_kib_s", "disk_kib_s"):
+                for key in disk_keys:
                     if key in figures:
                         host_disk[key] = host_disk.get(key, 0.0) + figures[key]
+            target = series.setdefault(uuid, {})
             for key, value in figures.items():
-                series.setdefault(uuid, {}).setdefault(key, []).append(value)
+                target.setdefault(key, []).append(value)
         if host_disk_from_vms:
-            for (kind, uuid), sources in per_object.items():
-                if kind == "host" and not any(_VBD.match(s) for s in sources):
-                    for key in ("disk_read_kib_s", "disk_write_kib_s", "disk_kib_s"):
-                        series.setdefault(uuid, {}).setdefault(key, []).append(host_disk.get(key, 0.0))
+            for (kind, uuid), (sources, _values) in per_object.items():
+                if kind == "host" and not any(role and role[0] == "disk" for role in sources.values()):
+                    for key in disk_keys:
+                        series[uuid].setdefault(key, []).append(host_disk.get(key, 0.0))
     out: dict[str, dict[str, t.Any]] = {}
     for uuid, figures in series.items():
         entry: dict[str, t.Any] = {"kind": kinds.get(uuid, ""), "rows": rows.get(uuid, 0)}
