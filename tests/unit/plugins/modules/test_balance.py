@@ -10,8 +10,8 @@ import pytest
 from xapisim.testing import InProcessXapi, pool_datacenter
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import rrd as rrd_mod
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.modules import balance
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.inprocess import client as client_of
 from ansible_collections.vdc.xenpool.tests.unit.plugins.modules.xen_harness import Failed, attach, run_module
 
 MASTER = "127.0.0.11"
@@ -22,7 +22,7 @@ def xapi_fixture(monkeypatch):
     """Three 64 GiB hosts, every guest (six of 2 GiB) started on xen-01 (about a quarter of its memory)."""
     xapi = InProcessXapi(pool_datacenter(hosts=3, vms=6, power_state="Halted"))
     first = xapi.find("host", name_label="xen-01")
-    with XenClient(MASTER, "root", xapi.password, transport_factory=xapi.transport_factory) as client:
+    with client_of(xapi) as client:
         for i in range(1, 7):
             client.call("VM.start_on", xapi.find("VM", name_label="vm-%04d" % i), first, False, False)
     xapi.reset_calls()

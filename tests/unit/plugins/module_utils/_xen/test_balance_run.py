@@ -10,8 +10,8 @@ import pytest
 from xapisim.testing import InProcessXapi, pool_datacenter
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import balance_run
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import read_pool_state
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.inprocess import client as client_of
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -19,10 +19,6 @@ GIB = 1024 * MIB
 
 def new_pool(vms):
     return InProcessXapi(pool_datacenter(hosts=3, vms=vms))
-
-
-def client_of(xapi):
-    return XenClient(xapi.master, "root", xapi.password, transport_factory=xapi.transport_factory)
 
 
 @pytest.fixture(name="xapi")

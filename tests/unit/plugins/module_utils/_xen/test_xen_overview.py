@@ -11,9 +11,9 @@ import json
 import pytest
 from xapisim.testing import InProcessXapi, pool_datacenter
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.overview import pool_overview, read_overview
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import POOL_CLASSES, PoolState
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.inprocess import client as client_of
 
 MIB = 1024 * 1024
 OLD = "old"  # a server without event.from (armed as a fault)
@@ -26,7 +26,7 @@ def overview(hosts=2, vms=3, server="new", arrange=None, **kwargs):  # kwargs: i
         xapi.add_fault("event.from", error=["MESSAGE_METHOD_UNKNOWN", "event.from"], repeat=1000)
     if arrange:
         arrange(xapi)
-    with XenClient(xapi.master, "root", xapi.password, transport_factory=xapi.transport_factory) as client:
+    with client_of(xapi) as client:
         result = read_overview(client, kwargs.get("include_templates", False), kwargs.get("only"))
     xapi.close()
     return xapi, client, result

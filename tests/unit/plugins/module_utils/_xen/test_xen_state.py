@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from xapisim.testing import InProcessXapi, pool_datacenter
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import NULL_REF, POOL_CLASSES, is_null, read_pool_state
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.inprocess import client as client_of
 
 OLD = "old"  # a server without event.from: it answers MESSAGE_METHOD_UNKNOWN
 
@@ -22,10 +22,6 @@ def pool(hosts, vms, server="new"):
     if server == OLD:
         xapi.add_fault("event.from", error=["MESSAGE_METHOD_UNKNOWN", "event.from"], repeat=1000)
     return xapi
-
-
-def client_of(xapi):
-    return XenClient(xapi.master, "root", xapi.password, transport_factory=xapi.transport_factory)
 
 
 def read(hosts, vms, classes=POOL_CLASSES, server="new"):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 from xapisim.testing import InProcessXapi, pool_datacenter
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError, XenTaskTimeout
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.tasks import parse_task_result, wait_all, wait_task
+from ansible_collections.vdc.xenpool.tests.unit.plugins.module_utils._xen.inprocess import client as client_of
 
 
 class Clock:
@@ -54,7 +54,7 @@ def xapi_fixture():
 
 @pytest.fixture
 def client(xapi):
-    with XenClient(xapi.master, "root", xapi.password, transport_factory=xapi.transport_factory) as c:
+    with client_of(xapi) as c:
         yield c
 
 
