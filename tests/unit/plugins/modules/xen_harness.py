@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import functools
-from urllib.parse import urlsplit
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
@@ -25,23 +24,10 @@ class Failed(Exception):
     pass
 
 
-def client_factory(world):
-    """A XenClient stand-in that hands out `world.client(address, username, password)` (the tests not yet on xapisim)."""
-    def make(hostname, username="root", password=None, **_kwargs):
-        address = urlsplit(hostname if "://" in hostname else "https://" + hostname).hostname
-        return world.client(address, username, password or "")
-    return make
-
-
 def attach(monkeypatch, xapi, *modules) -> None:
-    """Route every XenClient the modules open to `xapi` (its transport_factory; or, for an object without one, its
-    client()), and turn exit_json / fail_json into exceptions."""
+    """Route every XenClient the modules open to `xapi`, and turn exit_json / fail_json into exceptions."""
     del modules  # every client is opened by the module base, so patching it routes them all
-    if hasattr(xapi, "transport_factory"):
-        factory = functools.partial(XenClient, transport_factory=xapi.transport_factory)
-    else:
-        factory = client_factory(xapi)
-    monkeypatch.setattr(module_mod, "XenClient", factory)
+    monkeypatch.setattr(module_mod, "XenClient", functools.partial(XenClient, transport_factory=xapi.transport_factory))
 
     def exit_json(_self, **kwargs):
         raise Exited(kwargs)
