@@ -122,7 +122,8 @@ def test_force_join_does_not_skip_running_vms(xapi):
 
 
 def test_cpu_feature_difference_is_a_note_not_a_failure(xapi):
-    # xapi's pool.cpu_info carries features_hvm (create_misc.ml create_pool_cpuinfo); xapisim's has only the *_host sets
+    # the pool.cpu_info of an older xapi, which kept features_hvm (create_misc.ml create_pool_cpuinfo); today's xapi and
+    # xapisim keep only features_hvm_host/features_pv_host there, which join.feature_notes does not read (reported)
     pool_ref, pool = next(iter(xapi.records("pool").items()))
     xapi.update("pool", pool_ref, cpu_info=dict(pool["cpu_info"], features_hvm=pool["cpu_info"]["features_hvm_host"]))
     joiner = INTEL["xen-intel-02"]
