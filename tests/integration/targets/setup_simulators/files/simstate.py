@@ -18,7 +18,7 @@ and keeps the answer in the fact `sim`. Views of xapisim's state (default: vms):
          "srs": {name: [{uuid, type, hosts}]}
   power  "power_history": {VM name: [[from, to], ...]} (cannot be combined with maintenance, whose list it regroups)
   pools  "pools": {pool name: {uuid, hosts, iqns, srs: [{name, uuid, type, shared, physical_size, other_config,
-         vdis, default, pbds: [{host, attached, password_keys}]}]}}
+         vdis, default, pbds: [{host, attached, password_keys}]}], vlans: {tag: [hosts]}, bonds: {mode: [hosts]}}}
   maintenance  "hosts": {name: {enabled, live}}, "reboots": [xapisim's reboot records], "power_history": [every VM
          power-state transition: {name, from, to}], "message_counts": {name: N}, "vm_runs": {name: {start_time, protected}},
          "ha": {pool name: {plan_exists_for, overcommitted}} (pools with HA on), "reboot_calls": {host: host.reboot calls}
@@ -26,11 +26,12 @@ and keeps the answer in the fact `sim`. Views of xapisim's state (default: vms):
          "vms": {name: host of a running VM, else null} (what a balancer sees; cannot be combined with vms or maintenance)
 
 --pool NAME reads that pool's database only (standalone hosts and other pools left out). Views that name the same
-key cannot be combined (power and maintenance both name "power_history"). Always "writes" (how many write calls
-xapisim logged) and "write_methods" (their distinct methods, sorted); with --ontap-ready also "ontap": {igroups, luns,
-volumes, writes, write_methods}. --advance jumps xapisim's simulated clock first; --reset clears the call logs after
-reading them. No secret is read or printed (a PBD's device-config shows only the names of its password keys).
-Scripts beside a target may import control() and the views (the vms target's crash.py does).
+key cannot be combined (power and maintenance both name "power_history"). Always "calls" (how many calls xapisim
+logged), "writes" (how many of them wrote), "write_methods" (their distinct methods, sorted) and "write_calls" (the
+method of each write, in order); with --ontap-ready also "ontap": {igroups, luns, volumes} and those four of
+ontapsim's log. --advance jumps xapisim's simulated clock first; --reset clears the call logs after reading them.
+No secret is read or printed (a PBD's device-config shows only the names of its password keys). Scripts beside a
+target may import control() and the views (the vms target's crash.py does).
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ def control(ready: dict, route: str, payload: dict | None = None) -> dict:
 
 
 def write_log(ready: dict) -> dict:
-    calls = [c for c in control(ready, "/calls").get("calls", []) if c.get("write")]
-    return {"writes": len(calls), "write_methods": sorted({c.get("method") for c in calls})}
+    calls = control(ready, "/calls").get("calls", [])
+    written = [c.get("method") for c in calls if c.get("write")]
+    return {"calls": len(calls), "writes": len(written), "write_methods": sorted(set(written)), "write_calls": written}
 
 
 def pool_dbs(state: dict) -> list[dict]:
@@ -204,8 +206,21 @@ def pools_view(state: dict) -> dict:
         srs = [_sr_record(tables, pool, ref, sr) for ref, sr in tables.get("SR", {}).items()]
         pools[name] = {"uuid": pool.get("uuid"), "hosts": sorted(h.get("name_label") for h in hosts.values()),
                        "iqns": sorted(h.get("iscsi_iqn") for h in hosts.values() if h.get("iscsi_iqn")),
-                       "srs": sorted(srs, key=lambda s: s["name"] or "")}
+                       "srs": sorted(srs, key=lambda s: s["name"] or ""), **_pif_owners(tables)}
     return {"pools": pools}
+
+
+def _pif_owners(tables: dict) -> dict:
+    """The hosts that carry each VLAN tag and each bond mode on a PIF of their own, one entry per record: after
+    pool.eject xapisim keeps the ejected host's VLAN and Bond records with PIF references that lead nowhere."""
+    pifs = tables.get("PIF", {})
+    out: dict = {"vlans": {}, "bonds": {}}
+    for kind, table, pif_field, key_field in (("vlans", "VLAN", "untagged_PIF", "tag"), ("bonds", "Bond", "master", "mode")):
+        for rec in tables.get(table, {}).values():
+            if rec.get(pif_field) in pifs:
+                host = _name(tables, "host", pifs[rec[pif_field]].get("host"))
+                out[kind].setdefault(str(rec.get(key_field)), []).append(host)
+    return {kind: {key: sorted(hosts) for key, hosts in found.items()} for kind, found in out.items()}
 
 
 def _values(table) -> list:
