@@ -83,6 +83,19 @@ def test_apply_joins_then_noop(xapi):
     assert xapi.writes() == []
 
 
+def test_apply_waits_until_the_joined_host_is_an_enabled_live_member():
+    """After pool.join the joiner restarts its toolstack (xapi_pool.ml join_common) and is a disabled, not live member
+    without dom0 until dbsync_slave.ml has run: the task after the join (networks, storage, HA) needs it enabled and
+    live, so apply waits. A restart of 600 simulated seconds (0.6 s here) keeps that window open long enough to see."""
+    xapi = InProcessXapi(hosts_datacenter(("xen-intel-", 2, "GenuineIntel"), time_model={"toolstack_restart": 600}))
+    try:
+        run(xapi, {}, members(xapi, INTEL["xen-intel-02"]))
+        joined = xapi.records("host")[xapi.find("host", name_label="xen-intel-02")]
+        assert joined["enabled"] and xapi.records("host_metrics")[joined["metrics"]]["live"]
+    finally:
+        xapi.close()
+
+
 def test_amd_host_in_intel_pool_fails_before_any_join(xapi):
     with pytest.raises(poolsvc.PoolPlanError) as info:
         run(xapi, {}, members(xapi, INTEL["xen-intel-02"], AMD["xen-amd-01"], AMD["xen-amd-02"]))
