@@ -14,6 +14,7 @@ the unit tests use those counters to prove that reading a pool costs a constant 
 from __future__ import annotations
 
 import collections
+import contextlib
 import http.client
 import socket
 import ssl
@@ -242,6 +243,21 @@ class XenClient:
             attempt += 1
             self._sleep(min(delay, self.retry_max_delay))
             delay *= 2
+
+    @contextlib.contextmanager
+    def watching(self, watch: t.Callable[[dict[str, t.Any]], None]) -> t.Iterator[None]:
+        """Within the block, `watch` sees each struct of an array of an answer as soon as it is read (each event of
+        an event.from), while the rest is still being read: pool_info starts the hosts' rrd_updates that way.
+        Transports that read answers otherwise ignore it; the answer itself is the same."""
+        self.login()
+        transport = getattr(self._session, "transport", None)
+        if transport is not None:
+            transport.watch = watch
+        try:
+            yield
+        finally:
+            if transport is not None:
+                transport.watch = None
 
     def call_async(self, method: str, *args: t.Any) -> str:
         """Start `Async.<Class>.<message>` and return the task reference (see tasks.wait_task)."""

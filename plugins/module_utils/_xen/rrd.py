@@ -294,6 +294,43 @@ def read_host_figures(
         raise RrdError(str(exc), updates_url(client.url, address, {}).split("?", 1)[0], "The host answered something else than an rrd export.") from None
 
 
+class PoolFigures:
+    """Hosts' rrd_updates read in parallel (a bounded pool of threads), each started once, as soon as its address
+    is known: read_overview starts them while the event.from answer is still being read."""
+
+    def __init__(self, client: t.Any, window_s: int = DEFAULT_WINDOW_S, interval: int = DEFAULT_INTERVAL_S,
+                 getter: Getter | None = None, max_workers: int = MAX_WORKERS) -> None:
+        self._read = (client, window_s, interval, getter, time.time())
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, max_workers))
+        self._futures: dict[str, concurrent.futures.Future[dict[str, dict[str, t.Any]]]] = {}
+
+    def start(self, address: str) -> None:
+        if address and address not in self._futures:
+            client, window_s, interval, getter, now = self._read
+            self._futures[address] = self._pool.submit(read_host_figures, client, address, window_s, interval, getter, now)
+
+    def collect(self, addresses: t.Iterable[str]) -> tuple[dict[str, dict[str, t.Any]], dict[str, str], int]:
+        """(figures by uuid, error text by address, requests sent) for these addresses, started now if not yet."""
+        wanted = list(dict.fromkeys(a for a in addresses if a))
+        for address in wanted:
+            self.start(address)
+        figures: dict[str, dict[str, t.Any]] = {}
+        errors: dict[str, str] = {}
+        try:
+            for address in wanted:
+                try:
+                    figures.update(self._futures[address].result())
+                except XenConnectionError as exc:
+                    errors[address] = str(exc)
+        finally:
+            self.close()
+        return figures, errors, len(self._futures)
+
+    def close(self) -> None:
+        """Stop what has not started (a failed read): requests under way end within the client's timeout."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 def read_pool_figures(
     client: t.Any,
     addresses: t.Iterable[str],
@@ -301,24 +338,16 @@ def read_pool_figures(
     interval: int = DEFAULT_INTERVAL_S,
     getter: Getter | None = None,
     max_workers: int = MAX_WORKERS,
+    started: PoolFigures | None = None,
 ) -> tuple[dict[str, dict[str, t.Any]], dict[str, str], int]:
     """Read every host in parallel (bounded pool): (figures by uuid, error text by address, requests sent).
 
-    A host that fails leaves an entry in the errors instead of failing the whole read.
+    A host that fails leaves an entry in the errors instead of failing the whole read. `started` holds the
+    requests already under way (PoolFigures.start); the others are sent now.
     """
     wanted = list(dict.fromkeys(a for a in addresses if a))
-    figures: dict[str, dict[str, t.Any]] = {}
-    errors: dict[str, str] = {}
-    if not wanted:
-        return figures, errors, 0
-    now = time.time()
-    workers = max(1, min(max_workers, len(wanted)))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(read_host_figures, client, address, window_s, interval, getter, now): address for address in wanted}
-        for future in concurrent.futures.as_completed(futures):
-            address = futures[future]
-            try:
-                figures.update(future.result())
-            except XenConnectionError as exc:
-                errors[address] = str(exc)
-    return figures, errors, len(wanted)
+    if started is None:
+        if not wanted:
+            return {}, {}, 0
+        started = PoolFigures(client, window_s, interval, getter, min(max_workers, len(wanted)))
+    return started.collect(wanted)

@@ -19,6 +19,7 @@ that after the first refusal, so a module run asks at most once.
 
 from __future__ import annotations
 
+import contextlib
 import typing as t
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XapiError
@@ -111,20 +112,25 @@ class PoolState:
         return pool.get("master") if pool else None
 
 
-def read_pool_state(client: t.Any, classes: t.Iterable[str] = POOL_CLASSES) -> PoolState:
-    """The records of the classes asked for, in one event.from (else one get_all_records per class), never a call per object."""
+def read_pool_state(client: t.Any, classes: t.Iterable[str] = POOL_CLASSES, watch: t.Callable[[dict[str, t.Any]], None] | None = None) -> PoolState:
+    """The records of the classes asked for, in one event.from (else one get_all_records per class), never a call per object.
+
+    `watch`, when the client can (XenClient.watching), sees each event of the event.from as soon as it is read,
+    before the whole answer is: a head start for work that needs only a few records (pool_info's rrd_updates).
+    """
     wanted = list(dict.fromkeys(classes))
     records: dict[str, dict[str, dict[str, t.Any]]] = {cls: {} for cls in wanted}
     per_class = [cls for cls in wanted if cls.lower() in NO_EVENT_CLASSES]
     evented = [cls for cls in wanted if cls.lower() not in NO_EVENT_CLASSES]
-    if evented and not _read_by_events(client, evented, records):
+    if evented and not _read_by_events(client, evented, records, watch):
         per_class = wanted
     for cls in per_class:
         records[cls] = client.call("%s.get_all_records" % cls) or {}
     return PoolState(records)
 
 
-def _read_by_events(client: t.Any, classes: list[str], records: dict[str, dict[str, dict[str, t.Any]]]) -> bool:
+def _read_by_events(client: t.Any, classes: list[str], records: dict[str, dict[str, dict[str, t.Any]]],
+                    watch: t.Callable[[dict[str, t.Any]], None] | None = None) -> bool:
     """Fill records from one event.from with an empty token; False when the server has no usable event.from.
 
     Event class names are lower case (`vm_guest_metrics`), so they are mapped back to the names asked for.
@@ -134,8 +140,10 @@ def _read_by_events(client: t.Any, classes: list[str], records: dict[str, dict[s
     """
     if getattr(client, "supports_event_from", False) is False:
         return False
+    watching = getattr(client, "watching", None) if watch is not None else None
     try:
-        answer = client.call("event.from", classes, "", EVENT_FROM_TIMEOUT)
+        with watching(watch) if watching is not None else contextlib.nullcontext():
+            answer = client.call("event.from", classes, "", EVENT_FROM_TIMEOUT)
     except XapiError as err:
         if err.code not in NO_EVENT_FROM_CODES:
             raise

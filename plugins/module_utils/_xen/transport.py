@@ -106,8 +106,9 @@ def _scalar(element: str) -> t.Any:
 class FastUnmarshaller:
     """feed() the body in pieces, close() for what `xmlrpc.client.Unmarshaller.close()` would return."""
 
-    def __init__(self, chunk: int = CHUNK) -> None:
+    def __init__(self, chunk: int = CHUNK, watch: t.Callable[[dict[str, t.Any]], None] | None = None) -> None:
         self.chunk = chunk
+        self.watch = watch  # called with each struct of an array as soon as it is read (an event of event.from)
         self._pending = b""
         self._started = False  # the prefix up to <param> has been read
         self._root: list[t.Any] = []
@@ -189,10 +190,12 @@ class FastUnmarshaller:
                     closes_struct, in_member = _CLOSERS[closer]
                     if in_struct is not closes_struct or not stack:
                         raise _Fallback()
-                    cur = stack.pop()
+                    done, cur = cur, stack.pop()
                     in_struct = isinstance(cur, dict)
                     if in_struct is not in_member:
                         raise _Fallback()
+                    if closes_struct and not in_member and stack and self.watch is not None:  # in an array, not a param
+                        self.watch(done)  # type: ignore[arg-type]
                     continue
                 elif other:
                     raise _Fallback()
@@ -274,9 +277,10 @@ class FastResponseMixin:
     """Mixed into an `xmlrpc.client.Transport`: parse_response through FastUnmarshaller.
 
     Only for the transport's defaults (no use_datetime / use_builtin_types, not verbose); otherwise the
-    standard path runs.
+    standard path runs. `watch` (set by XenClient.watching) sees each struct of an array as it is read.
     """
 
+    watch: t.Callable[[dict[str, t.Any]], None] | None = None
     verbose: bool
     _use_datetime: bool
     _use_builtin_types: bool
@@ -287,7 +291,7 @@ class FastResponseMixin:
         stream = response
         if hasattr(response, "getheader") and response.getheader("Content-Encoding", "") == "gzip":
             stream = xmlrpc.client.GzipDecodedResponse(response)
-        unmarshaller = FastUnmarshaller()
+        unmarshaller = FastUnmarshaller(watch=self.watch)
         while True:
             data = stream.read(CHUNK)
             if not data:

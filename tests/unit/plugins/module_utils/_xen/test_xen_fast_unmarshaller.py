@@ -234,6 +234,34 @@ def test_fallback_anywhere_in_random_answers():
     assert handed_over > 250
 
 
+def _structs_in_arrays(value, found: list) -> list:
+    """Every struct that is an element of an array, in the order their reading ends (inner ones first)."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        _structs_in_arrays(item, found)
+        if isinstance(value, list) and isinstance(item, dict):
+            found.append(item)
+    return found
+
+
+def test_watch_sees_each_struct_of_an_array_as_it_is_read():
+    body = answer(compact(VARIED))
+    seen: list = []
+    reader = FastUnmarshaller(chunk=512, watch=seen.append)
+    half = len(body) // 2
+    reader.feed(body[:half])
+    seen_before_the_end = len(seen)
+    reader.feed(body[half:])
+    value = reader.close()[0]
+    assert seen == _structs_in_arrays(value, []) and len(seen) == 41  # 40 events and one struct in "lists"
+    assert 0 < seen_before_the_end < 41  # events are handed over while the rest is still unread
+    transport_seen: list = []
+    fast_transport = _Transport()
+    fast_transport.watch = transport_seen.append
+    fast_transport.parse_response(_Response(body))
+    assert transport_seen == seen
+
+
 class _Response(io.BytesIO):
     """An http.client.HTTPResponse as parse_response reads it: read(n) and getheader()."""
 
