@@ -9,15 +9,11 @@ joins, or refuses the joins before any write. The truth is read from the simulat
 from __future__ import annotations
 
 import copy
-import functools
 
 import pytest
-from xapisim.testing import InProcessXapi
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._base import module as module_mod
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import XenClient
 from ansible_collections.vdc.xenpool.plugins.modules import pool as pool_module
-from ansible_collections.vdc.xenpool.tests.unit.plugins.modules.xen_harness import Exited, Failed, attach, run_module
+from ansible_collections.vdc.xenpool.tests.unit.plugins.modules.xen_harness import Exited, Failed, run_module, start
 
 # pool-a (xen-01 master, xen-02) with HA on, and xen-03 standalone: the host to add.
 DATACENTER = {
@@ -32,18 +28,15 @@ RUNNING_VM_ON_XEN_03 = {"pool": "xen-03", "count": 1, "name_prefix": "busy-", "t
                         "power_state": "Running", "vcpus": 1, "memory_mib": 1024, "disk_gib": 10}
 
 
-def start(monkeypatch, datacenter):
-    xapi = InProcessXapi(datacenter)
-    attach(monkeypatch, xapi)  # exit_json / fail_json raise; the clients are then routed to xapisim instead
-    monkeypatch.setattr(module_mod, "XenClient", functools.partial(XenClient, transport_factory=xapi.transport_factory))
+def start_ha_on(monkeypatch, datacenter):
+    xapi = start(monkeypatch, datacenter)
     xapi.update("pool", next(iter(xapi.records("pool"))), ha_enabled=True)
-    xapi.reset_calls()
     return xapi
 
 
 @pytest.fixture(name="xapi")
 def xapi_fixture(monkeypatch):
-    xapi = start(monkeypatch, DATACENTER)
+    xapi = start_ha_on(monkeypatch, DATACENTER)
     yield xapi
     xapi.close()
 
@@ -113,7 +106,7 @@ def test_an_eject_with_ha_on_is_refused_before_any_write(xapi):
 def busy_fixture(monkeypatch):
     datacenter = copy.deepcopy(DATACENTER)
     datacenter["vms"] = [RUNNING_VM_ON_XEN_03]
-    xapi = start(monkeypatch, datacenter)
+    xapi = start_ha_on(monkeypatch, datacenter)
     yield xapi
     xapi.close()
 
