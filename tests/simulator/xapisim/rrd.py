@@ -7,8 +7,9 @@
 Real hosts answer an rrdtool "xport" XML document (meta + legend + rows,
 newest row first) for the host itself (with host=true) and the VMs running
 on it. The figures here are the same ones the data-source calls return
-(handlers_pool.host_sources / handlers_vm.vm_sources), evaluated at past
-instants (see history_elapsed), so there is one model of the numbers.
+(the plans of sources.py, which handlers_pool.host_sources and
+handlers_vm.vm_sources evaluate now), evaluated at past instants (see
+history_elapsed), so there is one model of the numbers.
 
 Archives follow xcp-rrdd: 5 s steps for 10 minutes, 1 min for 2 hours,
 1 h for a week, 1 day for a year. `interval` picks the finest archive whose
@@ -17,7 +18,8 @@ step is at least `interval` and that still reaches back to `start`.
 A row only changes when its step ends (xcp-rrdd consolidates one row per
 step), so an answer is kept until the step is over (XportCache): the 50th
 identical read of a 64-host pool within a minute costs no more figures than
-the first. CPU figures come from cpuload (per-VM load moving over simulated
+the first, and each object's rows are kept for every other window of the step
+that shows them (SeriesCache). CPU figures come from cpuload (per-VM load moving over simulated
 time; a host's load is its VMs' load), so workload balancing has something
 to balance.
 """
