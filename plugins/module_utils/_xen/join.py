@@ -79,7 +79,12 @@ def _api_version(host: dict[str, t.Any]) -> str:
 
 
 def _features(cpu_info: dict[str, t.Any]) -> str:
-    return str(cpu_info.get("features_hvm") or cpu_info.get("features") or "")
+    """The HVM feature set of a host's or a pool's cpu_info.
+
+    Current xapi keeps the levelled pool set only as `features_hvm_host` in pool.cpu_info (create_misc.ml,
+    create_pool_cpuinfo); a host carries it under the same key besides `features_hvm`. Older servers had only
+    `features_hvm` (or `features`)."""
+    return str(cpu_info.get("features_hvm_host") or cpu_info.get("features_hvm") or cpu_info.get("features") or "")
 
 
 def check_candidate(pool: PoolState, cand: Candidate, pool_ha: bool = True) -> list[JoinProblem]:
