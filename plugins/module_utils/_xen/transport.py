@@ -23,6 +23,8 @@ held whole: the body streams through.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 import typing as t
 import xmlrpc.client
@@ -292,11 +294,26 @@ class FastResponseMixin:
         if hasattr(response, "getheader") and response.getheader("Content-Encoding", "") == "gzip":
             stream = xmlrpc.client.GzipDecodedResponse(response)
         unmarshaller = FastUnmarshaller(watch=self.watch)
-        while True:
-            data = stream.read(CHUNK)
-            if not data:
-                break
-            unmarshaller.feed(data)
-        if stream is not response:
-            stream.close()
-        return unmarshaller.close()
+        with _collector_paused():
+            while True:
+                data = stream.read(CHUNK)
+                if not data:
+                    break
+                unmarshaller.feed(data)
+            if stream is not response:
+                stream.close()
+            return unmarshaller.close()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> t.Iterator[None]:
+    """The cyclic garbage collector off while an answer is read: the records are a million new dicts, lists and
+    strings without a cycle among them, and each collection would walk all of them again (0.13 s of 0.8 s at
+    2,000 VMs). Reference counting still frees everything as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
