@@ -245,13 +245,15 @@ class Database:
     def update(self, cls: str, ref: str, values: dict) -> None:
         rec = self.get(cls, ref)
         changed = False
+        relations = self.spec.relations
         for field, value in values.items():
             old = rec.get(field)
             if old == value and type(old) is type(value):
                 continue
             rec[field] = value
             changed = True
-            self._link(cls, ref, field, old, value)
+            if (cls, field) in relations:
+                self._link(cls, ref, field, old, value)
             if field == "power_state" and cls == "VM":
                 self._record_power(rec, old, value)
         if changed:
