@@ -111,7 +111,9 @@ class FastUnmarshaller:
     def __init__(self, chunk: int = CHUNK, watch: t.Callable[[dict[str, t.Any]], None] | None = None) -> None:
         self.chunk = chunk
         self.watch = watch  # called with each struct of an array as soon as it is read (an event of event.from)
-        self._pending = b""
+        self._parts: list[bytes] = []  # what was fed and not read yet
+        self._size = 0
+        self._check_at = chunk  # look for a place to cut at this size (doubled while there is none)
         self._started = False  # the prefix up to <param> has been read
         self._root: list[t.Any] = []
         self._stack: list[Container] = []
@@ -128,34 +130,49 @@ class FastUnmarshaller:
         if self._expat is not None:
             self._expat[0].Parse(data, False)
             return
-        self._pending += data
+        self._parts.append(data)
+        self._size += len(data)
         if not self._started:
-            match = _PREFIX.match(self._pending)
+            buffer = self._buffer()
+            match = _PREFIX.match(buffer)
             if match is None:
-                if len(self._pending) > 200 or not _could_start(self._pending):
+                if len(buffer) > 200 or not _could_start(buffer):
                     self._fall_back(prime=False)
                 return
-            self._pending = self._pending[match.end():]
+            self._set_buffer(buffer[match.end():])
             self._started = True
-        if len(self._pending) >= self.chunk:
-            cut = self._pending.rfind(b"<member>", 1)
+        if self._size >= self._check_at:
+            buffer = self._buffer()
+            cut = buffer.rfind(b"<member>", 1)
             if cut > 0:
-                part, self._pending = self._pending[:cut], self._pending[cut:]
-                self._part(part)
+                self._set_buffer(buffer[cut:])
+                self._check_at = self._size + self.chunk
+                self._part(buffer[:cut])
+            else:
+                self._check_at = 2 * self._size  # a long stretch without a member: joined a logarithmic number of times
 
     def close(self) -> tuple[t.Any, ...]:
         if self._expat is None:
-            tail = _TAIL.search(self._pending) if self._started else None
+            buffer = self._buffer()
+            tail = _TAIL.search(buffer) if self._started else None
             if tail is None:
                 self._fall_back(prime=self._started)
             else:
-                rest, self._pending = self._pending, b""
-                self._part(rest, final=tail.start())
+                self._set_buffer(b"")
+                self._part(buffer, final=tail.start())
         if self._expat is not None:
             parser, unmarshaller = self._expat
             parser.Parse(b"", True)
             return unmarshaller.close()
         return tuple(self._root)
+
+    def _buffer(self) -> bytes:
+        buffer = b"".join(self._parts)
+        self._parts = [buffer]
+        return buffer
+
+    def _set_buffer(self, buffer: bytes) -> None:
+        self._parts, self._size = [buffer], len(buffer)
 
     def _part(self, raw: bytes, final: int | None = None) -> None:
         """Read one chunk (up to `final` at the end); on anything unusual, undo it and let expat read it."""
@@ -244,7 +261,8 @@ class FastUnmarshaller:
         parser.EndElementHandler = unmarshaller.end
         parser.CharacterDataHandler = unmarshaller.data
         self._expat = (parser, unmarshaller)
-        rest, self._pending = raw + self._pending, b""
+        rest = raw + self._buffer()
+        self._set_buffer(b"")
         self._root, self._stack, self._cur, self._memo = [], [], [], {}
         parser.Parse(rest, False)
 
