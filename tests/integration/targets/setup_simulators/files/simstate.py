@@ -285,7 +285,7 @@ def placement_view(state: dict) -> dict:
     return {"hosts": hosts, "vms": placed}
 
 
-def only_pool(state: dict, name: str) -> dict:
+def only_pool(state: dict, name: str) -> dict | None:
     """The state with the databases of the pool named `name` only (None when there is no such pool)."""
     dbs = [db for db in state.get("dbs", [])
            if any(rec.get("name_label") == name for rec in db.get("tables", {}).get("pool", {}).values())]
