@@ -24,6 +24,8 @@ and keeps the answer in the fact `sim`. Views of xapisim's state (default: vms):
          "ha": {pool name: {plan_exists_for, overcommitted}} (pools with HA on), "reboot_calls": {host: host.reboot calls}
   placement  "hosts": {name: {memory_percent, vms: [names of the running VMs resident there], vm_count}},
          "vms": {name: host of a running VM, else null} (what a balancer sees; cannot be combined with vms or maintenance)
+  addresses  "addresses": {host address: {name, db (index of its database), pool (name_label), master, members,
+         enabled, description, iscsi_iqn, multipathing, other_config}}: who answers where (not with --pool)
 
 --pool NAME reads that pool's database only (standalone hosts and other pools left out). Views that name the same
 key cannot be combined (power and maintenance both name "power_history"). Always "calls" (how many calls xapisim
@@ -285,6 +287,25 @@ def placement_view(state: dict) -> dict:
     return {"hosts": hosts, "vms": placed}
 
 
+def addresses_view(state: dict) -> dict:
+    """Who answers at each host address (xapisim's state "hosts": address -> [database index, host reference]):
+    that host's record and the pool database it is in, so a target can tell that two addresses share a pool,
+    that an ejected host is alone again, who is master, and what the host module set on a host record."""
+    out: dict = {}
+    dbs = state.get("dbs", [])
+    for address, (index, ref) in state.get("hosts", {}).items():
+        tables = dbs[index].get("tables", {}) if isinstance(index, int) and index < len(dbs) else {}
+        pool = next(iter(tables.get("pool", {}).values()), {})
+        rec = tables.get("host", {}).get(ref, {})
+        out[address] = {
+            "name": rec.get("name_label"), "db": index, "pool": pool.get("name_label"),
+            "master": _name(tables, "host", pool.get("master")),
+            "members": sorted(h.get("name_label") for h in tables.get("host", {}).values()),
+            "enabled": rec.get("enabled"), "description": rec.get("name_description"), "iscsi_iqn": rec.get("iscsi_iqn"),
+            "multipathing": rec.get("multipathing"), "other_config": rec.get("other_config") or {}}
+    return {"addresses": out}
+
+
 def only_pool(state: dict, name: str) -> dict | None:
     """The state with the databases of the pool named `name` only (None when there is no such pool)."""
     dbs = [db for db in state.get("dbs", [])
@@ -303,7 +324,8 @@ def reboot_calls(ready: dict, state: dict) -> dict:
     return out
 
 
-VIEWS = {"vms": vms_view, "power": power_view, "pools": pools_view, "maintenance": maintenance_view, "placement": placement_view}
+VIEWS = {"vms": vms_view, "power": power_view, "pools": pools_view, "maintenance": maintenance_view, "placement": placement_view,
+         "addresses": addresses_view}
 
 
 def main() -> None:
