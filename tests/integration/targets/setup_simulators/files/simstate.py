@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The simulators' own state and call logs, as one JSON document, for the integration targets.
 
-    simstate.py --xapi-ready FILE [--ontap-ready FILE] [--view VIEW ...] [--pool NAME] [--advance SECONDS] [--reset]
+    simstate.py [--xapi-ready FILE] [--ontap-ready FILE] [--view VIEW ...] [--pool NAME] [--advance SECONDS]
+                [--call-log] [--ontap-model] [--read-only LABEL] [--reset]
 
 A target verifies what a module did through the simulators' control APIs (GET /sim/state and /sim/calls,
 POST /sim/save), never through the modules under test; tasks/simstate.yml beside this directory runs it
@@ -31,7 +32,12 @@ and keeps the answer in the fact `sim`. Views of xapisim's state (default: vms):
 key cannot be combined (power and maintenance both name "power_history"). Always "calls" (how many calls xapisim
 logged), "writes" (how many of them wrote), "write_methods" (their distinct methods, sorted) and "write_calls" (the
 method of each write, in order); with --ontap-ready also "ontap": {igroups, luns, volumes} and those four of
-ontapsim's log. --advance jumps xapisim's simulated clock first; --reset clears the call logs after reading them.
+ontapsim's log. Either ready file may be given alone (an ONTAP-only target has no xapisim; then no view applies).
+--call-log adds each simulator's whole call log as GET /sim/calls gives it ("call_log", and "ontap": {"call_log"}:
+{calls: [{endpoint, method, write, summary, time}], counters: {method: N}, writes}); --ontap-model adds "ontap":
+{"model": {table: [records]}}, every table of ontapsim's saved model. --read-only LABEL prints one line per simulator
+on stderr and exits 1 unless each logged some call and no write (a check-mode run, a plan, a report).
+--advance jumps xapisim's simulated clock first; --reset clears the call logs after reading them.
 No secret is read or printed (a PBD's device-config shows only the names of its password keys). Scripts beside a
 target may import control() and the views (the vms target's crash.py does).
 """
@@ -42,6 +48,7 @@ import argparse
 import json
 import os
 import ssl
+import sys
 import urllib.request
 
 GIB = 1024 ** 3
@@ -66,6 +73,24 @@ def write_log(ready: dict) -> dict:
     calls = control(ready, "/calls").get("calls", [])
     written = [c.get("method") for c in calls if c.get("write")]
     return {"calls": len(calls), "writes": len(written), "write_methods": sorted(set(written)), "write_calls": written}
+
+
+def call_log(ready: dict) -> dict:
+    """A simulator's whole call log as GET /sim/calls gives it: every call (endpoint, method, write, summary, time),
+    the per-method counters and the write count, for a target that counts calls by method or searches the log for a
+    leaked secret (the simulators' summaries never hold one by design; the search proves it)."""
+    return control(ready, "/calls")
+
+
+def read_only(label: str, logs: dict) -> bool:
+    """Whether every simulator logged some call and no write (check mode, a plan, a report); one line each on stderr."""
+    ok = True
+    for name, log in sorted(logs.items()):
+        print("%s: %s: %d calls, %d writes" % (label, name, log["calls"], log["writes"]), file=sys.stderr)
+        if not log["calls"] or log["writes"]:
+            print("%s: %s: expected reads and no write, wrote %s" % (label, name, log["write_calls"][:20]), file=sys.stderr)
+            ok = False
+    return ok
 
 
 def pool_dbs(state: dict) -> list[dict]:
@@ -229,12 +254,23 @@ def _values(table) -> list:
     return list(table.values()) if isinstance(table, dict) else list(table or [])
 
 
-def ontap_view(ready: dict, ready_path: str) -> dict:
+def ontap_dump(ready: dict, ready_path: str) -> dict:
     """ontapsim's GET /sim/state holds counts only; the full model comes from POST /sim/save into a file."""
     path = os.path.join(os.path.dirname(ready_path), "simstate-dump.json")
     control(ready, "/save", {"path": path})
     with open(path, encoding="utf-8") as handle:
-        state = json.load(handle)
+        return json.load(handle)
+
+
+def ontap_model(state: dict) -> dict:
+    """Every table of ontapsim's saved model as a list of its records (a table is saved as a map keyed by uuid or
+    as a list), for a target that asserts on fields the ontap view leaves out."""
+    return {table: _values(records) for table, records in state.items() if isinstance(records, (dict, list))}
+
+
+def ontap_view(ready: dict, ready_path: str, state: dict | None = None) -> dict:
+    """Igroups (initiators), LUN sizes by path and volume names, with ontapsim's write log."""
+    state = ontap_dump(ready, ready_path) if state is None else state
     igroups = {ig.get("name"): sorted(str(i.get("name") if isinstance(i, dict) else i).lower() for i in ig.get("initiators", []))
                for ig in _values(state.get("igroups"))}
     luns = {lun.get("path") or "/vol/%s/%s" % (lun.get("volume"), lun.get("name")): _int(lun.get("size"))
@@ -328,21 +364,8 @@ VIEWS = {"vms": vms_view, "power": power_view, "pools": pools_view, "maintenance
          "addresses": addresses_view}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--xapi-ready", required=True, help="xapisim's ready.json")
-    parser.add_argument("--ontap-ready", help="ontapsim's ready.json, for the ontap key")
-    parser.add_argument("--view", action="append", choices=sorted(VIEWS), help="views of xapisim's state (default: vms)")
-    parser.add_argument("--pool", help="read this pool's database only")
-    parser.add_argument("--advance", type=float, default=0.0, help="simulated seconds to jump first")
-    parser.add_argument("--reset", action="store_true", help="clear the call logs after reading them")
-    args = parser.parse_args()
-    readies = {}
-    for key, path in (("xapi", args.xapi_ready), ("ontap", args.ontap_ready)):
-        if path:
-            with open(path, encoding="utf-8") as handle:
-                readies[key] = json.load(handle)
-    xapi = readies["xapi"]
+def _xapi_part(parser: argparse.ArgumentParser, args: argparse.Namespace, xapi: dict) -> dict:
+    """The views of xapisim's state and its call log."""
     if args.advance:
         control(xapi, "/time", {"advance_s": args.advance})
     state = control(xapi, "/state")
@@ -359,12 +382,46 @@ def main() -> None:
     if "maintenance" in (args.view or []):
         out["reboot_calls"] = reboot_calls(xapi, state)
     out.update(write_log(xapi))
+    if args.call_log:
+        out["call_log"] = call_log(xapi)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--xapi-ready", help="xapisim's ready.json")
+    parser.add_argument("--ontap-ready", help="ontapsim's ready.json, for the ontap key")
+    parser.add_argument("--view", action="append", choices=sorted(VIEWS), help="views of xapisim's state (default: vms)")
+    parser.add_argument("--pool", help="read this pool's database only")
+    parser.add_argument("--advance", type=float, default=0.0, help="simulated seconds to jump first")
+    parser.add_argument("--call-log", action="store_true", help="each simulator's whole call log too")
+    parser.add_argument("--ontap-model", action="store_true", help="every table of ontapsim's model too")
+    parser.add_argument("--read-only", metavar="LABEL", help="exit 1 unless every simulator logged calls and no write")
+    parser.add_argument("--reset", action="store_true", help="clear the call logs after reading them")
+    args = parser.parse_args()
+    if not (args.xapi_ready or args.ontap_ready):
+        parser.error("one of --xapi-ready and --ontap-ready is required")
+    if not args.xapi_ready and (args.view or args.pool or args.advance):
+        parser.error("--view, --pool and --advance read xapisim: they need --xapi-ready")
+    readies = {}
+    for key, path in (("xapi", args.xapi_ready), ("ontap", args.ontap_ready)):
+        if path:
+            with open(path, encoding="utf-8") as handle:
+                readies[key] = json.load(handle)
+    out: dict = _xapi_part(parser, args, readies["xapi"]) if "xapi" in readies else {}
     if "ontap" in readies:
-        out["ontap"] = ontap_view(readies["ontap"], args.ontap_ready)
+        dump = ontap_dump(readies["ontap"], args.ontap_ready)
+        out["ontap"] = ontap_view(readies["ontap"], args.ontap_ready, dump)
+        if args.call_log:
+            out["ontap"]["call_log"] = call_log(readies["ontap"])
+        if args.ontap_model:
+            out["ontap"]["model"] = ontap_model(dump)
     if args.reset:
         for ready in readies.values():
             control(ready, "/calls/reset", {})
     print(json.dumps(out, sort_keys=True))
+    if args.read_only and not read_only(args.read_only, {name: out if name == "xapi" else out["ontap"] for name in readies}):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
