@@ -27,6 +27,8 @@ and keeps the answer in the fact `sim`. Views of xapisim's state (default: vms):
          "vms": {name: host of a running VM, else null} (what a balancer sees; cannot be combined with vms or maintenance)
   addresses  "addresses": {host address: {name, db (index of its database), pool (name_label), master, members,
          enabled, description, iscsi_iqn, multipathing, other_config}}: who answers where (not with --pool)
+  networks  "networks": {pool name: {hosts, networks: {name: {mtu, bridge}}, vlan_tags: {tag: VLAN records},
+         bonds: Bond records}}: the network module's records as xapisim holds them, dangling PIFs included
 
 --pool NAME reads that pool's database only (standalone hosts and other pools left out). Views that name the same
 key cannot be combined (power and maintenance both name "power_history"). Always "calls" (how many calls xapisim
@@ -342,6 +344,22 @@ def addresses_view(state: dict) -> dict:
     return {"addresses": out}
 
 
+def networks_view(state: dict) -> dict:
+    """Each pool's networks by name and its VLAN and Bond records counted as xapisim holds them: unlike the pools
+    view's hosts per tag, a record counts even when its PIF is gone, so a half-removed VLAN still shows."""
+    out: dict = {}
+    for tables in pool_dbs(state):
+        hosts = sorted(h.get("name_label") for h in tables.get("host", {}).values())
+        name = next(iter(tables["pool"].values())).get("name_label") or (hosts[0] if hosts else "")
+        tags: dict = {}
+        for vlan in tables.get("VLAN", {}).values():
+            tags[str(vlan.get("tag"))] = tags.get(str(vlan.get("tag")), 0) + 1
+        out[name] = {"hosts": hosts, "vlan_tags": tags, "bonds": len(tables.get("Bond", {})),
+                     "networks": {n.get("name_label"): {"mtu": _int(n.get("MTU")), "bridge": n.get("bridge")}
+                                  for n in tables.get("network", {}).values()}}
+    return {"networks": out}
+
+
 def only_pool(state: dict, name: str) -> dict | None:
     """The state with the databases of the pool named `name` only (None when there is no such pool)."""
     dbs = [db for db in state.get("dbs", [])
@@ -361,7 +379,7 @@ def reboot_calls(ready: dict, state: dict) -> dict:
 
 
 VIEWS = {"vms": vms_view, "power": power_view, "pools": pools_view, "maintenance": maintenance_view, "placement": placement_view,
-         "addresses": addresses_view}
+         "addresses": addresses_view, "networks": networks_view}
 
 
 def _xapi_part(parser: argparse.ArgumentParser, args: argparse.Namespace, xapi: dict) -> dict:
