@@ -12,4 +12,5 @@ sim_start xapi xapisim --datacenter "${SIM_DIR}/datacenters/ha.yml"
 sim_vars xapi "${SIM_STATE}/sim_vars.json"
 
 ANSIBLE_PYTHON_INTERPRETER="${SIM_PYTHON}" ansible-playbook "${TARGET_DIR}/ha.yml" \
-    -i localhost, -c local -e "@${SIM_STATE}/sim_vars.json" -e "ansible_python_interpreter=${SIM_PYTHON}" "$@"
+    -i localhost, -c local -e "@${SIM_STATE}/sim_vars.json" \
+    -e "xapi_ready_file=${SIM_STATE}/xapi/ready.json" -e "ansible_python_interpreter=${SIM_PYTHON}" "$@"

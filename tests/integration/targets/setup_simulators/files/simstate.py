@@ -29,6 +29,8 @@ and keeps the answer in the fact `sim`. Views of xapisim's state (default: vms):
          enabled, description, iscsi_iqn, multipathing, other_config}}: who answers where (not with --pool)
   networks  "networks": {pool name: {hosts, networks: {name: {mtu, bridge}}, vlan_tags: {tag: VLAN records},
          bonds: Bond records}}: the network module's records as xapisim holds them, dangling PIFs included
+  ha     "ha_config": {pools: {pool name: {enabled, host_failures_to_tolerate}}, vms: {name: {restart_priority,
+         order, start_delay}}}: what the ha module set (the maintenance view's "ha" holds the planner's answer)
 
 --pool NAME reads that pool's database only (standalone hosts and other pools left out). Views that name the same
 key cannot be combined (power and maintenance both name "power_history"). Always "calls" (how many calls xapisim
@@ -360,6 +362,22 @@ def networks_view(state: dict) -> dict:
     return {"networks": out}
 
 
+def ha_view(state: dict) -> dict:
+    """HA as the ha and vm modules configure it: each pool's switch and failure count, each VM's protection level,
+    restart order and start delay, as integers where xapi keeps them as such."""
+    pools: dict = {}
+    vms: dict = {}
+    for tables in pool_dbs(state):
+        pool = next(iter(tables["pool"].values()))
+        pools[pool.get("name_label")] = {"enabled": pool.get("ha_enabled"),
+                                         "host_failures_to_tolerate": _int(pool.get("ha_host_failures_to_tolerate"))}
+        for rec in tables.get("VM", {}).values():
+            if not (rec.get("is_control_domain") or rec.get("is_a_template") or rec.get("is_a_snapshot")):
+                vms[rec.get("name_label")] = {"restart_priority": rec.get("ha_restart_priority"), "order": _int(rec.get("order")),
+                                              "start_delay": _int(rec.get("start_delay"))}
+    return {"ha_config": {"pools": pools, "vms": vms}}
+
+
 def only_pool(state: dict, name: str) -> dict | None:
     """The state with the databases of the pool named `name` only (None when there is no such pool)."""
     dbs = [db for db in state.get("dbs", [])
@@ -379,7 +397,8 @@ def reboot_calls(ready: dict, state: dict) -> dict:
 
 
 VIEWS = {"vms": vms_view, "power": power_view, "pools": pools_view, "maintenance": maintenance_view, "placement": placement_view,
-         "addresses": addresses_view, "networks": networks_view}
+         "addresses": addresses_view, "networks": networks_view,
+         "ha": ha_view}
 
 
 def _xapi_part(parser: argparse.ArgumentParser, args: argparse.Namespace, xapi: dict) -> dict:
