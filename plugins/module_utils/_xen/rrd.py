@@ -12,9 +12,9 @@ with every data source of the host and of each VM running on it. Reading it per 
 number of requests equal to the number of hosts, whatever the number of VMs.
 
 The request reuses the XenClient's session, URL scheme and port, TLS settings and timeout, so it
-goes where the XenAPI calls go and trusts what they trust; it is sent with ansible's own open_url, like
-the ONTAP REST client, one request per host in parallel. Error messages never contain the session
-reference (it is as good as a password while the session lives).
+goes where the XenAPI calls go and trusts what they trust; it is sent with ansible's own URL helper (Request),
+like the ONTAP REST client, one request per host in parallel over the XenAPI calls' TLS context. Error messages never
+contain the session reference (it is as good as a password while the session lives).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ import xml.etree.ElementTree as ET
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urlsplit
 
-from ansible.module_utils.urls import SSLValidationError, open_url
+from ansible.module_utils.urls import Request, SSLValidationError
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import replace_host
+from ansible_collections.vdc.xenpool.plugins.module_utils._xen.client import replace_host, tls_context
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.errors import XenConnectionError
 
 KIB = 1024.0
@@ -75,11 +75,12 @@ class RrdError(XenConnectionError):
 
 
 def http_get(url: str, tls: Tls | None, timeout: float) -> tuple[int, bytes]:
-    """One GET through ansible's open_url: its own connection per call, so hosts can be read in parallel."""
+    """One GET through ansible's URL helper: its own connection per call, so hosts can be read in parallel."""
+    context = tls_context(tls.validate_certs, tls.ca_path) if tls else None  # the XenAPI calls' own context
     try:
-        response = open_url(url, method="GET", headers={"Accept": "text/xml"}, timeout=timeout, use_proxy=False,
-                            follow_redirects="none", validate_certs=tls.validate_certs if tls else False,
-                            ca_path=tls.ca_path if tls else None)
+        response = Request().open("GET", url, headers={"Accept": "text/xml"}, timeout=timeout, use_proxy=False,
+                                  follow_redirects="none", validate_certs=tls.validate_certs if tls else False,
+                                  ca_path=tls.ca_path if tls else None, context=context)
     except HTTPError as exc:
         return exc.code, b""
     return response.getcode(), response.read()

@@ -77,6 +77,13 @@ def test_tls_context_modes(tmp_path):
         tls_context(True, str(tmp_path / "missing.pem"))
 
 
+def test_tls_context_is_built_once_per_settings():
+    # a module opens one connection per host (members, rrd_updates): the CA store must not be loaded each time
+    assert tls_context(False, None) is tls_context(False, None)
+    assert tls_context(True, None) is tls_context(True, None) is not tls_context(False, None)
+    assert tls_context(False, None).cert_store_stats()["x509_ca"] == 0  # nothing to verify with: nothing loaded
+
+
 def test_login_call_and_logout_on_exit(xapi):
     with make(xapi) as client:
         pools = client.call("pool.get_all_records")
