@@ -22,7 +22,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PREFIX = "ansible_collections.vdc.xenpool.plugins."
-TRANSPORTS = {"module_utils._xen.client", "module_utils._ontap.client", "module_utils._ontap.rest", "module_utils._ontap.zapi"}
+TRANSPORTS = {"module_utils._xen.client", "module_utils._xen.transport", "module_utils._ontap.client", "module_utils._ontap.rest", "module_utils._ontap.zapi"}
 
 # The layers each package may import (besides itself).
 ALLOWED = {
