@@ -82,14 +82,6 @@ options:
     description: Remove other_config keys that are not in O(other_config).
     type: bool
     default: false
-  tags:
-    description: Tags of the pool. Tags not listed are kept unless O(purge_tags=true).
-    type: list
-    elements: str
-  purge_tags:
-    description: Remove tags that are not in O(tags).
-    type: bool
-    default: false
   force_join:
     description:
       - Join with C(pool.join_force), which skips only the homogeneity check (software version and CPU vendor).
@@ -121,6 +113,7 @@ options:
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
+  - vdc.xenpool.tags
 """
 
 EXAMPLES = r"""
@@ -221,6 +214,7 @@ notes:
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import TAGS_SPEC
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import pool as poolsvc
 
@@ -242,8 +236,7 @@ ARGUMENT_SPEC = {
     "default_sr": {"type": "str"},
     "other_config": {"type": "dict"},
     "purge_other_config": {"type": "bool", "default": False},
-    "tags": {"type": "list", "elements": "str"},
-    "purge_tags": {"type": "bool", "default": False},
+    **TAGS_SPEC,
     "force_join": {"type": "bool", "default": False},
     "pause_ha_for_joins": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 900},
