@@ -191,6 +191,7 @@ def parse_xport(body: bytes | str) -> dict[str, t.Any]:
 # 1 cpuN, 2 disk read, 3 disk write, 4/5 VIF rx/tx, 6/7 pif_aggr rx/tx, 8/9 physical PIF rx/tx; counts from 10.
 _CPU_AVG, _CPU_N, _READ, _WRITE = (0, 10), (1, 11), (2, 12), (3, 12)
 _SLOTS = {"vif": {"rx": (4, 13), "tx": (5, 13)}, "aggr": {"rx": (6, 14), "tx": (7, 14)}, "physical": {"rx": (8, 15), "tx": (9, 15)}}
+_ACC_SIZE = 16
 
 
 def _role(kind: str, source: str) -> tuple[int, int] | None:
@@ -213,15 +214,18 @@ def _role(kind: str, source: str) -> tuple[int, int] | None:
 def _row_figures(kind: str, acc: list[float]) -> dict[str, float]:
     """The figures of one object in one row from its accumulator; a figure without any source stays out."""
     out: dict[str, float] = {}
-    if kind == "host" and acc[10]:
-        out["cpu_percent"] = 100.0 * acc[0]
-    elif acc[11]:
-        out["cpu_percent"] = 100.0 * acc[1] / acc[11]
-    if acc[12]:
-        out.update(disk_read_kib_s=acc[2] / KIB, disk_write_kib_s=acc[3] / KIB, disk_kib_s=(acc[2] + acc[3]) / KIB)
-    net = 4 if kind == "vm" else 6 if acc[14] else 8
-    if acc[13 + (net - 4) // 2]:
-        out.update(net_rx_kib_s=acc[net] / KIB, net_tx_kib_s=acc[net + 1] / KIB, net_kib_s=(acc[net] + acc[net + 1]) / KIB)
+    if kind == "host" and acc[_CPU_AVG[1]]:
+        out["cpu_percent"] = 100.0 * acc[_CPU_AVG[0]]
+    elif acc[_CPU_N[1]]:
+        out["cpu_percent"] = 100.0 * acc[_CPU_N[0]] / acc[_CPU_N[1]]
+    if acc[_READ[1]]:
+        read, write = acc[_READ[0]], acc[_WRITE[0]]
+        out.update(disk_read_kib_s=read / KIB, disk_write_kib_s=write / KIB, disk_kib_s=(read + write) / KIB)
+    # a VM counts its VIFs; a host its aggregate when xcp-rrdd offers one, else its physical NICs
+    nics = _SLOTS["vif" if kind == "vm" else "aggr" if acc[_SLOTS["aggr"]["rx"][1]] else "physical"]
+    if acc[nics["rx"][1]]:
+        rx, tx = acc[nics["rx"][0]], acc[nics["tx"][0]]
+        out.update(net_rx_kib_s=rx / KIB, net_tx_kib_s=tx / KIB, net_kib_s=(rx + tx) / KIB)
     return out
 
 
@@ -247,7 +251,7 @@ def summarize(parsed: dict[str, t.Any], host_disk_from_vms: bool = True) -> dict
                 column = columns[key] = ((key[0], key[1]), _role(key[0], key[2]))
             acc = per_object.get(column[0])
             if acc is None:
-                acc = per_object[column[0]] = [0.0] * 16
+                acc = per_object[column[0]] = [0.0] * _ACC_SIZE
             if column[1] is not None:
                 acc[column[1][0]] += value
                 acc[column[1][1]] += 1
@@ -265,7 +269,7 @@ def summarize(parsed: dict[str, t.Any], host_disk_from_vms: bool = True) -> dict
                 target.setdefault(key, []).append(value)
         if host_disk_from_vms:
             for (kind, uuid), acc in per_object.items():
-                if kind == "host" and not acc[12]:
+                if kind == "host" and not acc[_READ[1]]:
                     for key in disk_keys:
                         series[uuid].setdefault(key, []).append(host_disk.get(key, 0.0))
     out: dict[str, dict[str, t.Any]] = {}
