@@ -51,13 +51,6 @@ options:
   mtu:
     description: MTU of the network; interfaces take it the next time they are plugged.
     type: int
-  other_config:
-    description: Keys of the network's other_config; keys not listed are kept unless O(purge_other_config=true).
-    type: dict
-  purge_other_config:
-    description: Remove other_config keys not listed in O(other_config).
-    type: bool
-    default: false
   device:
     description: Physical NIC, for example C(eth1), that carries the VLAN or whose network is adopted.
     type: str
@@ -114,6 +107,7 @@ options:
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
+  - vdc.xenpool.other_config
 """
 
 EXAMPLES = r"""
@@ -198,6 +192,7 @@ networks:
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import OTHER_CONFIG_SPEC
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError, PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import network as netsvc
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import network_fleet as fleet
@@ -208,8 +203,7 @@ NETWORK_SPEC = {
     "description": {"type": "str"},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "mtu": {"type": "int"},
-    "other_config": {"type": "dict"},
-    "purge_other_config": {"type": "bool", "default": False},
+    **OTHER_CONFIG_SPEC,
     "device": {"type": "str"},
     "parent_network": {"type": "str"},
     "vlan": {"type": "int"},

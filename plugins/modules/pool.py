@@ -75,13 +75,6 @@ options:
   default_sr:
     description: Name or uuid of the pool's default SR.
     type: str
-  other_config:
-    description: Keys of the pool's other_config. Keys not listed are kept unless O(purge_other_config=true).
-    type: dict
-  purge_other_config:
-    description: Remove other_config keys that are not in O(other_config).
-    type: bool
-    default: false
   force_join:
     description:
       - Join with C(pool.join_force), which skips only the homogeneity check (software version and CPU vendor).
@@ -113,6 +106,7 @@ options:
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
+  - vdc.xenpool.other_config
   - vdc.xenpool.tags
 """
 
@@ -214,7 +208,7 @@ notes:
 """
 
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import TAGS_SPEC
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import OTHER_CONFIG_SPEC, TAGS_SPEC
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen import pool as poolsvc
 
@@ -234,8 +228,7 @@ ARGUMENT_SPEC = {
     "purge_members": {"type": "bool", "default": False},
     "master": {"type": "str"},
     "default_sr": {"type": "str"},
-    "other_config": {"type": "dict"},
-    "purge_other_config": {"type": "bool", "default": False},
+    **OTHER_CONFIG_SPEC,
     **TAGS_SPEC,
     "force_join": {"type": "bool", "default": False},
     "pause_ha_for_joins": {"type": "bool", "default": False},

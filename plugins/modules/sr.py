@@ -116,13 +116,6 @@ options:
     description:
       - More device_config keys, passed as they are (for example C(allocation=thin)). Values are treated as secrets in logs.
     type: dict
-  other_config:
-    description: other_config keys to set. The module keeps its own C(vdc.xenpool.owner) marker.
-    type: dict
-  purge_other_config:
-    description: Remove other_config keys not in O(other_config).
-    type: bool
-    default: false
   default:
     description: Whether the SR is the pool's default SR (C(pool.default_SR)).
     type: bool
@@ -165,6 +158,7 @@ notes:
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
+  - vdc.xenpool.other_config
   - vdc.xenpool.wait.TIMEOUT
   - vdc.xenpool.tags
 seealso:
@@ -276,7 +270,7 @@ actions:
   elements: str
 """
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import TAGS_SPEC, WAIT_TIMEOUT_SPEC
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import OTHER_CONFIG_SPEC, TAGS_SPEC, WAIT_TIMEOUT_SPEC
 from ansible_collections.vdc.xenpool.plugins.module_utils._base.module import XenModule
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import CollectionError
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.parsing import gib_to_bytes
@@ -312,8 +306,7 @@ ARGUMENT_SPEC = dict({
     "cifs_password": {"type": "str", "no_log": True},
     "device": {"type": "str"},
     "device_config": {"type": "dict", "no_log": True},
-    "other_config": {"type": "dict"},
-    "purge_other_config": {"type": "bool", "default": False},
+    **OTHER_CONFIG_SPEC,
     "default": {"type": "bool"},
     "scan": {"type": "str", "default": "auto", "choices": ["auto", "always", "never"]},
     "force_format": {"type": "bool", "default": False},

@@ -205,13 +205,6 @@ options:
       - Unset, the VM runs wherever xapi put it.
       - Not called C(host), which is an alias of O(hostname), the host the module talks to.
     type: str
-  other_config:
-    description: Keys of C(other_config); others are kept unless O(purge_other_config=true).
-    type: dict
-  purge_other_config:
-    description: Remove keys not in O(other_config) (never the C(xenpool_*), C(mac_seed), C(install-*) keys).
-    type: bool
-    default: false
   xenstore_data:
     description: Keys of C(xenstore_data) (seen by the guest at the next boot).
     type: dict
@@ -240,6 +233,7 @@ options:
 extends_documentation_fragment:
   - vdc.xenpool.xen_connection
   - vdc.xenpool.attributes
+  - vdc.xenpool.other_config
   - vdc.xenpool.wait.TIMEOUT
   - vdc.xenpool.tags
 seealso:

@@ -5,7 +5,8 @@
 
 """Shared argument specs (private to vdc.xenpool).
 
-Each spec here has a same-named doc fragment (doc_fragments/xen_connection.py, ontap_object.py, wait.py, tags.py);
+Each spec here has a same-named doc fragment (doc_fragments/xen_connection.py, ontap_object.py, wait.py, tags.py,
+other_config.py);
 validate-modules compares them, so change both together.
 """
 
@@ -47,6 +48,12 @@ ONTAP_OBJECT_SPEC: dict[str, dict[str, t.Any]] = {
 TAGS_SPEC: dict[str, dict[str, t.Any]] = {
     "tags": {"type": "list", "elements": "str"},
     "purge_tags": {"type": "bool", "default": False},
+}
+
+# The other_config map of an object a Xen module manages (doc fragment other_config): merged unless purged.
+OTHER_CONFIG_SPEC: dict[str, dict[str, t.Any]] = {
+    "other_config": {"type": "dict"},
+    "purge_other_config": {"type": "bool", "default": False},
 }
 
 WAIT_TIMEOUT_SPEC: dict[str, dict[str, t.Any]] = {

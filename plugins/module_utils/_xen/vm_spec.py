@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import typing as t
 
-from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import TAGS_SPEC
+from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import OTHER_CONFIG_SPEC, TAGS_SPEC
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.errors import PlanError
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.state import PoolState
 from ansible_collections.vdc.xenpool.plugins.module_utils._xen.vm import index, largest_host_memory_mib
@@ -62,8 +62,7 @@ VM_SPEC: dict[str, dict[str, t.Any]] = {
     "affinity": {"type": "str"},
     "resident_on": {"type": "str"},
     **TAGS_SPEC,
-    "other_config": {"type": "dict"},
-    "purge_other_config": {"type": "bool", "default": False},
+    **OTHER_CONFIG_SPEC,
     "xenstore_data": {"type": "dict"},
     "purge_xenstore_data": {"type": "bool", "default": False},
     "ha_restart_priority": {"type": "str", "choices": ["restart", "best-effort", ""]},

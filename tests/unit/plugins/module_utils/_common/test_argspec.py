@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import yaml
 
+from ansible_collections.vdc.xenpool.plugins.doc_fragments.other_config import ModuleDocFragment as OtherConfigFragment
 from ansible_collections.vdc.xenpool.plugins.doc_fragments.wait import ModuleDocFragment as WaitFragment
 from ansible_collections.vdc.xenpool.plugins.doc_fragments.xen_connection import ModuleDocFragment as XenFragment
 from ansible_collections.vdc.xenpool.plugins.module_utils._common.argspec import (
+    OTHER_CONFIG_SPEC,
     WAIT_SPEC,
     XEN_CONNECTION_SPEC,
     merge_specs,
@@ -49,3 +51,8 @@ def test_client_kwargs():
     assert xen_client_kwargs(params) == {
         "hostname": "h", "username": "root", "password": "", "validate_certs": False, "ca_path": None, "timeout": 7,
     }
+
+
+def test_other_config_fragment_matches_spec():
+    _check_fragment(OtherConfigFragment, OTHER_CONFIG_SPEC)
+

@@ -1,0 +1,30 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vdc.xenpool collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """other_config and purge_other_config of the Xen modules; mirrors OTHER_CONFIG_SPEC in module_utils/_common/argspec.py.
+
+    The pool, network, sr and vm modules reconcile xapi's C(other_config) map the same way (listed keys set,
+    others kept unless purged, the collection's own keys never purged), so it is said once.
+    """
+
+    DOCUMENTATION = r"""
+options:
+  other_config:
+    description:
+      - Keys of the object's C(other_config) map and their values. Keys not listed are kept unless O(purge_other_config=true).
+      - Unset leaves the map alone.
+    type: dict
+  purge_other_config:
+    description:
+      - Remove the C(other_config) keys that are not in O(other_config).
+      - Keys the collection keeps there for itself are never removed, the C(vdc.xenpool.owner) marker of an SR or a
+        network it created and a VM's C(xenpool_*), C(mac_seed) and C(install-*) keys.
+    type: bool
+    default: false
+"""
