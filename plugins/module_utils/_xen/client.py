@@ -17,6 +17,8 @@ import collections
 import contextlib
 import functools
 import http.client
+import re
+import select
 import socket
 import ssl
 import time
@@ -56,7 +58,42 @@ ORIGINATOR = "vdc.xenpool"
 TransportFactory = t.Callable[[str, "ssl.SSLContext | None", float], xmlrpc.client.Transport]
 
 
-class _HTTPTransport(FastResponseMixin, xmlrpc.client.Transport):
+# The XenAPI messages that only read or check (get_*, assert_*, *compute_*, event.from, session login and logout):
+# sending one again after a dropped connection does no harm.
+_RESENDABLE = re.compile(rb"<methodName>(?:[\w.]*\.(?:get_|assert_|\w*compute_)\w*|event\.(?:from|next)|session\.\w+)</methodName>")
+
+
+class AnswerLost(Exception):
+    """The connection dropped after a request that changes something was sent: xapi may have carried it out."""
+
+
+class _AtMostOnceMixin:
+    """Mixed into an `xmlrpc.client.Transport`: a request that changes something is sent at most once.
+
+    `xmlrpc.client.Transport.request` sends every request a second time when the connection drops before the
+    answer (it assumes a kept-alive connection the server had closed). For `VM.clone` or `network.create` the
+    server may already have done it, and the second send makes a second VM or network: the next run then finds
+    two objects of one name. Here only reads are sent again. Before a write, a kept-alive connection that the
+    server has closed in the meantime (its socket reads as ready while idle) is replaced, so the stale case that
+    the second send was meant for does not arise; a drop after the write is sent raises AnswerLost.
+    """
+
+    _connection: tuple[t.Any, t.Any]
+
+    def request(self, host, handler, request_body, verbose=False):  # type: ignore[no-untyped-def]
+        if _RESENDABLE.search(request_body[:512]):
+            return super().request(host, handler, request_body, verbose)  # type: ignore[misc]
+        conn = self._connection[1] if self._connection else None
+        sock = getattr(conn, "sock", None)
+        if sock is not None and select.select([sock], [], [], 0)[0]:
+            self.close()  # type: ignore[attr-defined]
+        try:
+            return self.single_request(host, handler, request_body, verbose)  # type: ignore[attr-defined]
+        except (http.client.RemoteDisconnected, ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
+            raise AnswerLost(str(exc) or type(exc).__name__) from None
+
+
+class _HTTPTransport(_AtMostOnceMixin, FastResponseMixin, xmlrpc.client.Transport):
     """Plain HTTP transport whose connections honour the client's socket timeout (answers: transport.py)."""
 
     def __init__(self, timeout: float) -> None:
@@ -69,7 +106,7 @@ class _HTTPTransport(FastResponseMixin, xmlrpc.client.Transport):
         return conn
 
 
-class _HTTPSTransport(FastResponseMixin, xmlrpc.client.SafeTransport):
+class _HTTPSTransport(_AtMostOnceMixin, FastResponseMixin, xmlrpc.client.SafeTransport):
     """HTTPS transport with our own TLS context (CA path / no verification) and socket timeout (answers: transport.py)."""
 
     def __init__(self, context: ssl.SSLContext | None, timeout: float) -> None:
@@ -309,6 +346,12 @@ class XenClient:
             ) from None
         except ssl.SSLError as exc:
             raise XenConnectionError("TLS error: %s" % self._scrub(str(exc)), url, "Check the URL scheme (http or https) and the port.") from None
+        except AnswerLost as exc:
+            raise XenConnectionError(
+                "the connection dropped after %s was sent, before its answer (%s); xapi may have carried it out, so it "
+                "was not sent again" % (method, self._scrub(str(exc))), url,
+                "Run the task again: it reads the pool first and goes on from what was done.",
+            ) from None
         except (TimeoutError, socket.timeout):
             raise XenConnectionError(
                 "timed out after %gs" % self.timeout, url, "Check that the host is reachable, or raise the timeout option."

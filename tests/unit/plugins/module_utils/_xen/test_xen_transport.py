@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.x509.oid import NameOID  # noqa: E402
 
 PASSWORD = "Transport-Test-Pw-7"
+_SERVERS: list = []  # the servers the fixture started for the running test
 
 
 def _write_certs(tmp_path):
@@ -85,13 +86,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         params, method = xmlrpc.client.loads(body)
         time.sleep(type(self).delay)
+        seen = type(self).seen
+        seen[method] = seen.get(method, 0) + 1
+        if method in type(self).drop and seen[method] == 1:
+            self.close_connection = True  # done, but the answer is lost: the connection closes without one
+            return
         if method == "session.login_with_password":
             answer = ({"Status": "Success", "Value": "OpaqueRef:s"} if params[1] == PASSWORD else
                       {"Status": "Failure", "ErrorDescription": ["SESSION_AUTHENTICATION_FAILED", params[0], "Authentication failure"]})
         elif method == "session.logout":
             answer = {"Status": "Success", "Value": ""}
-        elif method == "pool.get_all":
+        elif method in ("pool.get_all", "VM.get_all"):
             answer = {"Status": "Success", "Value": ["OpaqueRef:p"]}
+        elif method == "network.create":
+            answer = {"Status": "Success", "Value": "OpaqueRef:n%d" % seen[method]}
         else:
             answer = {"Status": "Failure", "ErrorDescription": ["MESSAGE_METHOD_UNKNOWN", method]}
         self._send(xmlrpc.client.dumps((answer,), methodresponse=True).encode(), "text/xml")
@@ -102,12 +110,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+        if type(self).close_idle:
+            self.close_connection = True  # a kept-alive connection the server closes once idle
 
 
-def _serve(tls_files=None, delay=0.0):
-    handler = type("Handler", (_Handler,), {"delay": delay})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)
+        self.handler.closed.set()  # the socket is closed now, not merely done with
+
+
+def _serve(tls_files=None, delay=0.0, drop=(), keep_alive=False):
+    handler = type("Handler", (_Handler,), {
+        "delay": delay, "seen": {}, "drop": set(drop), "close_idle": keep_alive, "closed": threading.Event(),
+        "protocol_version": "HTTP/1.1" if keep_alive else "HTTP/1.0"})
+    server = _Server(("127.0.0.1", 0), handler)
+    server.handler = handler
     if tls_files:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(tls_files[1], tls_files[2])
@@ -121,14 +141,16 @@ def _serve(tls_files=None, delay=0.0):
 def servers(tmp_path):
     started = []
 
-    def start(tls=False, delay=0.0):
+    def start(tls=False, delay=0.0, **kwargs):
         files = _write_certs(tmp_path) if tls else None
-        server, thread = _serve(files, delay)
+        server, thread = _serve(files, delay, **kwargs)
         started.append((server, thread))
+        _SERVERS.append((server, thread))
         scheme = "https" if tls else "http"
         return "%s://127.0.0.1:%d" % (scheme, server.server_address[1]), (files[0] if files else None)
 
     yield start
+    _SERVERS[:] = []
     for server, thread in started:
         server.shutdown()
         server.server_close()
@@ -195,3 +217,36 @@ def test_refused():
     with pytest.raises(XenConnectionError) as info:
         XenClient("http://127.0.0.1:1", "root", PASSWORD, timeout=2).login()
     assert "unreachable" in info.value.reason
+
+
+def _handler(url):
+    return next(server.handler for server, _thread in _SERVERS if url.endswith(":%d" % server.server_address[1]))
+
+
+def test_write_whose_answer_is_lost_is_not_sent_again(servers):
+    """xmlrpc.client would send network.create a second time and make a second network; the client does not."""
+    url, _ca = servers(drop=["network.create"])
+    with XenClient(url, "root", PASSWORD, timeout=5) as client:
+        with pytest.raises(XenConnectionError) as info:
+            client.call("network.create", {"name_label": "storage"})
+    assert _handler(url).seen["network.create"] == 1
+    assert "network.create was sent" in info.value.reason and "not sent again" in info.value.reason
+    assert "Run the task again" in info.value.hint and PASSWORD not in str(info.value)
+
+
+def test_read_whose_answer_is_lost_is_sent_again(servers):
+    url, _ca = servers(drop=["VM.get_all"])
+    with XenClient(url, "root", PASSWORD, timeout=5) as client:
+        assert client.call("VM.get_all") == ["OpaqueRef:p"]
+    assert _handler(url).seen["VM.get_all"] == 2
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_write_on_a_connection_the_server_closed_while_idle_goes_out_once(servers, tls):
+    url, ca = servers(tls=tls, keep_alive=True)
+    handler = _handler(url)
+    with XenClient(url, "root", PASSWORD, ca_path=ca, timeout=5) as client:
+        client.login()
+        assert handler.closed.wait(10), "the server did not close the idle connection"
+        assert client.call("network.create", {"name_label": "storage"}) == "OpaqueRef:n1"
+    assert handler.seen["network.create"] == 1
