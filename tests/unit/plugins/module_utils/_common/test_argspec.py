@@ -55,4 +55,3 @@ def test_client_kwargs():
 
 def test_other_config_fragment_matches_spec():
     _check_fragment(OtherConfigFragment, OTHER_CONFIG_SPEC)
-
