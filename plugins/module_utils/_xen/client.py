@@ -85,12 +85,23 @@ class _AtMostOnceMixin:
             return super().request(host, handler, request_body, verbose)  # type: ignore[misc]
         conn = self._connection[1] if self._connection else None
         sock = getattr(conn, "sock", None)
-        if sock is not None and select.select([sock], [], [], 0)[0]:
+        if sock is not None and _readable_while_idle(sock):
             self.close()  # type: ignore[attr-defined]
         try:
             return self.single_request(host, handler, request_body, verbose)  # type: ignore[attr-defined]
         except (http.client.RemoteDisconnected, ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
             raise AnswerLost(str(exc) or type(exc).__name__) from None
+
+
+def _readable_while_idle(sock: socket.socket) -> bool:
+    """Whether a kept-alive socket with no request out reads as ready: the server closed it (or sent what it
+    should not have). poll(), unlike select(), takes descriptors above 1023; an error counts as closed."""
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    except (AttributeError, ValueError, OSError):
+        return True
 
 
 class _HTTPTransport(_AtMostOnceMixin, FastResponseMixin, xmlrpc.client.Transport):
