@@ -23,8 +23,10 @@ options:
   purge_other_config:
     description:
       - Remove the C(other_config) keys that are not in O(other_config).
-      - Keys the collection keeps there for itself are never removed, the C(vdc.xenpool.owner) marker of an SR or a
-        network it created and a VM's C(xenpool_*), C(mac_seed) and C(install-*) keys.
+      - Some keys survive a purge, even with O(other_config) empty, because the collection or the VM's installation
+        needs them. These are the C(vdc.xenpool.owner) marker of an SR or a network the collection created (and an SR's
+        C(vdc.xenpool.pool)), and a VM's C(xenpool_*), C(install-*), C(mac_seed), C(base_template_name) and
+        C(import_task) keys. On a pool, every key not listed is removed.
     type: bool
     default: false
 """
