@@ -76,11 +76,11 @@ class RrdError(XenConnectionError):
 
 def http_get(url: str, tls: Tls | None, timeout: float) -> tuple[int, bytes]:
     """One GET through ansible's URL helper: its own connection per call, so hosts can be read in parallel."""
-    context = tls_context(tls.validate_certs, tls.ca_path) if tls else None  # the XenAPI calls' own context
+    # the XenAPI calls' own TLS context (Request ignores its other TLS arguments when given one)
+    context = tls_context(tls.validate_certs, tls.ca_path) if tls else tls_context(False, None)
     try:
         response = Request().open("GET", url, headers={"Accept": "text/xml"}, timeout=timeout, use_proxy=False,
-                                  follow_redirects="none", validate_certs=tls.validate_certs if tls else False,
-                                  ca_path=tls.ca_path if tls else None, context=context)
+                                  follow_redirects="none", context=context)
     except HTTPError as exc:
         return exc.code, b""
     return response.getcode(), response.read()

@@ -33,7 +33,6 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.x509.oid import NameOID  # noqa: E402
 
 PASSWORD = "Transport-Test-Pw-7"
-_SERVERS: list = []  # the servers the fixture started for the running test
 
 
 def _write_certs(tmp_path):
@@ -145,12 +144,13 @@ def servers(tmp_path):
         files = _write_certs(tmp_path) if tls else None
         server, thread = _serve(files, delay, **kwargs)
         started.append((server, thread))
-        _SERVERS.append((server, thread))
         scheme = "https" if tls else "http"
-        return "%s://127.0.0.1:%d" % (scheme, server.server_address[1]), (files[0] if files else None)
+        url = "%s://127.0.0.1:%d" % (scheme, server.server_address[1])
+        start.handlers[url] = server.handler  # what the server saw, for the tests that count requests
+        return url, (files[0] if files else None)
 
+    start.handlers = {}
     yield start
-    _SERVERS[:] = []
     for server, thread in started:
         server.shutdown()
         server.server_close()
@@ -219,17 +219,13 @@ def test_refused():
     assert "unreachable" in info.value.reason
 
 
-def _handler(url):
-    return next(server.handler for server, _thread in _SERVERS if url.endswith(":%d" % server.server_address[1]))
-
-
 def test_write_whose_answer_is_lost_is_not_sent_again(servers):
     """xmlrpc.client would send network.create a second time and make a second network; the client does not."""
     url, _ca = servers(drop=["network.create"])
     with XenClient(url, "root", PASSWORD, timeout=5) as client:
         with pytest.raises(XenConnectionError) as info:
             client.call("network.create", {"name_label": "storage"})
-    assert _handler(url).seen["network.create"] == 1
+    assert servers.handlers[url].seen["network.create"] == 1
     assert "network.create was sent" in info.value.reason and "not sent again" in info.value.reason
     assert "Run the task again" in info.value.hint and PASSWORD not in str(info.value)
 
@@ -238,13 +234,13 @@ def test_read_whose_answer_is_lost_is_sent_again(servers):
     url, _ca = servers(drop=["VM.get_all"])
     with XenClient(url, "root", PASSWORD, timeout=5) as client:
         assert client.call("VM.get_all") == ["OpaqueRef:p"]
-    assert _handler(url).seen["VM.get_all"] == 2
+    assert servers.handlers[url].seen["VM.get_all"] == 2
 
 
 @pytest.mark.parametrize("tls", [False, True])
 def test_write_on_a_connection_the_server_closed_while_idle_goes_out_once(servers, tls):
     url, ca = servers(tls=tls, keep_alive=True)
-    handler = _handler(url)
+    handler = servers.handlers[url]
     with XenClient(url, "root", PASSWORD, ca_path=ca, timeout=5) as client:
         client.login()
         assert handler.closed.wait(10), "the server did not close the idle connection"
